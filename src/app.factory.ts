@@ -1,0 +1,27 @@
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Logger } from 'nestjs-pino';
+import { AppModule, type RuntimeContext } from './app.module.js';
+import { createValidationPipe } from './common/validation.js';
+import { HttpMetrics } from './observability/http-metrics.js';
+import { setupOpenApi } from './openapi.js';
+
+/**
+ * Builds the whole application, configured exactly as it runs in production; main.ts
+ * and the e2e tests both use it.
+ */
+export async function createApp(runtime: RuntimeContext): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(runtime), {
+    bufferLogs: true,
+    // Idle keep-alive and SSE connections must not hold a shutdown open.
+    forceCloseConnections: true,
+  });
+  app.useLogger(app.get(Logger));
+  app.use(app.get(HttpMetrics).middleware);
+  app.useGlobalPipes(createValidationPipe());
+  app.set('trust proxy', 'loopback');
+  app.disable('x-powered-by');
+  setupOpenApi(app);
+  return app;
+}

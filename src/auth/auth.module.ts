@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AdminTokenBootstrap } from './admin-token-bootstrap.js';
+import { ApiTokenEntity } from './api-token.entity.js';
+import { ApiTokenService } from './api-token.service.js';
+import { BearerAuthGuard } from './bearer-auth.guard.js';
+import { TokensController } from './tokens.controller.js';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([ApiTokenEntity])],
+  controllers: [TokensController],
+  providers: [
+    ApiTokenService,
+    AdminTokenBootstrap,
+    { provide: APP_GUARD, useClass: BearerAuthGuard },
+  ],
+  exports: [ApiTokenService],
+})
+export class AuthModule {}

@@ -1,0 +1,172 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The service's configuration, read once from the environment at boot.
+ * Everything else receives this object (injected by its class), never `process.env`.
+ */
+export class AppConfig {
+  readonly port!: number;
+  readonly host!: string;
+  /** Set when an external PostgreSQL is used; unset means embedded PostgreSQL. */
+  readonly databaseUrl?: string;
+  readonly dataDir!: string;
+  readonly adminToken?: string;
+  /** 32-byte AES-256-GCM key; unset means a key file in the data directory. */
+  readonly secretKey?: Buffer;
+  /** Keys that sealed older values; they still open them during a key rotation. */
+  readonly previousSecretKeys!: Buffer[];
+  readonly logLevel!: LogLevel;
+  readonly logFormat!: LogFormat;
+  readonly shutdownTimeoutMs!: number;
+
+  constructor(values: AppConfigValues) {
+    Object.assign(this, values);
+    Object.freeze(this);
+  }
+}
+
+export type AppConfigValues = { -readonly [K in keyof AppConfig]: AppConfig[K] };
+
+/** Never echoed back in an error message. */
+const SECRET_VARIABLES = new Set([
+  'REGRELAY_SECRET_KEY',
+  'REGRELAY_SECRET_KEY_PREVIOUS',
+  'REGRELAY_ADMIN_TOKEN',
+  'DATABASE_URL',
+]);
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogFormat = 'json' | 'pretty';
+
+/** Raised when the environment does not describe a runnable service. */
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; reason: string }[]) {
+    super(
+      'Invalid configuration:\n' + problems.map((p) => `  ${p.variable}: ${p.reason}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `expected an integer from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().min(min, `expected at least ${min}`).max(max, `expected at most ${max}`));
+
+const postgresUrl = z
+  .string()
+  .trim()
+  .refine((v) => {
+    try {
+      return ['postgres:', 'postgresql:'].includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, 'expected a URL like postgres://user:password@host:5432/database');
+
+const secretKey = z
+  .string()
+  .trim()
+  .transform((v, ctx) => {
+    const key = decodeKey(v);
+    if (!key) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'expected 32 random bytes as 64 hex characters or base64 (e.g. `openssl rand -base64 32`)',
+      });
+      return z.NEVER;
+    }
+    return key;
+  });
+
+/** Empty strings count as unset: `FOO=` in an env file should mean "default", not "invalid". */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+const schema = z.object({
+  PORT: optional(integer(1, 65535)),
+  HOST: optional(z.string().trim().min(1)),
+  DATABASE_URL: optional(postgresUrl),
+  REGRELAY_DATA_DIR: optional(z.string().trim().min(1)),
+  REGRELAY_ADMIN_TOKEN: optional(
+    z.string().trim().min(16, 'expected at least 16 characters (use a long random value)'),
+  ),
+  REGRELAY_SECRET_KEY: optional(secretKey),
+  REGRELAY_SECRET_KEY_PREVIOUS: optional(
+    z
+      .string()
+      .transform((v) =>
+        v
+          .split(',')
+          .map((k) => k.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(secretKey)),
+  ),
+  LOG_LEVEL: optional(z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` })),
+  LOG_FORMAT: optional(z.enum(['json', 'pretty'], { error: 'expected json or pretty' })),
+  REGRELAY_SHUTDOWN_TIMEOUT_SECONDS: optional(integer(1, 3600)),
+  NODE_ENV: optional(z.string()),
+});
+
+/**
+ * Validates the environment into an AppConfig. Throws ConfigError naming every bad
+ * variable, so an operator fixes them all in one go.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConfig {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const variable = String(issue.path[0] ?? '(environment)');
+        const raw = env[variable];
+        const shown =
+          SECRET_VARIABLES.has(variable) || raw === undefined
+            ? ''
+            : ` (got ${JSON.stringify(raw)})`;
+        return { variable, reason: issue.message + shown };
+      }),
+    );
+  }
+  const e = parsed.data;
+  if (e.DATABASE_URL && !e.REGRELAY_SECRET_KEY) {
+    // With an external database there may be several replicas; a key file generated
+    // by each one would make every other replica's secrets unreadable.
+    throw new ConfigError([
+      {
+        variable: 'REGRELAY_SECRET_KEY',
+        reason:
+          'required when DATABASE_URL is set: every replica must share one key (generate with `openssl rand -base64 32`)',
+      },
+    ]);
+  }
+  const production = e.NODE_ENV === 'production';
+  return new AppConfig({
+    port: e.PORT ?? 8080,
+    host: e.HOST ?? '0.0.0.0',
+    databaseUrl: e.DATABASE_URL,
+    dataDir: resolve(cwd, e.REGRELAY_DATA_DIR ?? '.regrelay'),
+    adminToken: e.REGRELAY_ADMIN_TOKEN,
+    secretKey: e.REGRELAY_SECRET_KEY,
+    previousSecretKeys: e.REGRELAY_SECRET_KEY_PREVIOUS ?? [],
+    logLevel: e.LOG_LEVEL ?? 'info',
+    logFormat: e.LOG_FORMAT ?? (production || !process.stdout.isTTY ? 'json' : 'pretty'),
+    shutdownTimeoutMs: (e.REGRELAY_SHUTDOWN_TIMEOUT_SECONDS ?? 30) * 1000,
+  });
+}
+
+/** Accepts 64 hex characters or base64/base64url of exactly 32 bytes. */
+export function decodeKey(text: string): Buffer | undefined {
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, 'hex');
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(text)) {
+    const key = Buffer.from(text, 'base64');
+    if (key.length === 32) return key;
+  }
+  return undefined;
+}
