@@ -33,7 +33,8 @@ export class HttpMetrics {
       const route = (req.route as { path?: string } | undefined)?.path;
       const labels = {
         method: req.method,
-        route: typeof route === 'string' ? route : 'unmatched',
+        // A catch-all (`{/*splat}`, where request logging hangs) is not a route.
+        route: typeof route === 'string' && !route.includes('*') ? route : 'unmatched',
         status: String(res.statusCode),
       };
       this.requests.inc(labels);

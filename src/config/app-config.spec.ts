@@ -1,0 +1,86 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from './app-config.js';
+
+const KEY_HEX = 'a'.repeat(64);
+
+function problems(env: NodeJS.ProcessEnv): { variable: string; reason: string }[] {
+  try {
+    loadConfig(env, '/srv');
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('gives the documented defaults for an empty environment', () => {
+    const config = loadConfig({}, '/srv');
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      databaseUrl: undefined,
+      dataDir: '/srv/.regrelay',
+      logLevel: 'info',
+      shutdownTimeoutMs: 30_000,
+    });
+    expect(config.previousSecretKeys).toEqual([]);
+  });
+
+  it('names PORT and says what it expects when it is not a number', () => {
+    expect(problems({ PORT: 'abc' })).toEqual([
+      { variable: 'PORT', reason: 'expected an integer from 1 to 65535 (got "abc")' },
+    ]);
+    expect(problems({ PORT: '70000' })[0]).toMatchObject({
+      variable: 'PORT',
+      reason: expect.stringMatching(/at most 65535/),
+    });
+  });
+
+  it('reports every bad variable at once', () => {
+    const found = problems({ PORT: 'x', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://h/db' });
+    expect(found.map((p) => p.variable).sort()).toEqual(['DATABASE_URL', 'LOG_LEVEL', 'PORT']);
+  });
+
+  it('never echoes secret values in its messages', () => {
+    const found = problems({
+      REGRELAY_SECRET_KEY: 'too-short-secret',
+      REGRELAY_ADMIN_TOKEN: 'short',
+    });
+    const text = JSON.stringify(found);
+    expect(text).not.toContain('too-short-secret');
+    expect(text).not.toContain('"short"');
+    expect(found.map((p) => p.variable).sort()).toEqual([
+      'REGRELAY_ADMIN_TOKEN',
+      'REGRELAY_SECRET_KEY',
+    ]);
+  });
+
+  it('requires REGRELAY_SECRET_KEY with an external database', () => {
+    expect(problems({ DATABASE_URL: 'postgres://u:p@db:5432/regrelay' })[0]?.variable).toBe(
+      'REGRELAY_SECRET_KEY',
+    );
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://u:p@db:5432/regrelay',
+      REGRELAY_SECRET_KEY: KEY_HEX,
+    });
+    expect(config.secretKey).toEqual(Buffer.alloc(32, 0xaa));
+  });
+
+  it('accepts keys in hex and base64, and previous keys as a list', () => {
+    const b64 = Buffer.alloc(32, 7).toString('base64');
+    const config = loadConfig({
+      REGRELAY_SECRET_KEY: b64,
+      REGRELAY_SECRET_KEY_PREVIOUS: `${KEY_HEX}, ${b64}`,
+    });
+    expect(config.secretKey).toEqual(Buffer.alloc(32, 7));
+    expect(config.previousSecretKeys).toHaveLength(2);
+    expect(
+      problems({ REGRELAY_SECRET_KEY: Buffer.alloc(16).toString('base64') })[0]?.variable,
+    ).toBe('REGRELAY_SECRET_KEY');
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadConfig({ PORT: '', LOG_LEVEL: '' }).port).toBe(8080);
+  });
+});

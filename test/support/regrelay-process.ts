@@ -1,0 +1,73 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../src/common/free-port.js';
+
+const MAIN = join(import.meta.dirname, '../../dist/main.js');
+
+/** regrelay as a real child process (`node dist/main.js`), as an operator runs it. */
+export interface RegrelayProcess {
+  readonly url: string;
+  readonly port: number;
+  readonly child: ChildProcess;
+  /** Everything written to stdout and stderr so far. */
+  output(): string;
+  /** Resolves with the exit code (or signal name) once the process has exited. */
+  readonly exited: Promise<number | string>;
+  /** Polls /health/ready until 200; fails with the output if it exits or times out. */
+  waitReady(timeoutMs?: number): Promise<void>;
+  /** Sends a signal and waits for exit. */
+  stop(signal?: NodeJS.Signals): Promise<number | string>;
+}
+
+export async function startRegrelayProcess(env: Record<string, string>): Promise<RegrelayProcess> {
+  if (!existsSync(MAIN))
+    throw new Error(`${MAIN} is missing: run \`npm run build\` (npm test does)`);
+  const port = env.PORT && /^\d+$/.test(env.PORT) ? Number(env.PORT) : await freePort();
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      LOG_FORMAT: 'json',
+      ...env,
+      PORT: env.PORT ?? String(port),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
+  let exitedYet = false;
+  void exited.then(() => (exitedYet = true));
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    port,
+    child,
+    output: () => output,
+    exited,
+    async waitReady(timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        if (exitedYet) throw new Error(`regrelay exited before it was ready:\n${output}`);
+        try {
+          const res = await fetch(`${url}/health/ready`);
+          await res.body?.cancel();
+          if (res.status === 200) return;
+        } catch {
+          // not listening yet
+        }
+        await sleep(100);
+      }
+      throw new Error(`regrelay was not ready within ${timeoutMs} ms:\n${output}`);
+    },
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (!exitedYet) child.kill(signal);
+      return exited;
+    },
+  };
+}
