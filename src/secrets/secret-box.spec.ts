@@ -24,7 +24,7 @@ describe('SecretBox', () => {
     const box = new SecretBox(key);
     const sealed = box.seal('pw');
     const raw = Buffer.from(sealed.split(':')[2]!, 'base64url');
-    raw[raw.length - 1] ^= 1;
+    raw[raw.length - 1]! ^= 1;
     const tampered = sealed.split(':').slice(0, 2).concat(raw.toString('base64url')).join(':');
     expect(() => box.open(tampered)).toThrow(/failed authentication/);
   });
