@@ -28,7 +28,7 @@ export async function prepareRuntime(config: AppConfig, logger: Logger): Promise
       onLog: (line) => pgLog.debug(line),
     });
     logger.info(
-      { dataDir: config.dataDir, ms: Date.now() - started },
+      { dataDir: config.dataDir, clusterDir: embedded.clusterDir, ms: Date.now() - started },
       'Embedded PostgreSQL started',
     );
     databaseUrl = embedded.url;

