@@ -170,3 +170,6 @@ export function decodeKey(text: string): Buffer | undefined {
   }
   return undefined;
 }
+
+/** Every environment variable regrelay reads. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
