@@ -54,7 +54,10 @@ export async function copyGraph(
   if (options.referrers) {
     const found = await src.referrers(srcRepo, descriptor.digest, options);
     for (const referrer of found.descriptors) {
-      await copyGraph(src, srcRepo, dst, dstRepo, referrer.digest, { ...options, referrers: false });
+      await copyGraph(src, srcRepo, dst, dstRepo, referrer.digest, {
+        ...options,
+        referrers: false,
+      });
     }
   }
   report.digest = descriptor.digest;
