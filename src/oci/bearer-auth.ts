@@ -295,10 +295,8 @@ export async function readCapped(
   let total = 0;
   for await (const chunk of body) {
     total += chunk.byteLength;
-    if (total > limit) {
-      body.destroy?.();
-      break;
-    }
+    // Leaving the loop closes the stream.
+    if (total > limit) break;
     parts.push(Buffer.from(chunk));
   }
   return Buffer.concat(parts).toString('utf8');

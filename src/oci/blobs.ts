@@ -90,6 +90,7 @@ export class BlobOps {
       size = total ? Number(total[1]) : undefined;
       const start = /bytes\s+(\d+)-/.exec(String(response.headers['content-range'] ?? ''));
       if (start && Number(start[1]) !== offset) {
+        body.on('error', () => undefined);
         body.destroy();
         throw new ProtocolError(`asked for bytes from ${offset}, got from ${start[1]}`, context);
       }
@@ -152,6 +153,8 @@ async function* guarded(
   } catch (error) {
     throw asSourceError(error, context);
   } finally {
+    // Stop the download when the consumer stops early (abort, mismatch).
+    body.on('error', () => undefined);
     body.destroy();
   }
 }

@@ -203,9 +203,10 @@ export class Transport {
             ...this.context(spec.context),
             limit,
           });
-        // Refuse before reading when the registry announces the size.
-        if (Number(response.headers['content-length']) > limit) {
-          response.body.destroy();
+        // Refuse before reading when the registry announces the size (HEAD announces
+        // the size of what a GET would send, and has no body).
+        if (spec.method !== 'HEAD' && Number(response.headers['content-length']) > limit) {
+          discard(response.body);
           throw tooLarge();
         }
         const bytes = await readBytes(response.body, limit, tooLarge);
@@ -325,6 +326,12 @@ export function networkError(error: unknown, context: ErrorContext): RegistryErr
   return new TransientError(`network error (${code}: ${(error as Error).message})`, context);
 }
 
+/** Drops a body we will not read; undici reports the abort as an error event. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
 async function dumpQuietly(body: Dispatcher.ResponseData['body']): Promise<void> {
   try {
     await body.dump();
@@ -334,7 +341,7 @@ async function dumpQuietly(body: Dispatcher.ResponseData['body']): Promise<void>
 }
 
 export async function readBytes(
-  body: AsyncIterable<Uint8Array> & { destroy?(error?: Error): void },
+  body: AsyncIterable<Uint8Array>,
   limit: number,
   tooLarge: () => Error,
 ): Promise<Buffer> {
@@ -343,9 +350,8 @@ export async function readBytes(
   for await (const chunk of body) {
     total += chunk.byteLength;
     if (total > limit) {
-      const error = tooLarge();
-      body.destroy?.(error);
-      throw error;
+      // Leaving the loop by throwing closes the stream; no error event to go unheard.
+      throw tooLarge();
     }
     parts.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
   }
