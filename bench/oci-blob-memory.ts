@@ -23,7 +23,11 @@ async function main() {
     const digest = await seededDigest('bench', size);
     const descriptor = { digest, size };
     const pushStarted = performance.now();
-    await src.pushBlob('bench/src', descriptor, generatorSource((offset) => seededBytes('bench', size, offset)));
+    await src.pushBlob(
+      'bench/src',
+      descriptor,
+      generatorSource((offset) => seededBytes('bench', size, offset)),
+    );
     console.log(`pushed to source in ${((performance.now() - pushStarted) / 1000).toFixed(1)} s`);
 
     global.gc?.();
@@ -40,11 +44,16 @@ async function main() {
     peak = Math.max(peak, rss());
 
     const check = await dst.headBlob('bench/dst', digest);
-    if (result.result !== 'copied' || check?.size !== size) throw new Error(`copy failed: ${JSON.stringify(result)}`);
+    if (result.result !== 'copied' || check?.size !== size)
+      throw new Error(`copy failed: ${JSON.stringify(result)}`);
     const fmt = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
-    console.log(`copy: ${result.result}, ${fmt(moved)} in ${seconds.toFixed(1)} s = ${(size / MiB / seconds).toFixed(0)} MiB/s`);
+    console.log(
+      `copy: ${result.result}, ${fmt(moved)} in ${seconds.toFixed(1)} s = ${(size / MiB / seconds).toFixed(0)} MiB/s`,
+    );
     console.log(`RSS idle ${fmt(idle)}, peak ${fmt(peak)}, growth ${fmt(peak - idle)}`);
-    console.log(`chunked upload: threshold ${src.chunkThresholdBytes / MiB} MiB, chunk ${src.chunkSizeBytes / MiB} MiB`);
+    console.log(
+      `chunked upload: threshold ${src.chunkThresholdBytes / MiB} MiB, chunk ${src.chunkSizeBytes / MiB} MiB`,
+    );
     if (peak - idle > 64 * MiB) {
       console.error('FAIL: RSS grew by more than 64 MiB');
       process.exitCode = 1;

@@ -40,7 +40,10 @@ export interface UploadOptions {
 }
 
 export interface UploadResult {
-  /** Bytes sent to the destination, counting any sent again after a failure. */
+  /**
+   * Bytes the destination accepted, counting twice what a restarted session had to
+   * take again (a chunk cut mid-way and resumed is counted once).
+   */
   bytesSent: number;
   /** How many times the upload continued after a failure. */
   resumes: number;

@@ -4,7 +4,7 @@ import type { RegistryClient } from './registry-client.js';
 export type CopyBlobResult =
   | { result: 'skipped'; bytes: 0 }
   | { result: 'mounted'; bytes: 0 }
-  /** `bytes` counts what went over the wire, including anything re-sent after a failure. */
+  /** `bytes` the destination accepted (a restarted session counts its bytes again). */
   | { result: 'copied'; bytes: number; resumes: number };
 
 export interface CopyBlobOptions {

@@ -22,7 +22,12 @@ describe('round trip between two distribution registries', () => {
 
   beforeAll(async () => {
     [a, b] = await Promise.all([startRegistry(), startRegistry()]);
-    src = new RegistryClient({ name: 'a', url: a.url, chunkThresholdBytes: 200_000, chunkSizeBytes: 128_000 });
+    src = new RegistryClient({
+      name: 'a',
+      url: a.url,
+      chunkThresholdBytes: 200_000,
+      chunkSizeBytes: 128_000,
+    });
     dst = new RegistryClient({
       name: 'b',
       url: b.url,
@@ -68,7 +73,10 @@ describe('round trip between two distribution registries', () => {
       const amd = await builder.image(repo, { flavour, layers: [{ seed: 'base', size: 50_000 }] });
       const arm = await builder.image(repo, {
         flavour,
-        layers: [{ seed: 'base', size: 50_000 }, { seed: 'arm', size: 9_000 }],
+        layers: [
+          { seed: 'base', size: 50_000 },
+          { seed: 'arm', size: 9_000 },
+        ],
         platform: { architecture: 'arm64', os: 'linux' },
       });
       const index = await builder.index(repo, {
@@ -83,20 +91,29 @@ describe('round trip between two distribution registries', () => {
       await expectSameEverywhere(repo, 'latest', index.descriptor.digest);
       await expectSameEverywhere(repo, arm.descriptor.digest, arm.descriptor.digest);
       const read = await dst.getManifest(repo, 'latest');
-      expect(read.descriptor.mediaType).toBe(flavour === 'oci' ? MediaType.OciIndex : MediaType.DockerManifestList);
+      expect(read.descriptor.mediaType).toBe(
+        flavour === 'oci' ? MediaType.OciIndex : MediaType.DockerManifestList,
+      );
     }
   });
 
   it('copies artifacts with a subject and keeps them findable as referrers', async () => {
     const builder = new ImageBuilder(src);
-    const subject = await builder.image('signed/app', { tag: 'v1', layers: [{ seed: 's', size: 2000 }] });
+    const subject = await builder.image('signed/app', {
+      tag: 'v1',
+      layers: [{ seed: 's', size: 2000 }],
+    });
     const sig = await builder.referrer('signed/app', subject.descriptor, 'signature');
     const sbom = await builder.referrer('signed/app', subject.descriptor, 'sbom');
     await copyGraph(src, 'signed/app', dst, 'signed/app', 'v1', { referrers: true });
     const found = await dst.referrers('signed/app', subject.descriptor.digest);
     expect(found.via).toBe('tag-schema');
-    expect(found.descriptors.map((d) => d.digest).sort()).toEqual([sig.descriptor.digest, sbom.descriptor.digest].sort());
-    expect(found.descriptors.find((d) => d.digest === sbom.descriptor.digest)?.artifactType).toBe('application/spdx+json');
+    expect(found.descriptors.map((d) => d.digest).sort()).toEqual(
+      [sig.descriptor.digest, sbom.descriptor.digest].sort(),
+    );
+    expect(found.descriptors.find((d) => d.digest === sbom.descriptor.digest)?.artifactType).toBe(
+      'application/spdx+json',
+    );
     await expectSameEverywhere('signed/app', sig.descriptor.digest, sig.descriptor.digest);
   });
 
@@ -107,20 +124,31 @@ describe('round trip between two distribution registries', () => {
   });
 
   it('mounts a blob across repositories of the same registry instead of copying it', async () => {
-    const image = await new ImageBuilder(src).image('mount/from', { tag: 'v1', layers: [{ seed: 'm', size: 30_000 }] });
+    const image = await new ImageBuilder(src).image('mount/from', {
+      tag: 'v1',
+      layers: [{ seed: 'm', size: 30_000 }],
+    });
     const layer = image.blobs[1]!;
     const copied = await copyBlob(src, 'mount/from', dst, 'mount/from', layer);
     expect(copied.result).toBe('copied');
-    const mounted = await copyBlob(src, 'mount/from', dst, 'mount/to', layer, { mountFrom: 'mount/from' });
+    const mounted = await copyBlob(src, 'mount/from', dst, 'mount/to', layer, {
+      mountFrom: 'mount/from',
+    });
     expect(mounted).toEqual({ result: 'mounted', bytes: 0 });
     const sameEndpoint = await copyBlob(dst, 'mount/from', dst, 'mount/third', layer);
     expect(sameEndpoint.result).toBe('mounted');
-    expect(await dst.headBlob('mount/to', layer.digest)).toEqual({ digest: layer.digest, size: layer.size });
+    expect(await dst.headBlob('mount/to', layer.digest)).toEqual({
+      digest: layer.digest,
+      size: layer.size,
+    });
   });
 
   it('lists tags and the catalog page by page', async () => {
     const builder = new ImageBuilder(src);
-    const image = await builder.image('paged/repo', { tag: 't0', layers: [{ seed: 'p', size: 100 }] });
+    const image = await builder.image('paged/repo', {
+      tag: 't0',
+      layers: [{ seed: 'p', size: 100 }],
+    });
     for (let i = 1; i < 7; i++) {
       await src.putManifest('paged/repo', `t${i}`, image.bytes, image.descriptor.mediaType);
     }
@@ -136,26 +164,45 @@ describe('round trip between two distribution registries', () => {
   });
 
   it('deletes by digest, reports tag delete as unsupported, and detects capabilities', async () => {
-    const image = await new ImageBuilder(dst).image('del/repo', { tag: 'v1', layers: [{ seed: 'd', size: 100 }] });
+    const image = await new ImageBuilder(dst).image('del/repo', {
+      tag: 'v1',
+      layers: [{ seed: 'd', size: 100 }],
+    });
     await expect(dst.deleteTag('del/repo', 'v1')).rejects.toBeInstanceOf(UnsupportedError);
-    expect(await dst.capabilities('del/repo')).toEqual({ referrersApi: false, tagDelete: false, catalog: true });
+    expect(await dst.capabilities('del/repo')).toEqual({
+      referrersApi: false,
+      tagDelete: false,
+      catalog: true,
+    });
     await dst.deleteManifest('del/repo', image.descriptor.digest);
     expect(await dst.headManifest('del/repo', 'v1')).toBeUndefined();
-    await expect(dst.getManifest('del/repo', image.descriptor.digest)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(dst.getManifest('del/repo', image.descriptor.digest)).rejects.toBeInstanceOf(
+      NotFoundError,
+    );
   });
 
   it('refuses invalid names before sending anything', async () => {
     const before = dstRequests.length;
     await expect(dst.getManifest('Bad/Name', 'v1')).rejects.toBeInstanceOf(InvalidReferenceError);
-    await expect(dst.getManifest('ok/name', '../../etc')).rejects.toBeInstanceOf(InvalidReferenceError);
-    await expect(dst.headBlob('ok/name', 'sha256:abc')).rejects.toBeInstanceOf(InvalidReferenceError);
+    await expect(dst.getManifest('ok/name', '../../etc')).rejects.toBeInstanceOf(
+      InvalidReferenceError,
+    );
+    await expect(dst.headBlob('ok/name', 'sha256:abc')).rejects.toBeInstanceOf(
+      InvalidReferenceError,
+    );
     expect(dstRequests.length).toBe(before);
   });
 
   it('aborts an in-flight blob copy at once and leaves nothing committed', async () => {
-    const slow = new RegistryClient({ name: 'b-slow', url: b.url, limits: { bandwidthBytesPerSecond: 64 * 1024 } });
+    const slow = new RegistryClient({
+      name: 'b-slow',
+      url: b.url,
+      limits: { bandwidthBytesPerSecond: 64 * 1024 },
+    });
     try {
-      const image = await new ImageBuilder(src).image('abort/src', { layers: [{ seed: 'abort', size: 400_000 }] });
+      const image = await new ImageBuilder(src).image('abort/src', {
+        layers: [{ seed: 'abort', size: 400_000 }],
+      });
       const layer = image.blobs[1]!;
       const controller = new AbortController();
       let sent = 0;
