@@ -1,0 +1,220 @@
+/**
+ * Typed errors of the OCI client, and the one place where an HTTP status and an OCI
+ * error body become one of them. Callers test the class (`instanceof NotFoundError`),
+ * never parse messages.
+ *
+ * Messages are built only from safe parts (registry name, repository, reference, the
+ * registry's own code and message after redaction): never from request headers, so
+ * credentials and tokens cannot leak into logs through an error.
+ */
+
+/** Where an error happened, as a person would want to read it. */
+export interface ErrorContext {
+  /** The client's name for the registry endpoint (not necessarily its host). */
+  registry: string;
+  repository?: string;
+  /** Digest or tag. */
+  reference?: string;
+}
+
+export interface RegistryErrorDetails extends ErrorContext {
+  /** HTTP status, when the error came from a response. */
+  status?: number;
+  /** The registry's error code (`MANIFEST_UNKNOWN`…), when it sent one. */
+  code?: string;
+  /** The registry's own message, redacted. */
+  registryMessage?: string;
+  cause?: unknown;
+}
+
+/** Base class: everything the client throws on purpose is one of these. */
+export abstract class RegistryError extends Error {
+  readonly registry: string;
+  readonly repository?: string;
+  readonly reference?: string;
+  readonly status?: number;
+  readonly code?: string;
+  readonly registryMessage?: string;
+  /** What a person could try next. */
+  abstract readonly hint: string;
+  /** Whether the retry policy may try the same request again. */
+  readonly retryable: boolean = false;
+
+  constructor(summary: string, details: RegistryErrorDetails) {
+    super(composeMessage(summary, details), details.cause ? { cause: details.cause } : undefined);
+    this.name = new.target.name;
+    this.registry = details.registry;
+    this.repository = details.repository;
+    this.reference = details.reference;
+    this.status = details.status;
+    this.code = details.code;
+    this.registryMessage = details.registryMessage;
+  }
+}
+
+function composeMessage(summary: string, d: RegistryErrorDetails): string {
+  const where = [d.repository, d.reference]
+    .filter(Boolean)
+    .join(d.reference?.includes(':') ? '@' : ':');
+  let text = `${d.registry}${where ? ` ${where}` : ''}: ${summary}`;
+  const said = [d.code, d.registryMessage].filter(Boolean).join(' ');
+  if (said) text += ` (registry said: ${said})`;
+  if (d.status !== undefined) text += ` [HTTP ${d.status}]`;
+  return text;
+}
+
+export class NotFoundError extends RegistryError {
+  readonly hint =
+    'Check the repository name and the tag or digest; the content may have been deleted.';
+}
+
+export class UnauthorizedError extends RegistryError {
+  readonly hint = 'Check the username and password (or token) configured for this registry.';
+}
+
+export class DeniedError extends RegistryError {
+  readonly hint =
+    'The credentials were accepted but lack permission for this repository and action; grant pull/push (or delete) rights.';
+}
+
+export class RateLimitedError extends RegistryError {
+  readonly hint = 'The registry is rate limiting: lower concurrency or bandwidth for it, or wait.';
+  override readonly retryable = true;
+  /** How long the registry asked us to wait, when it said so. */
+  readonly retryAfterMs?: number;
+  constructor(summary: string, details: RegistryErrorDetails & { retryAfterMs?: number }) {
+    super(summary, details);
+    this.retryAfterMs = details.retryAfterMs;
+  }
+}
+
+export class UnsupportedError extends RegistryError {
+  readonly hint = 'This registry does not offer the operation; use a fallback or skip it.';
+}
+
+export class DigestMismatchError extends RegistryError {
+  readonly hint =
+    'The bytes read do not match their digest or size: the source may be corrupt or lying; nothing was committed at the destination.';
+  readonly expected: string;
+  readonly actual: string;
+  constructor(
+    summary: string,
+    details: RegistryErrorDetails & { expected: string; actual: string },
+  ) {
+    super(`${summary}: expected ${details.expected}, got ${details.actual}`, details);
+    this.expected = details.expected;
+    this.actual = details.actual;
+  }
+}
+
+export class TooLargeError extends RegistryError {
+  readonly hint = 'Raise the configured limit (manifestMaxBytes) if this content is legitimate.';
+  readonly limit: number;
+  constructor(summary: string, details: RegistryErrorDetails & { limit: number }) {
+    super(summary, details);
+    this.limit = details.limit;
+  }
+}
+
+/** Network failures, timeouts and 5xx answers that may pass. */
+export class TransientError extends RegistryError {
+  readonly hint =
+    'A network or server failure that may pass; it was retried. Check the registry health.';
+  override readonly retryable = true;
+}
+
+/** The registry broke the protocol: bad JSON, missing headers, redirect loops, odd statuses. */
+export class ProtocolError extends RegistryError {
+  readonly hint =
+    'The registry answered something the distribution protocol does not allow; report it to its operator.';
+}
+
+/** A repository name, tag or digest that fails the spec grammar; nothing was sent. */
+export class InvalidReferenceError extends RegistryError {
+  readonly hint =
+    'Fix the repository name, tag or digest: it does not follow the OCI distribution grammar.';
+}
+
+/** The OCI error body: `{"errors":[{"code","message","detail"}]}`. */
+interface OciErrorBody {
+  errors?: { code?: unknown; message?: unknown }[];
+}
+
+/** Extracts the first error code and message from an error body, JSON or plain text. */
+export function parseErrorBody(text: string): { code?: string; message?: string } {
+  const trimmed = text.trim();
+  if (!trimmed) return {};
+  try {
+    const body = JSON.parse(trimmed) as OciErrorBody;
+    const first = Array.isArray(body.errors) ? body.errors[0] : undefined;
+    if (first) {
+      return {
+        code: typeof first.code === 'string' ? first.code : undefined,
+        message: typeof first.message === 'string' ? first.message : undefined,
+      };
+    }
+  } catch {
+    // plain text (storage backends, proxies)
+  }
+  return { message: trimmed.slice(0, 300) };
+}
+
+export interface ResponseFacts {
+  status: number;
+  method: string;
+  /** The raw error body (already capped by the caller). */
+  bodyText: string;
+  retryAfter?: string | null;
+  /** Removes secrets from registry-supplied text. */
+  redact?: (text: string) => string;
+}
+
+/** The single mapping from an unexpected HTTP answer to a typed error. */
+export function errorFromResponse(facts: ResponseFacts, context: ErrorContext): RegistryError {
+  const { code, message } = parseErrorBody(facts.bodyText);
+  const details: RegistryErrorDetails = {
+    ...context,
+    status: facts.status,
+    code,
+    registryMessage: message && facts.redact ? facts.redact(message) : message,
+  };
+  const s = facts.status;
+  if (s === 429 || code === 'TOOMANYREQUESTS') {
+    return new RateLimitedError('rate limited', {
+      ...details,
+      retryAfterMs: parseRetryAfter(facts.retryAfter),
+    });
+  }
+  if (s === 401) return new UnauthorizedError('authentication failed', details);
+  if (s === 403) return new DeniedError('access denied', details);
+  if (s === 404) return new NotFoundError(`${facts.method} found nothing`, details);
+  if (s === 405 || s === 501 || code === 'UNSUPPORTED') {
+    return new UnsupportedError(`${facts.method} is not supported here`, details);
+  }
+  if (s === 413)
+    return new TooLargeError('the registry refused the size', { ...details, limit: 0 });
+  if (s === 503 && facts.retryAfter) {
+    // A 503 with Retry-After is throttling in disguise; honour the wait.
+    return new RateLimitedError('unavailable, asked to retry later', {
+      ...details,
+      retryAfterMs: parseRetryAfter(facts.retryAfter),
+    });
+  }
+  if (s === 408 || s === 500 || s === 502 || s === 503 || s === 504) {
+    return new TransientError('the registry failed for now', details);
+  }
+  return new ProtocolError(`unexpected answer to ${facts.method}`, details);
+}
+
+/** `Retry-After` is seconds or an HTTP date; returns milliseconds, or undefined. */
+export function parseRetryAfter(
+  value: string | null | undefined,
+  now = Date.now(),
+): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}

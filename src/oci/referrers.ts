@@ -1,0 +1,142 @@
+import type { Descriptor } from './descriptor.js';
+import { NotFoundError, ProtocolError } from './errors.js';
+import { ManifestParseError, children } from './manifest-graph.js';
+import type { ManifestOps } from './manifests.js';
+import { MediaType, baseMediaType } from './media-types.js';
+import { assertDigest, splitDigest } from './reference.js';
+import type { Transport } from './request.js';
+import { repositoryScope } from './scope.js';
+
+export interface ReferrersResult {
+  descriptors: Descriptor[];
+  /** Where the answer came from. */
+  via: 'api' | 'tag-schema';
+}
+
+/** The fallback tag for a subject: `sha256-<hex>`. */
+export function referrersTag(subjectDigest: string): string {
+  const [algorithm, encoded] = splitDigest(subjectDigest);
+  return `${algorithm}-${encoded}`;
+}
+
+const MAX_REFERRERS_BYTES = 4 << 20;
+
+export class ReferrerOps {
+  constructor(
+    private readonly t: Transport,
+    private readonly manifests: ManifestOps,
+  ) {}
+
+  /**
+   * Referrers of a subject: the referrers API when the registry has it (it never
+   * answers 404 then), else the tag schema. `artifactType` filters on either path,
+   * also when a registry ignores the filter.
+   */
+  async list(
+    repository: string,
+    subjectDigest: string,
+    options: { artifactType?: string; signal?: AbortSignal } = {},
+  ): Promise<ReferrersResult> {
+    assertDigest(this.t.registry, repository, subjectDigest);
+    const fromApi = await this.viaApi(repository, subjectDigest, options);
+    const result = fromApi ?? {
+      descriptors: await this.viaTagSchema(repository, subjectDigest, options.signal),
+      via: 'tag-schema' as const,
+    };
+    if (options.artifactType) {
+      result.descriptors = result.descriptors.filter(
+        (d) => d.artifactType === options.artifactType,
+      );
+    }
+    return result;
+  }
+
+  /** True when the registry serves the referrers API. */
+  async hasApi(repository: string, subjectDigest: string, signal?: AbortSignal): Promise<boolean> {
+    return (await this.viaApi(repository, subjectDigest, { signal })) !== undefined;
+  }
+
+  private async viaApi(
+    repository: string,
+    subjectDigest: string,
+    options: { artifactType?: string; signal?: AbortSignal },
+  ): Promise<ReferrersResult | undefined> {
+    const url = new URL(`/v2/${repository}/referrers/${subjectDigest}`, this.t.options.baseUrl);
+    if (options.artifactType) url.searchParams.set('artifactType', options.artifactType);
+    let response;
+    try {
+      response = await this.t.send({
+        method: 'GET',
+        url,
+        scopes: [repositoryScope(repository, 'pull')],
+        context: { repository, reference: subjectDigest },
+        headers: { accept: MediaType.OciIndex },
+        expect: [200],
+        maxBodyBytes: MAX_REFERRERS_BYTES,
+        signal: options.signal,
+      });
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+    // A registry without the API may still answer 200 with something else (HTML).
+    if (baseMediaType(String(response.headers['content-type'] ?? '')) !== MediaType.OciIndex)
+      return undefined;
+    return { descriptors: this.parseIndex(response.bytes, repository, subjectDigest), via: 'api' };
+  }
+
+  private async viaTagSchema(repository: string, subjectDigest: string, signal?: AbortSignal) {
+    try {
+      const index = await this.manifests.get(repository, referrersTag(subjectDigest), { signal });
+      return this.parseIndex(index.bytes, repository, subjectDigest);
+    } catch (error) {
+      if (error instanceof NotFoundError) return [];
+      throw error;
+    }
+  }
+
+  /**
+   * Adds a referrer to the `sha256-<hex>` index (GET, append, PUT), for registries
+   * without the API. Idempotent by digest. Not atomic: two writers racing on one
+   * subject can lose an entry; the engine serialises per subject.
+   */
+  async addToTagSchema(
+    repository: string,
+    subjectDigest: string,
+    referrer: Descriptor,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    assertDigest(this.t.registry, repository, subjectDigest);
+    const current = await this.viaTagSchema(repository, subjectDigest, signal);
+    if (current.some((d) => d.digest === referrer.digest)) return;
+    const entry: Descriptor = {
+      mediaType: referrer.mediaType,
+      digest: referrer.digest,
+      size: referrer.size,
+    };
+    if (referrer.artifactType) entry.artifactType = referrer.artifactType;
+    if (referrer.annotations) entry.annotations = referrer.annotations;
+    const index = {
+      schemaVersion: 2,
+      mediaType: MediaType.OciIndex,
+      manifests: [...current, entry],
+    };
+    const bytes = Buffer.from(JSON.stringify(index));
+    await this.manifests.put(repository, referrersTag(subjectDigest), bytes, MediaType.OciIndex, {
+      signal,
+    });
+  }
+
+  private parseIndex(bytes: Uint8Array, repository: string, subjectDigest: string): Descriptor[] {
+    try {
+      return children(bytes, MediaType.OciIndex).manifests;
+    } catch (error) {
+      if (error instanceof ManifestParseError) {
+        throw new ProtocolError(`the referrers index is malformed: ${error.message}`, {
+          ...this.t.context({ repository, reference: subjectDigest }),
+        });
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,150 @@
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+
+export interface SeenRequest {
+  method: string;
+  url: string;
+  range?: string;
+}
+
+export type FaultAction =
+  /** Answer without asking the registry. */
+  | { kind: 'respond'; status: number; headers?: Record<string, string>; body?: string }
+  /**
+   * Read this many request body bytes, then cut the client off. The registry never
+   * sees the request, as behind a proxy that buffers request bodies (nginx does).
+   */
+  | { kind: 'drop-request-buffered'; afterBytes: number }
+  /** Forward this many request body bytes to the registry, then cut both sides. */
+  | { kind: 'drop-request-streaming'; afterBytes: number }
+  /** Forward the request, then cut the response after this many body bytes. */
+  | { kind: 'drop-response'; afterBytes: number };
+
+export interface FaultRule {
+  method?: string;
+  /** Matches the request path (and query). */
+  path: RegExp;
+  action: FaultAction;
+  /** How many matching requests get the fault (default 1); then it passes. */
+  times?: number;
+  /** Let this many matching requests through before the fault applies (default 0). */
+  skip?: number;
+}
+
+/** A reverse proxy in front of a real registry that injects faults by rule. */
+export interface FaultProxy {
+  url: string;
+  host: string;
+  /** Every request that reached the proxy, in order. */
+  seen: SeenRequest[];
+  add(rule: FaultRule): void;
+  clear(): void;
+  close(): Promise<void>;
+}
+
+export async function startFaultProxy(target: string): Promise<FaultProxy> {
+  const upstream = new URL(target);
+  const rules: (FaultRule & { used: number; skipped: number })[] = [];
+  const seen: SeenRequest[] = [];
+
+  const server: Server = createServer((req, res) => {
+    seen.push({ method: req.method ?? '', url: req.url ?? '', range: req.headers.range });
+    const rule = rules.find(
+      (r) =>
+        (!r.method || r.method === req.method) &&
+        r.path.test(req.url ?? '') &&
+        r.used < (r.times ?? 1),
+    );
+    if (rule && rule.skipped < (rule.skip ?? 0)) {
+      rule.skipped++;
+      return forward(req, res);
+    }
+    if (!rule) return forward(req, res);
+    rule.used++;
+    const action = rule.action;
+    switch (action.kind) {
+      case 'respond':
+        req.resume();
+        res.writeHead(action.status, { 'content-type': 'application/json', ...action.headers });
+        return void res.end(action.body ?? '');
+      case 'drop-request-buffered': {
+        let received = 0;
+        req.on('data', (chunk: Buffer) => {
+          received += chunk.length;
+          if (received >= action.afterBytes) req.socket.destroy();
+        });
+        req.on('end', () => req.socket.destroy());
+        return;
+      }
+      case 'drop-request-streaming':
+        return forward(req, res, { requestBytes: action.afterBytes });
+      case 'drop-response':
+        return forward(req, res, { responseBytes: action.afterBytes });
+    }
+  });
+
+  function forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    cut: { requestBytes?: number; responseBytes?: number } = {},
+  ) {
+    // Keep the client's Host: distribution builds Location URLs from it.
+    const out = httpRequest({
+      host: upstream.hostname,
+      port: upstream.port,
+      method: req.method,
+      path: req.url,
+      headers: req.headers,
+    });
+    out.on('response', (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      let sent = 0;
+      up.on('data', (chunk: Buffer) => {
+        if (cut.responseBytes !== undefined && sent + chunk.length >= cut.responseBytes) {
+          res.write(chunk.subarray(0, Math.max(0, cut.responseBytes - sent)));
+          up.destroy();
+          res.socket?.destroy();
+          return;
+        }
+        sent += chunk.length;
+        res.write(chunk);
+      });
+      up.on('end', () => res.end());
+    });
+    out.on('error', () => res.socket?.destroy());
+    let forwarded = 0;
+    req.on('data', (chunk: Buffer) => {
+      if (cut.requestBytes !== undefined && forwarded + chunk.length >= cut.requestBytes) {
+        out.write(chunk.subarray(0, Math.max(0, cut.requestBytes - forwarded)));
+        out.destroy();
+        req.socket.destroy();
+        return;
+      }
+      forwarded += chunk.length;
+      out.write(chunk);
+    });
+    req.on('end', () => out.end());
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    host: `127.0.0.1:${port}`,
+    seen,
+    add: (rule) => rules.push({ ...rule, used: 0, skipped: 0 }),
+    clear: () => {
+      rules.length = 0;
+      seen.length = 0;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
