@@ -4,6 +4,9 @@ import type { Logger } from 'pino';
 import { AuthModule } from './auth/auth.module.js';
 import { AppConfig } from './config/app-config.js';
 import { DatabaseModule } from './database/database.module.js';
+import { PoliciesModule } from './policies/policies.module.js';
+import { RegistriesModule } from './registries/registries.module.js';
+import { ReplicationModule } from './replication/replication.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { requestIdFor } from './observability/request-id.js';
 import { SecretsModule } from './secrets/secrets.module.js';
@@ -49,6 +52,9 @@ export class AppModule {
         SecretsModule.withKey(runtime.secretKey, runtime.config.previousSecretKeys),
         ObservabilityModule,
         AuthModule,
+        RegistriesModule,
+        PoliciesModule,
+        ReplicationModule,
       ],
       providers: [{ provide: AppConfig, useValue: runtime.config }],
       exports: [AppConfig],

@@ -19,6 +19,16 @@ export class AppConfig {
   readonly logLevel!: LogLevel;
   readonly logFormat!: LogFormat;
   readonly shutdownTimeoutMs!: number;
+  /** Tasks this process runs at once; 0 makes it an API-only replica. */
+  readonly workers!: number;
+  readonly taskLeaseSeconds!: number;
+  readonly taskMaxAttempts!: number;
+  /** How often idle workers and the execution runner look for work. */
+  readonly pollIntervalMs!: number;
+  /** Registry requests in flight while one execution plans. */
+  readonly planningConcurrency!: number;
+  readonly executionRetentionCount!: number;
+  readonly executionRetentionDays!: number;
 
   constructor(values: AppConfigValues) {
     Object.assign(this, values);
@@ -112,6 +122,13 @@ const schema = z.object({
   LOG_LEVEL: optional(z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` })),
   LOG_FORMAT: optional(z.enum(['json', 'pretty'], { error: 'expected json or pretty' })),
   REGRELAY_SHUTDOWN_TIMEOUT_SECONDS: optional(integer(1, 3600)),
+  REGRELAY_WORKERS: optional(integer(0, 256)),
+  REGRELAY_TASK_LEASE_SECONDS: optional(integer(5, 3600)),
+  REGRELAY_TASK_MAX_ATTEMPTS: optional(integer(1, 100)),
+  REGRELAY_POLL_INTERVAL_MS: optional(integer(50, 60_000)),
+  REGRELAY_PLANNING_CONCURRENCY: optional(integer(1, 256)),
+  REGRELAY_EXECUTION_RETENTION_COUNT: optional(integer(1, 100_000)),
+  REGRELAY_EXECUTION_RETENTION_DAYS: optional(integer(1, 3650)),
   NODE_ENV: optional(z.string()),
 });
 
@@ -158,6 +175,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
     logLevel: e.LOG_LEVEL ?? 'info',
     logFormat: e.LOG_FORMAT ?? (production || !process.stdout.isTTY ? 'json' : 'pretty'),
     shutdownTimeoutMs: (e.REGRELAY_SHUTDOWN_TIMEOUT_SECONDS ?? 30) * 1000,
+    workers: e.REGRELAY_WORKERS ?? 8,
+    taskLeaseSeconds: e.REGRELAY_TASK_LEASE_SECONDS ?? 30,
+    taskMaxAttempts: e.REGRELAY_TASK_MAX_ATTEMPTS ?? 5,
+    pollIntervalMs: e.REGRELAY_POLL_INTERVAL_MS ?? 1000,
+    planningConcurrency: e.REGRELAY_PLANNING_CONCURRENCY ?? 16,
+    executionRetentionCount: e.REGRELAY_EXECUTION_RETENTION_COUNT ?? 50,
+    executionRetentionDays: e.REGRELAY_EXECUTION_RETENTION_DAYS ?? 30,
   });
 }
 

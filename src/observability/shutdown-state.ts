@@ -22,6 +22,6 @@ export class ShutdownState {
   /** Calls `listener` when shutdown begins; returns a function that unsubscribes. */
   onDrain(listener: () => void): () => void {
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return () => void this.listeners.delete(listener);
   }
 }

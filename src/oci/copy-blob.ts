@@ -1,3 +1,4 @@
+import type { BlobSource } from './blob-source.js';
 import type { BlobDescriptor } from './descriptor.js';
 import type { RegistryClient } from './registry-client.js';
 
@@ -13,6 +14,11 @@ export interface CopyBlobOptions {
   onProgress?: (bytes: number) => void;
   /** A repository at the destination registry known to hold the blob. */
   mountFrom?: string;
+  /**
+   * Where the bytes come from instead of a plain ranged GET from the source: a
+   * throttled stream, or a tee shared with other destinations.
+   */
+  source?: BlobSource;
 }
 
 /**
@@ -48,7 +54,7 @@ export async function copyBlob(
   const uploaded = await destination.pushBlob(
     destinationRepository,
     descriptor,
-    source.blobSource(sourceRepository, descriptor.digest),
+    options.source ?? source.blobSource(sourceRepository, descriptor.digest),
     { signal, onProgress: options.onProgress, session },
   );
   return { result: 'copied', bytes: uploaded.bytesSent, resumes: uploaded.resumes };

@@ -40,3 +40,5 @@ export { isDigest, isRepository, isTag } from './reference.js';
 export { referrersTag, type ReferrersResult } from './referrers.js';
 export type { RetryOptions } from './retry.js';
 export type { TimeoutOptions } from './timeouts.js';
+export { TokenBucket } from './token-bucket.js';
+export { Semaphore } from './semaphore.js';

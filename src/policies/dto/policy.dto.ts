@@ -1,0 +1,269 @@
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { TRIGGER_TYPES, type PolicyEntity, type TriggerType } from '../policy.entity.js';
+
+const NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
+const PATTERNS = { each: true } as const;
+
+export class DestinationDto {
+  @ApiProperty({ format: 'uuid', description: 'Destination registry' })
+  @IsUUID()
+  registryId!: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Prefix for destination repositories: "mirror" turns library/nginx into mirror/library/nginx',
+    example: 'mirror',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  namespace?: string;
+}
+
+export class FiltersDto {
+  @ApiPropertyOptional({
+    description: 'Source repositories to replicate: globs (*, **, ?, {a,b}) or re:<anchored regex>',
+    example: ['library/**', 'team/app-{api,web}'],
+    default: ['**'],
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @IsString(PATTERNS)
+  @Length(1, 500, PATTERNS)
+  repositories?: string[];
+
+  @ApiPropertyOptional({ example: ['**/test-*'], default: [] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString(PATTERNS)
+  @Length(1, 500, PATTERNS)
+  excludeRepositories?: string[];
+
+  @ApiPropertyOptional({
+    description: 'Tags to replicate',
+    example: ['v*', 're:\\d+\\.\\d+\\.\\d+'],
+    default: ['*'],
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @IsString(PATTERNS)
+  @Length(1, 500, PATTERNS)
+  tags?: string[];
+
+  @ApiPropertyOptional({ example: ['*-debug'], default: [] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString(PATTERNS)
+  @Length(1, 500, PATTERNS)
+  excludeTags?: string[];
+}
+
+export class TriggerDto {
+  @ApiProperty({ enum: TRIGGER_TYPES, example: 'cron' })
+  @IsIn(TRIGGER_TYPES)
+  type!: TriggerType;
+
+  @ApiPropertyOptional({
+    description: 'Cron expression (5 or 6 fields, UTC); required for type cron',
+    example: '*/15 * * * *',
+  })
+  @ValidateIf((o: TriggerDto) => o.type === 'cron' || o.cron !== undefined)
+  @IsString()
+  @Length(9, 200)
+  cron?: string;
+}
+
+export class CreatePolicyDto {
+  @ApiProperty({ example: 'hq-to-regions' })
+  @IsString()
+  @Matches(NAME, {
+    message:
+      'name must be 1-63 lowercase letters, digits, ".", "_" or "-", starting and ending with a letter or digit',
+  })
+  name!: string;
+
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID()
+  sourceRegistryId!: string;
+
+  @ApiProperty({ type: [DestinationDto] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(50)
+  @ValidateNested({ each: true })
+  @Type(() => DestinationDto)
+  destinations!: DestinationDto[];
+
+  @ApiPropertyOptional({ type: FiltersDto, description: 'Omitted: every repository and tag' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => FiltersDto)
+  filters?: FiltersDto;
+
+  @ApiPropertyOptional({ type: TriggerDto, default: { type: 'manual' } })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => TriggerDto)
+  trigger?: TriggerDto;
+
+  @ApiPropertyOptional({
+    description: 'Replace a destination tag that points at another digest',
+    default: false,
+  })
+  @IsOptional()
+  @IsBoolean()
+  override?: boolean;
+
+  @ApiPropertyOptional({
+    description: 'Propagate deletions of tags this policy replicated',
+    default: false,
+  })
+  @IsOptional()
+  @IsBoolean()
+  deletion?: boolean;
+
+  @ApiPropertyOptional({ default: true })
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+
+  @ApiPropertyOptional({ description: "Most of this policy's tasks running at once", example: 8 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  maxConcurrency?: number;
+
+  @ApiPropertyOptional({
+    description: "Bytes per second across this policy's transfers",
+    example: 52428800,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1024)
+  bandwidthLimit?: number;
+}
+
+/** PATCH: any subset; `destinations` and `filters` replace the whole value; null clears the limits. */
+export class UpdatePolicyDto extends PartialType(CreatePolicyDto) {
+  @ApiPropertyOptional({ nullable: true })
+  @ValidateIf((_, v) => v !== null)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  declare maxConcurrency?: number;
+
+  @ApiPropertyOptional({ nullable: true })
+  @ValidateIf((_, v) => v !== null)
+  @IsOptional()
+  @IsInt()
+  @Min(1024)
+  declare bandwidthLimit?: number;
+}
+
+class FiltersViewDto {
+  @ApiProperty({ example: ['library/**'] })
+  repositories!: string[];
+  @ApiProperty({ example: [] })
+  excludeRepositories!: string[];
+  @ApiProperty({ example: ['v*'] })
+  tags!: string[];
+  @ApiProperty({ example: ['*-debug'] })
+  excludeTags!: string[];
+}
+
+class TriggerViewDto {
+  @ApiProperty({ enum: TRIGGER_TYPES })
+  type!: TriggerType;
+  @ApiPropertyOptional({ example: '*/15 * * * *' })
+  cron?: string;
+}
+
+class DestinationViewDto {
+  @ApiProperty({ format: 'uuid' })
+  registryId!: string;
+  @ApiProperty({ nullable: true, type: String, example: 'mirror' })
+  namespace!: string | null;
+}
+
+export class PolicyDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+  @ApiProperty({ example: 'hq-to-regions' })
+  name!: string;
+  @ApiProperty({ format: 'uuid' })
+  sourceRegistryId!: string;
+  @ApiProperty({ type: [DestinationViewDto] })
+  destinations!: DestinationViewDto[];
+  @ApiProperty({ type: FiltersViewDto })
+  filters!: FiltersViewDto;
+  @ApiProperty({ type: TriggerViewDto })
+  trigger!: TriggerViewDto;
+  @ApiProperty()
+  override!: boolean;
+  @ApiProperty()
+  deletion!: boolean;
+  @ApiProperty()
+  enabled!: boolean;
+  @ApiProperty({ nullable: true, type: Number })
+  maxConcurrency!: number | null;
+  @ApiProperty({ nullable: true, type: Number })
+  bandwidthLimit!: number | null;
+  @ApiProperty()
+  createdAt!: string;
+  @ApiProperty()
+  updatedAt!: string;
+
+  static from(p: PolicyEntity): PolicyDto {
+    return {
+      id: p.id,
+      name: p.name,
+      sourceRegistryId: p.sourceRegistryId,
+      destinations: [...p.destinations]
+        .sort((a, b) => a.position - b.position)
+        .map((d) => ({ registryId: d.registryId, namespace: d.namespace })),
+      filters: {
+        repositories: p.repositories,
+        excludeRepositories: p.excludeRepositories,
+        tags: p.tags,
+        excludeTags: p.excludeTags,
+      },
+      trigger: p.triggerCron
+        ? { type: p.triggerType, cron: p.triggerCron }
+        : { type: p.triggerType },
+      override: p.override,
+      deletion: p.deletion,
+      enabled: p.enabled,
+      maxConcurrency: p.maxConcurrency,
+      bandwidthLimit: p.bandwidthLimit,
+      createdAt: p.createdAt.toISOString(),
+      updatedAt: p.updatedAt.toISOString(),
+    };
+  }
+}

@@ -1,0 +1,67 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { API_PREFIX, UuidParam } from '../common/api.js';
+import { CreatePolicyDto, PolicyDto, UpdatePolicyDto } from './dto/policy.dto.js';
+import { PoliciesService } from './policies.service.js';
+
+@ApiTags('policies')
+@ApiBearerAuth()
+@Controller(`${API_PREFIX}/policies`)
+export class PoliciesController {
+  constructor(private readonly policies: PoliciesService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a replication policy' })
+  @ApiCreatedResponse({ type: PolicyDto })
+  @ApiBadRequestResponse({ description: 'Each invalid field with the reason' })
+  @ApiConflictResponse({ description: 'The name is taken' })
+  async create(@Body() body: CreatePolicyDto): Promise<PolicyDto> {
+    return PolicyDto.from(await this.policies.create(body));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List policies' })
+  @ApiOkResponse({ type: [PolicyDto] })
+  async list(): Promise<PolicyDto[]> {
+    return (await this.policies.list()).map((p) => PolicyDto.from(p));
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Get a policy' })
+  @ApiOkResponse({ type: PolicyDto })
+  @ApiNotFoundResponse()
+  async get(@Param('id', UuidParam) id: string): Promise<PolicyDto> {
+    return PolicyDto.from(await this.policies.get(id));
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Change a policy (destinations and filters are replaced whole)' })
+  @ApiOkResponse({ type: PolicyDto })
+  @ApiBadRequestResponse({ description: 'Each invalid field with the reason' })
+  @ApiNotFoundResponse()
+  async update(
+    @Param('id', UuidParam) id: string,
+    @Body() body: UpdatePolicyDto,
+  ): Promise<PolicyDto> {
+    return PolicyDto.from(await this.policies.update(id, body));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a policy, its executions and its ledger' })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse()
+  delete(@Param('id', UuidParam) id: string): Promise<void> {
+    return this.policies.delete(id);
+  }
+}

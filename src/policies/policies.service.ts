@@ -1,0 +1,194 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { validateCronExpression } from 'cron';
+import { Subject } from 'rxjs';
+import type { Repository } from 'typeorm';
+import { isUniqueViolation, nameTaken, notFound } from '../common/errors.js';
+import { InvalidInputException, type FieldError } from '../common/validation.js';
+import { isRepository } from '../oci/index.js';
+import { RegistriesService } from '../registries/registries.service.js';
+import type {
+  CreatePolicyDto,
+  DestinationDto,
+  FiltersDto,
+  UpdatePolicyDto,
+} from './dto/policy.dto.js';
+import { InvalidPatternError, NameFilter } from './name-filter.js';
+import { PolicyDestinationEntity, PolicyEntity } from './policy.entity.js';
+
+/** A policy was created, changed or deleted (deleted: `policy` is undefined). */
+export interface PolicyChange {
+  policyId: string;
+  policy?: PolicyEntity;
+}
+
+const DEFAULT_FILTERS = {
+  repositories: ['**'],
+  excludeRepositories: [],
+  tags: ['*'],
+  excludeTags: [],
+};
+
+@Injectable()
+export class PoliciesService {
+  /** Local changes, so schedulers react at once (other replicas resync on their own). */
+  readonly changes$ = new Subject<PolicyChange>();
+
+  constructor(
+    @InjectRepository(PolicyEntity) private readonly policies: Repository<PolicyEntity>,
+    private readonly registries: RegistriesService,
+  ) {}
+
+  async create(dto: CreatePolicyDto): Promise<PolicyEntity> {
+    const entity = this.policies.create({
+      name: dto.name,
+      sourceRegistryId: dto.sourceRegistryId,
+      override: dto.override ?? false,
+      deletion: dto.deletion ?? false,
+      enabled: dto.enabled ?? true,
+      maxConcurrency: dto.maxConcurrency ?? null,
+      bandwidthLimit: dto.bandwidthLimit ?? null,
+    });
+    this.applyFilters(entity, dto.filters);
+    this.applyTrigger(entity, dto.trigger ?? { type: 'manual' });
+    entity.destinations = toDestinations(dto.destinations);
+    await this.validate(entity);
+    return this.save(entity);
+  }
+
+  list(): Promise<PolicyEntity[]> {
+    return this.policies.find({ order: { name: 'ASC' } });
+  }
+
+  async get(id: string): Promise<PolicyEntity> {
+    const found = await this.policies.findOneBy({ id });
+    if (!found) throw notFound('Policy', id);
+    return found;
+  }
+
+  async update(id: string, dto: UpdatePolicyDto): Promise<PolicyEntity> {
+    const entity = await this.get(id);
+    if (dto.name !== undefined) entity.name = dto.name;
+    if (dto.sourceRegistryId !== undefined) entity.sourceRegistryId = dto.sourceRegistryId;
+    if (dto.filters !== undefined) this.applyFilters(entity, dto.filters);
+    if (dto.trigger !== undefined) this.applyTrigger(entity, dto.trigger);
+    if (dto.override !== undefined) entity.override = dto.override;
+    if (dto.deletion !== undefined) entity.deletion = dto.deletion;
+    if (dto.enabled !== undefined) entity.enabled = dto.enabled;
+    if (dto.maxConcurrency !== undefined) entity.maxConcurrency = dto.maxConcurrency ?? null;
+    if (dto.bandwidthLimit !== undefined) entity.bandwidthLimit = dto.bandwidthLimit ?? null;
+    if (dto.destinations !== undefined) entity.destinations = toDestinations(dto.destinations);
+    await this.validate(entity);
+    return this.save(entity);
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.get(id);
+    // Executions, tasks, the ledger and cron ticks go with it (ON DELETE CASCADE).
+    await this.policies.delete(id);
+    this.changes$.next({ policyId: id });
+  }
+
+  private async save(entity: PolicyEntity): Promise<PolicyEntity> {
+    try {
+      const saved = await this.policies.save(entity);
+      const fresh = await this.get(saved.id);
+      this.changes$.next({ policyId: fresh.id, policy: fresh });
+      return fresh;
+    } catch (error) {
+      if (isUniqueViolation(error)) throw nameTaken('policy', entity.name);
+      throw error;
+    }
+  }
+
+  private applyFilters(entity: PolicyEntity, filters: FiltersDto | undefined): void {
+    entity.repositories = filters?.repositories ?? DEFAULT_FILTERS.repositories;
+    entity.excludeRepositories =
+      filters?.excludeRepositories ?? DEFAULT_FILTERS.excludeRepositories;
+    entity.tags = filters?.tags ?? DEFAULT_FILTERS.tags;
+    entity.excludeTags = filters?.excludeTags ?? DEFAULT_FILTERS.excludeTags;
+  }
+
+  private applyTrigger(
+    entity: PolicyEntity,
+    trigger: { type: PolicyEntity['triggerType']; cron?: string },
+  ): void {
+    entity.triggerType = trigger.type;
+    entity.triggerCron = trigger.type === 'cron' ? (trigger.cron ?? null) : null;
+  }
+
+  /** Rules the DTO cannot express; every problem is reported at once. */
+  private async validate(p: PolicyEntity): Promise<void> {
+    const problems: FieldError[] = [];
+    const ids = [p.sourceRegistryId, ...p.destinations.map((d) => d.registryId)];
+    const known = await this.registries.getMany(ids);
+    if (!known.has(p.sourceRegistryId)) {
+      problems.push({
+        field: 'sourceRegistryId',
+        reason: `registry ${p.sourceRegistryId} does not exist`,
+      });
+    }
+    const seen = new Set<string>();
+    p.destinations.forEach((d, i) => {
+      const field = `destinations[${i}]`;
+      if (!known.has(d.registryId))
+        problems.push({
+          field: `${field}.registryId`,
+          reason: `registry ${d.registryId} does not exist`,
+        });
+      if (d.namespace && !isRepository(d.namespace)) {
+        problems.push({
+          field: `${field}.namespace`,
+          reason:
+            'namespace must be a valid repository path: lowercase components of [a-z0-9] joined by ".", "_", "__" or "-", separated by "/"',
+        });
+      }
+      if (d.registryId === p.sourceRegistryId && !d.namespace) {
+        problems.push({
+          field: `${field}`,
+          reason:
+            'a destination equal to the source without a namespace would copy every repository onto itself',
+        });
+      }
+      const key = `${d.registryId}/${d.namespace ?? ''}`;
+      if (seen.has(key))
+        problems.push({ field, reason: 'the same registry and namespace appear twice' });
+      seen.add(key);
+    });
+    for (const [field, patterns] of [
+      ['filters.repositories', p.repositories],
+      ['filters.excludeRepositories', p.excludeRepositories],
+      ['filters.tags', p.tags],
+      ['filters.excludeTags', p.excludeTags],
+    ] as const) {
+      try {
+        NameFilter.compile(patterns);
+      } catch (error) {
+        if (!(error instanceof InvalidPatternError)) throw error;
+        problems.push({ field, reason: error.message });
+      }
+    }
+    if (p.triggerType === 'cron') {
+      const check = p.triggerCron
+        ? validateCronExpression(p.triggerCron)
+        : { valid: false, error: 'missing' };
+      if (!check.valid) {
+        problems.push({
+          field: 'trigger.cron',
+          reason: `trigger.cron must be a cron expression for type cron (${String(check.error ?? 'invalid')})`,
+        });
+      }
+    }
+    if (problems.length) throw new InvalidInputException(problems);
+  }
+}
+
+function toDestinations(destinations: DestinationDto[]): PolicyDestinationEntity[] {
+  return destinations.map((d, position) =>
+    Object.assign(new PolicyDestinationEntity(), {
+      position,
+      registryId: d.registryId,
+      namespace: d.namespace?.replace(/^\/+|\/+$/g, '') || null,
+    }),
+  );
+}

@@ -1,0 +1,198 @@
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import {
+  IsBoolean,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+} from 'class-validator';
+import type { RegistryCapabilities, RegistryEntity } from '../registry.entity.js';
+
+const NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
+
+export class CreateRegistryDto {
+  @ApiProperty({ description: 'Unique name, used in metrics and logs', example: 'hq' })
+  @IsString()
+  @Matches(NAME, {
+    message:
+      'name must be 1-63 lowercase letters, digits, ".", "_" or "-", starting and ending with a letter or digit',
+  })
+  name!: string;
+
+  @ApiProperty({
+    description: "The registry's base URL (scheme, host and port; no path)",
+    example: 'https://registry.hq.example:5000',
+  })
+  @IsString()
+  @MaxLength(2048)
+  url!: string;
+
+  @ApiPropertyOptional({ example: 'replicator' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 256)
+  username?: string;
+
+  @ApiPropertyOptional({
+    description: 'Stored encrypted; never returned',
+    example: 's3cret',
+    writeOnly: true,
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 4096)
+  password?: string;
+
+  @ApiPropertyOptional({
+    description: 'Skip TLS certificate verification (lab use only)',
+    default: false,
+  })
+  @IsOptional()
+  @IsBoolean()
+  insecureTls?: boolean;
+
+  @ApiPropertyOptional({
+    description: 'PEM CA bundle to trust for this registry',
+    example: '-----BEGIN CERTIFICATE-----\n…',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(65536)
+  caCert?: string;
+
+  @ApiPropertyOptional({
+    description: 'Most requests in flight to this registry at once',
+    example: 16,
+    default: 16,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1024)
+  maxConcurrentRequests?: number;
+
+  @ApiPropertyOptional({
+    description: 'Bytes per second shared by all transfers to and from this registry',
+    example: 104857600,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1024)
+  bandwidthLimit?: number;
+}
+
+/** PATCH: any subset; `password: null` (or `username: null`) clears it. */
+export class UpdateRegistryDto extends PartialType(CreateRegistryDto) {
+  @ApiPropertyOptional({ nullable: true, writeOnly: true })
+  @ValidateIf((_, v) => v !== null)
+  @IsOptional()
+  @IsString()
+  @Length(1, 4096)
+  declare password?: string;
+
+  @ApiPropertyOptional({ nullable: true })
+  @ValidateIf((_, v) => v !== null)
+  @IsOptional()
+  @IsString()
+  @Length(1, 256)
+  declare username?: string;
+
+  @ApiPropertyOptional({ nullable: true })
+  @ValidateIf((_, v) => v !== null)
+  @IsOptional()
+  @IsString()
+  @MaxLength(65536)
+  declare caCert?: string;
+
+  @ApiPropertyOptional({ nullable: true })
+  @ValidateIf((_, v) => v !== null)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(1024)
+  declare maxConcurrentRequests?: number;
+
+  @ApiPropertyOptional({ nullable: true })
+  @ValidateIf((_, v) => v !== null)
+  @IsOptional()
+  @IsInt()
+  @Min(1024)
+  declare bandwidthLimit?: number;
+}
+
+export class CapabilitiesDto implements RegistryCapabilities {
+  @ApiProperty({ description: 'Serves GET /v2/<name>/referrers/<digest>' })
+  referrersApi!: boolean;
+  @ApiProperty({ description: 'Deletes a tag without deleting its manifest' })
+  tagDelete!: boolean;
+  @ApiProperty({ description: 'Lists repositories at GET /v2/_catalog' })
+  catalog!: boolean;
+}
+
+export class RegistryDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+  @ApiProperty({ example: 'hq' })
+  name!: string;
+  @ApiProperty({ example: 'https://registry.hq.example:5000' })
+  url!: string;
+  @ApiProperty({ nullable: true, type: String, example: 'replicator' })
+  username!: string | null;
+  @ApiProperty({ description: 'A password is stored (it is never returned)' })
+  hasPassword!: boolean;
+  @ApiProperty()
+  insecureTls!: boolean;
+  @ApiProperty({ nullable: true, type: String })
+  caCert!: string | null;
+  @ApiProperty({ nullable: true, type: Number, example: 16 })
+  maxConcurrentRequests!: number | null;
+  @ApiProperty({ nullable: true, type: Number, example: null })
+  bandwidthLimit!: number | null;
+  @ApiProperty({ nullable: true, type: CapabilitiesDto, description: 'From the last ping' })
+  capabilities!: CapabilitiesDto | null;
+  @ApiProperty({ nullable: true, type: String })
+  capabilitiesCheckedAt!: string | null;
+  @ApiProperty()
+  createdAt!: string;
+  @ApiProperty()
+  updatedAt!: string;
+
+  static from(r: RegistryEntity): RegistryDto {
+    return {
+      id: r.id,
+      name: r.name,
+      url: r.url,
+      username: r.username,
+      hasPassword: r.passwordSealed !== null,
+      insecureTls: r.insecureTls,
+      caCert: r.caCert,
+      maxConcurrentRequests: r.maxConcurrentRequests,
+      bandwidthLimit: r.bandwidthLimit,
+      capabilities: r.capabilities,
+      capabilitiesCheckedAt: r.capabilitiesCheckedAt?.toISOString() ?? null,
+      createdAt: r.createdAt.toISOString(),
+      updatedAt: r.updatedAt.toISOString(),
+    };
+  }
+}
+
+export class PingResultDto {
+  @ApiProperty({ description: 'The registry answered /v2/ (with our credentials, if any)' })
+  reachable!: boolean;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'Round trip of the /v2/ check in ms',
+    example: 12,
+  })
+  latencyMs!: number | null;
+  @ApiProperty({ nullable: true, type: CapabilitiesDto })
+  capabilities!: CapabilitiesDto | null;
+  @ApiProperty({ nullable: true, type: String, example: 'connect ECONNREFUSED 10.0.0.5:5000' })
+  error!: string | null;
+}

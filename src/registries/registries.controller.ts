@@ -1,0 +1,86 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { API_PREFIX, UuidParam } from '../common/api.js';
+import {
+  CreateRegistryDto,
+  PingResultDto,
+  RegistryDto,
+  UpdateRegistryDto,
+} from './dto/registry.dto.js';
+import { RegistriesService } from './registries.service.js';
+import { RegistryPinger } from './registry-pinger.js';
+
+@ApiTags('registries')
+@ApiBearerAuth()
+@Controller(`${API_PREFIX}/registries`)
+export class RegistriesController {
+  constructor(
+    private readonly registries: RegistriesService,
+    private readonly pinger: RegistryPinger,
+  ) {}
+
+  @Post()
+  @ApiOperation({
+    summary: 'Register a registry endpoint (the password is stored encrypted, never returned)',
+  })
+  @ApiCreatedResponse({ type: RegistryDto })
+  @ApiBadRequestResponse({ description: 'Each invalid field with the reason' })
+  @ApiConflictResponse({ description: 'The name is taken' })
+  async create(@Body() body: CreateRegistryDto): Promise<RegistryDto> {
+    return RegistryDto.from(await this.registries.create(body));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List registries' })
+  @ApiOkResponse({ type: [RegistryDto] })
+  async list(): Promise<RegistryDto[]> {
+    return (await this.registries.list()).map((r) => RegistryDto.from(r));
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Get a registry' })
+  @ApiOkResponse({ type: RegistryDto })
+  @ApiNotFoundResponse()
+  async get(@Param('id', UuidParam) id: string): Promise<RegistryDto> {
+    return RegistryDto.from(await this.registries.get(id));
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Change a registry; `password: null` removes the stored password' })
+  @ApiOkResponse({ type: RegistryDto })
+  @ApiNotFoundResponse()
+  async update(
+    @Param('id', UuidParam) id: string,
+    @Body() body: UpdateRegistryDto,
+  ): Promise<RegistryDto> {
+    return RegistryDto.from(await this.registries.update(id, body));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a registry no policy uses' })
+  @ApiNoContentResponse()
+  @ApiConflictResponse({ description: 'Policies use it; they are named' })
+  delete(@Param('id', UuidParam) id: string): Promise<void> {
+    return this.registries.delete(id);
+  }
+
+  @Post(':id/ping')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Check reachability and credentials; detect and store capabilities' })
+  @ApiOkResponse({ type: PingResultDto })
+  @ApiNotFoundResponse()
+  ping(@Param('id', UuidParam) id: string): Promise<PingResultDto> {
+    return this.pinger.ping(id);
+  }
+}

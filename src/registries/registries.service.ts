@@ -1,0 +1,174 @@
+import { randomUUID, X509Certificate } from 'node:crypto';
+import { ConflictException, Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { In, type DataSource, type Repository } from 'typeorm';
+import { isUniqueViolation, nameTaken, notFound } from '../common/errors.js';
+import { InvalidInputException, type FieldError } from '../common/validation.js';
+import { SecretBox } from '../secrets/secret-box.js';
+import type { CreateRegistryDto, UpdateRegistryDto } from './dto/registry.dto.js';
+import { RegistryEntity, type RegistryCapabilities } from './registry.entity.js';
+import { normaliseRegistryUrl } from './registry-url.js';
+
+/** Credentials as the OCI client needs them; only this service opens the sealed password. */
+export interface RegistryCredentials {
+  username: string;
+  password: string;
+}
+
+/** Listeners are told when a registry's connection settings change, to drop cached clients. */
+export type RegistryChangeListener = (registryId: string) => void;
+
+@Injectable()
+export class RegistriesService {
+  private readonly listeners = new Set<RegistryChangeListener>();
+
+  constructor(
+    @InjectRepository(RegistryEntity) private readonly registries: Repository<RegistryEntity>,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  onChange(listener: RegistryChangeListener): void {
+    this.listeners.add(listener);
+  }
+
+  async create(dto: CreateRegistryDto): Promise<RegistryEntity> {
+    const id = randomUUID();
+    const entity = this.registries.create({
+      id,
+      name: dto.name,
+      url: this.checkedUrl(dto.url),
+      username: dto.username ?? null,
+      passwordSealed: dto.password ? this.sealPassword(id, dto.password) : null,
+      insecureTls: dto.insecureTls ?? false,
+      caCert: dto.caCert ? checkedCaCert(dto.caCert) : null,
+      maxConcurrentRequests: dto.maxConcurrentRequests ?? null,
+      bandwidthLimit: dto.bandwidthLimit ?? null,
+      capabilities: null,
+      capabilitiesCheckedAt: null,
+    });
+    try {
+      return await this.registries.save(entity);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw nameTaken('registry', dto.name);
+      throw error;
+    }
+  }
+
+  list(): Promise<RegistryEntity[]> {
+    return this.registries.find({ order: { name: 'ASC' } });
+  }
+
+  async get(id: string): Promise<RegistryEntity> {
+    const found = await this.registries.findOneBy({ id });
+    if (!found) throw notFound('Registry', id);
+    return found;
+  }
+
+  /** Registries by id; a missing one is absent from the map. */
+  async getMany(ids: readonly string[]): Promise<Map<string, RegistryEntity>> {
+    const rows = ids.length ? await this.registries.findBy({ id: In([...new Set(ids)]) }) : [];
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+
+  async update(id: string, dto: UpdateRegistryDto): Promise<RegistryEntity> {
+    const entity = await this.get(id);
+    if (dto.name !== undefined) entity.name = dto.name;
+    if (dto.url !== undefined) entity.url = this.checkedUrl(dto.url);
+    if (dto.username !== undefined) entity.username = dto.username ?? null;
+    if (dto.password !== undefined)
+      entity.passwordSealed = dto.password === null ? null : this.sealPassword(id, dto.password);
+    if (dto.insecureTls !== undefined) entity.insecureTls = dto.insecureTls;
+    if (dto.caCert !== undefined)
+      entity.caCert = dto.caCert === null ? null : checkedCaCert(dto.caCert);
+    if (dto.maxConcurrentRequests !== undefined)
+      entity.maxConcurrentRequests = dto.maxConcurrentRequests ?? null;
+    if (dto.bandwidthLimit !== undefined) entity.bandwidthLimit = dto.bandwidthLimit ?? null;
+    if (dto.url !== undefined || dto.username !== undefined || dto.password !== undefined) {
+      // Another endpoint or identity may support other things.
+      entity.capabilities = null;
+      entity.capabilitiesCheckedAt = null;
+    }
+    try {
+      const saved = await this.registries.save(entity);
+      this.changed(id);
+      return saved;
+    } catch (error) {
+      if (isUniqueViolation(error)) throw nameTaken('registry', dto.name ?? entity.name);
+      throw error;
+    }
+  }
+
+  /** Deletes a registry no policy uses; otherwise 409 naming the policies. */
+  async delete(id: string): Promise<void> {
+    await this.get(id);
+    const users: { name: string }[] = await this.dataSource.query(
+      `SELECT name FROM policy WHERE source_registry_id = $1
+       UNION SELECT p.name FROM policy p JOIN policy_destination d ON d.policy_id = p.id WHERE d.registry_id = $1
+       ORDER BY name`,
+      [id],
+    );
+    if (users.length) {
+      throw new ConflictException({
+        statusCode: 409,
+        error: 'Conflict',
+        message: `Registry ${id} is used by policies: ${users.map((u) => u.name).join(', ')}. Remove it from them first.`,
+        policies: users.map((u) => u.name),
+      });
+    }
+    await this.registries.delete(id);
+    this.changed(id);
+  }
+
+  async recordCapabilities(id: string, capabilities: RegistryCapabilities): Promise<void> {
+    await this.registries.update(id, { capabilities, capabilitiesCheckedAt: new Date() });
+  }
+
+  credentials(registry: RegistryEntity): RegistryCredentials | undefined {
+    if (!registry.username && !registry.passwordSealed) return undefined;
+    return {
+      username: registry.username ?? '',
+      password: registry.passwordSealed
+        ? this.secrets.open(registry.passwordSealed, passwordContext(registry.id))
+        : '',
+    };
+  }
+
+  private sealPassword(id: string, password: string): string {
+    return this.secrets.seal(password, passwordContext(id));
+  }
+
+  private checkedUrl(url: string): string {
+    const result = normaliseRegistryUrl(url);
+    if ('reason' in result)
+      throw new InvalidInputException([{ field: 'url', reason: `url ${result.reason}` }]);
+    return result.url;
+  }
+
+  private changed(id: string): void {
+    for (const listener of this.listeners) listener(id);
+  }
+}
+
+function passwordContext(registryId: string): string {
+  return `registry:${registryId}:password`;
+}
+
+function checkedCaCert(pem: string): string {
+  const problems: FieldError[] = [];
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0)
+    problems.push({ field: 'caCert', reason: 'caCert must hold at least one PEM certificate' });
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block);
+    } catch (error) {
+      problems.push({
+        field: 'caCert',
+        reason: `caCert holds an unreadable certificate: ${(error as Error).message}`,
+      });
+    }
+  }
+  if (problems.length) throw new InvalidInputException(problems);
+  return pem;
+}

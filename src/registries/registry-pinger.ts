@@ -1,0 +1,45 @@
+import { Injectable } from '@nestjs/common';
+import { describeError as describe } from '../common/describe-error.js';
+import type { PingResultDto } from './dto/registry.dto.js';
+import { RegistriesService } from './registries.service.js';
+import { RegistryClients } from './registry-clients.js';
+
+/** Repository used to probe capabilities; need not exist. */
+const PROBE_REPOSITORY = 'regrelay-probe/capabilities';
+
+/**
+ * `POST /registries/:id/ping`: reachability and credentials (GET /v2/), then the
+ * capabilities the replication engine adapts to, stored on the registry.
+ */
+@Injectable()
+export class RegistryPinger {
+  constructor(
+    private readonly registries: RegistriesService,
+    private readonly clients: RegistryClients,
+  ) {}
+
+  async ping(id: string): Promise<PingResultDto> {
+    const registry = await this.registries.get(id);
+    const client = this.clients.forRegistry(registry);
+    const signal = AbortSignal.timeout(30_000);
+    const started = performance.now();
+    try {
+      await client.ping({ signal });
+    } catch (error) {
+      return { reachable: false, latencyMs: null, capabilities: null, error: describe(error) };
+    }
+    const latencyMs = Math.round(performance.now() - started);
+    try {
+      const capabilities = await client.capabilities(PROBE_REPOSITORY, { signal });
+      await this.registries.recordCapabilities(id, capabilities);
+      return { reachable: true, latencyMs, capabilities, error: null };
+    } catch (error) {
+      return {
+        reachable: true,
+        latencyMs,
+        capabilities: null,
+        error: `capability probe failed: ${describe(error)}`,
+      };
+    }
+  }
+}

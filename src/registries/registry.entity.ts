@@ -1,0 +1,60 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+import { bigintColumn } from '../common/bigint-column.js';
+
+/** What a registry was found to support (see RegistryClient capabilities). */
+export interface RegistryCapabilities {
+  referrersApi: boolean;
+  tagDelete: boolean;
+  catalog: boolean;
+}
+
+@Entity({ name: 'registry' })
+export class RegistryEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ type: 'text', unique: true })
+  name!: string;
+
+  /** Base URL, e.g. `https://registry.example.com` (no /v2). */
+  @Column({ type: 'text' })
+  url!: string;
+
+  @Column({ type: 'text', nullable: true })
+  username!: string | null;
+
+  /** SecretBox-sealed; never leaves the service. */
+  @Column({ name: 'password_sealed', type: 'text', nullable: true })
+  passwordSealed!: string | null;
+
+  @Column({ name: 'insecure_tls', type: 'boolean', default: false })
+  insecureTls!: boolean;
+
+  @Column({ name: 'ca_cert', type: 'text', nullable: true })
+  caCert!: string | null;
+
+  @Column({ name: 'max_concurrent_requests', type: 'integer', nullable: true })
+  maxConcurrentRequests!: number | null;
+
+  /** Bytes per second shared by every transfer to or from this registry. */
+  @Column({ name: 'bandwidth_limit', type: 'bigint', nullable: true, transformer: bigintColumn })
+  bandwidthLimit!: number | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  capabilities!: RegistryCapabilities | null;
+
+  @Column({ name: 'capabilities_checked_at', type: 'timestamptz', nullable: true })
+  capabilitiesCheckedAt!: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}

@@ -1,0 +1,127 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { EXECUTION_STATUSES, type ExecutionStatus } from '../executions/execution.entity.js';
+import { TASK_STATUSES, type TaskOperation, type TaskStatus } from '../tasks/task.entity.js';
+
+export class TaskCountsDto {
+  @ApiProperty({ example: 12 }) total!: number;
+  @ApiProperty({ example: 0 }) pending!: number;
+  @ApiProperty({ example: 2 }) running!: number;
+  @ApiProperty({ example: 7 }) succeeded!: number;
+  @ApiProperty({ example: 0 }) failed!: number;
+  @ApiProperty({ example: 3 }) skipped!: number;
+  @ApiProperty({ example: 0 }) stopped!: number;
+}
+
+export class ExecutionDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) policyId!: string;
+  @ApiProperty({ enum: ['manual', 'cron', 'event', 'reconcile'], example: 'manual' })
+  trigger!: string;
+  @ApiProperty({ enum: EXECUTION_STATUSES, example: 'running' }) status!: ExecutionStatus;
+  @ApiProperty({ type: TaskCountsDto }) counts!: TaskCountsDto;
+  @ApiProperty({
+    description: 'Bytes to move, as known so far (grows while planning and copying)',
+    example: 734003200,
+  })
+  bytesTotal!: number;
+  @ApiProperty({ description: 'Bytes moved so far', example: 524288000 }) bytesDone!: number;
+  @ApiProperty({ description: 'Planning has listed everything; counts.total is final' })
+  planned!: boolean;
+  @ApiProperty({ nullable: true, type: String, example: '2026-11-22T08:00:00.000Z' }) startedAt!:
+    string | null;
+  @ApiProperty({ nullable: true, type: String, example: null }) endedAt!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: null,
+    description: 'Why it ended as it did, or what it waits for',
+  })
+  message!: string | null;
+  @ApiProperty({ example: '2026-11-22T07:59:59.000Z' }) createdAt!: string;
+}
+
+export class TriggeredExecutionDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ enum: EXECUTION_STATUSES, example: 'pending' }) status!: ExecutionStatus;
+  @ApiProperty({ description: 'An execution was already waiting; this trigger joined it' })
+  coalesced!: boolean;
+}
+
+export class TaskDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) executionId!: string;
+  @ApiProperty({ enum: ['copy', 'delete'] }) operation!: TaskOperation;
+  @ApiProperty({ example: 'library/nginx' }) sourceRepository!: string;
+  @ApiProperty({ format: 'uuid' }) destinationRegistryId!: string;
+  @ApiProperty({ nullable: true, type: String, example: 'region-a' }) destinationRegistry!:
+    string | null;
+  @ApiProperty({ example: 'mirror/library/nginx' }) destinationRepository!: string;
+  @ApiProperty({ nullable: true, type: String, example: '1.27' }) tag!: string | null;
+  @ApiProperty({ example: 'sha256:0f3c…' }) digest!: string;
+  @ApiProperty({ nullable: true, type: String }) mediaType!: string | null;
+  @ApiProperty({ enum: TASK_STATUSES }) status!: TaskStatus;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Why skipped, or the error',
+    example: 'already present',
+  })
+  reason!: string | null;
+  @ApiProperty({ example: 1 }) attempts!: number;
+  @ApiProperty({ example: 31457280 }) bytesTotal!: number;
+  @ApiProperty({ example: 31457280 }) bytesDone!: number;
+  @ApiProperty({ nullable: true, type: String }) startedAt!: string | null;
+  @ApiProperty({ nullable: true, type: String }) endedAt!: string | null;
+}
+
+export class PageDto {
+  @ApiProperty({ example: 137 }) total!: number;
+  @ApiProperty({ example: 50 }) limit!: number;
+  @ApiProperty({ example: 0 }) offset!: number;
+}
+
+export class ExecutionPageDto extends PageDto {
+  @ApiProperty({ type: [ExecutionDto] }) items!: ExecutionDto[];
+}
+
+export class TaskPageDto extends PageDto {
+  @ApiProperty({ type: [TaskDto] }) items!: TaskDto[];
+}
+
+export class PageQuery {
+  @ApiPropertyOptional({ default: 50, maximum: 500 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit: number = 50;
+
+  @ApiPropertyOptional({ default: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  offset: number = 0;
+}
+
+export class ExecutionQuery extends PageQuery {
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  policyId?: string;
+
+  @ApiPropertyOptional({ enum: EXECUTION_STATUSES })
+  @IsOptional()
+  @IsIn(EXECUTION_STATUSES)
+  status?: ExecutionStatus;
+}
+
+export class TaskQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: TASK_STATUSES })
+  @IsOptional()
+  @IsIn(TASK_STATUSES)
+  status?: TaskStatus;
+}

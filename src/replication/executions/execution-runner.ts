@@ -1,0 +1,202 @@
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Subscription } from 'rxjs';
+import type { DataSource } from 'typeorm';
+import { AppConfig } from '../../config/app-config.js';
+import { queryRows } from '../../database/sql.js';
+import { ShutdownState } from '../../observability/shutdown-state.js';
+import { EventBus } from '../event-bus.js';
+import { INSTANCE_ID } from '../instance-id.js';
+import { Planner } from '../planning/planner.js';
+import { ExecutionFinisher } from './execution-finisher.js';
+
+/** Executions this process plans at once. */
+const PLANNING_SLOTS = 4;
+
+/**
+ * Moves executions through their life: starts a waiting execution when its policy
+ * has none running, plans it (holding a renewable lease, so a crashed planner's
+ * execution is adopted and re-planned by another process), and ends executions whose
+ * tasks are all done. Every step is a guarded statement, safe with several replicas.
+ */
+@Injectable()
+export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ExecutionRunner.name);
+  private readonly planning = new Map<string, AbortController>();
+  private readonly subscription = new Subscription();
+  private timer?: NodeJS.Timeout;
+  private ticking?: Promise<void>;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly planner: Planner,
+    private readonly finisher: ExecutionFinisher,
+    private readonly bus: EventBus,
+    private readonly shutdown: ShutdownState,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.workers === 0) return;
+    this.subscription.add(
+      this.bus.of('execution.created', 'execution.finished').subscribe(() => this.kick()),
+    );
+    this.subscription.add(
+      this.bus
+        .of('execution.stop')
+        .subscribe((e) => this.planning.get(e.executionId)?.abort(new Error('execution stopped'))),
+    );
+    this.subscription.add(this.shutdown.onDrain(() => void this.onApplicationShutdown()));
+    this.timer = setInterval(() => this.kick(), this.config.pollIntervalMs);
+    this.kick();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.subscription.unsubscribe();
+    for (const controller of this.planning.values()) controller.abort(new Error('shutting down'));
+    await this.ticking;
+  }
+
+  /** Runs a pass now, or right after the current one. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    this.ticking = this.tick()
+      .catch((error: unknown) => this.logger.error({ err: error }, 'Execution runner pass failed'))
+      .finally(() => {
+        this.ticking = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  private async tick(): Promise<void> {
+    const free = PLANNING_SLOTS - this.planning.size;
+    if (free > 0) {
+      for (const id of await this.takeForPlanning(free)) this.plan(id);
+    }
+    await this.renewPlanningLeases();
+    await this.finishStragglers();
+  }
+
+  /**
+   * Starts waiting executions whose policy has none running, and adopts executions
+   * whose planner stopped renewing its lease. The partial unique index on running
+   * executions makes a lost race a no-op, never a second running execution.
+   */
+  private async takeForPlanning(limit: number): Promise<string[]> {
+    const taken: string[] = [];
+    const candidates = await queryRows<{ id: string; status: string }>(
+      this.dataSource,
+      `SELECT e.id, e.status FROM execution e
+       WHERE (e.status = 'pending' AND NOT EXISTS (
+                SELECT 1 FROM execution r WHERE r.policy_id = e.policy_id AND r.status = 'running'))
+          OR (e.status = 'running' AND NOT e.planned AND (e.lease_expires_at IS NULL OR e.lease_expires_at < now()))
+       ORDER BY e.created_at LIMIT $1`,
+      [limit],
+    );
+    for (const candidate of candidates) {
+      try {
+        const rows = await queryRows<{ id: string }>(
+          this.dataSource,
+          `UPDATE execution SET status = 'running', started_at = coalesce(started_at, now()),
+                  lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3)
+           WHERE id = $1 AND (status = 'pending'
+                 OR (status = 'running' AND NOT planned AND (lease_expires_at IS NULL OR lease_expires_at < now())))
+           RETURNING id`,
+          [candidate.id, INSTANCE_ID, this.config.taskLeaseSeconds],
+        );
+        if (rows.length) taken.push(candidate.id);
+      } catch (error) {
+        // Another replica started one for this policy in the meantime.
+        if ((error as { driverError?: { code?: string } }).driverError?.code !== '23505')
+          throw error;
+      }
+    }
+    return taken;
+  }
+
+  private plan(executionId: string): void {
+    const controller = new AbortController();
+    this.planning.set(executionId, controller);
+    void (async () => {
+      try {
+        const [execution] = await queryRows<{ policy_id: string }>(
+          this.dataSource,
+          'SELECT policy_id FROM execution WHERE id = $1',
+          [executionId],
+        );
+        if (execution)
+          await this.bus.publish({
+            type: 'execution.started',
+            executionId,
+            policyId: execution.policy_id,
+          });
+        await this.planner.plan(executionId, controller.signal);
+        await this.markPlanned(executionId, null);
+      } catch (error) {
+        if (controller.signal.aborted && this.stopped) return; // another process adopts it
+        if (controller.signal.aborted) {
+          await this.markPlanned(executionId, null); // stopped: the finisher says so
+        } else {
+          this.logger.error({ err: error, executionId }, 'Planning failed');
+          await this.markPlanned(executionId, `Planning failed: ${(error as Error).message}`);
+        }
+      } finally {
+        this.planning.delete(executionId);
+        await this.finisher.finishIfDone(executionId).catch(() => undefined);
+        this.kick();
+      }
+    })();
+  }
+
+  /**
+   * Planning is over: workers may finish the execution. A planning error fails the
+   * execution once its tasks are done (the tasks already planned still run).
+   */
+  private async markPlanned(executionId: string, planningError: string | null): Promise<void> {
+    await queryRows(
+      this.dataSource,
+      `UPDATE execution SET planned = true, lease_owner = NULL, lease_expires_at = NULL, planning_error = $2
+       WHERE id = $1 AND lease_owner = $3`,
+      [executionId, planningError, INSTANCE_ID],
+    );
+  }
+
+  private async renewPlanningLeases(): Promise<void> {
+    if (!this.planning.size) return;
+    await queryRows(
+      this.dataSource,
+      `UPDATE execution SET lease_expires_at = now() + make_interval(secs => $3)
+       WHERE id = ANY($1) AND lease_owner = $2`,
+      [[...this.planning.keys()], INSTANCE_ID, this.config.taskLeaseSeconds],
+    );
+  }
+
+  /** Ends executions whose last task finished while their finisher call was lost. */
+  private async finishStragglers(): Promise<void> {
+    const rows = await queryRows<{ id: string }>(
+      this.dataSource,
+      `SELECT e.id FROM execution e
+       WHERE e.status = 'running' AND e.planned
+         AND NOT EXISTS (SELECT 1 FROM task t WHERE t.execution_id = e.id AND t.status IN ('pending', 'running'))
+       LIMIT 100`,
+    );
+    for (const row of rows) await this.finisher.finishIfDone(row.id);
+  }
+}

@@ -1,0 +1,65 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+export const EXECUTION_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'stopped'] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+export const ACTIVE_EXECUTION_STATUSES: readonly ExecutionStatus[] = ['pending', 'running'];
+
+/** What started an execution. `event` and `reconcile` arrive with later features. */
+export type ExecutionTrigger = 'manual' | 'cron' | 'event' | 'reconcile';
+
+/**
+ * Limits an execution to some repositories (and optionally tags). Unset means the
+ * whole policy. Event-driven executions carry one.
+ */
+export interface ExecutionScope {
+  /** Source repository → tags to look at (empty list: every tag the filters allow). */
+  repositories: Record<string, string[]>;
+}
+
+@Entity({ name: 'execution' })
+export class ExecutionEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'policy_id', type: 'uuid' })
+  policyId!: string;
+
+  @Column({ type: 'text' })
+  trigger!: ExecutionTrigger;
+
+  @Column({ type: 'text' })
+  status!: ExecutionStatus;
+
+  @Column({ type: 'jsonb', nullable: true })
+  scope!: ExecutionScope | null;
+
+  /** True once planning has produced every task. */
+  @Column({ type: 'boolean', default: false })
+  planned!: boolean;
+
+  @Column({ name: 'stop_requested', type: 'boolean', default: false })
+  stopRequested!: boolean;
+
+  /** Why planning could not finish; the execution fails once its tasks are done. */
+  @Column({ name: 'planning_error', type: 'text', nullable: true })
+  planningError!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  message!: string | null;
+
+  /** The process planning this execution, and until when its claim holds. */
+  @Column({ name: 'lease_owner', type: 'text', nullable: true })
+  leaseOwner!: string | null;
+
+  @Column({ name: 'lease_expires_at', type: 'timestamptz', nullable: true })
+  leaseExpiresAt!: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column({ name: 'started_at', type: 'timestamptz', nullable: true })
+  startedAt!: Date | null;
+
+  @Column({ name: 'ended_at', type: 'timestamptz', nullable: true })
+  endedAt!: Date | null;
+}

@@ -1,0 +1,106 @@
+import {
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Sse,
+  type MessageEvent,
+} from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Observable } from 'rxjs';
+import { API_PREFIX, UuidParam } from '../../common/api.js';
+import {
+  ExecutionDto,
+  ExecutionPageDto,
+  ExecutionQuery,
+  TaskPageDto,
+  TaskQuery,
+  TriggeredExecutionDto,
+} from '../dto/execution.dto.js';
+import { ExecutionStream } from './execution-stream.js';
+import { ExecutionsService } from './executions.service.js';
+
+@ApiTags('executions')
+@ApiBearerAuth()
+@Controller(API_PREFIX)
+export class ExecutionsController {
+  constructor(
+    private readonly executions: ExecutionsService,
+    private readonly stream: ExecutionStream,
+  ) {}
+
+  @Post('policies/:id/executions')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Run a policy now',
+    description:
+      'Returns at once. If an execution of the policy is already waiting, this trigger joins it (coalesced).',
+  })
+  @ApiAcceptedResponse({ type: TriggeredExecutionDto })
+  @ApiNotFoundResponse()
+  @ApiConflictResponse({ description: 'The policy is disabled' })
+  async trigger(@Param('id', UuidParam) policyId: string): Promise<TriggeredExecutionDto> {
+    const { execution, coalesced } = await this.executions.trigger(policyId, 'manual');
+    return { id: execution.id, status: execution.status, coalesced };
+  }
+
+  @Get('executions')
+  @ApiOperation({ summary: 'List executions, newest first' })
+  @ApiOkResponse({ type: ExecutionPageDto })
+  list(@Query() query: ExecutionQuery): Promise<ExecutionPageDto> {
+    return this.executions.list(query);
+  }
+
+  @Get('executions/:id')
+  @ApiOperation({ summary: 'Get an execution with task counts and bytes' })
+  @ApiOkResponse({ type: ExecutionDto })
+  @ApiNotFoundResponse()
+  get(@Param('id', UuidParam) id: string): Promise<ExecutionDto> {
+    return this.executions.view(id);
+  }
+
+  @Get('executions/:id/tasks')
+  @ApiOperation({ summary: "List an execution's tasks in planning order" })
+  @ApiOkResponse({ type: TaskPageDto })
+  @ApiNotFoundResponse()
+  tasks(@Param('id', UuidParam) id: string, @Query() query: TaskQuery): Promise<TaskPageDto> {
+    return this.executions.tasksOf(id, query);
+  }
+
+  @Post('executions/:id/stop')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Stop an execution',
+    description:
+      'Pending tasks become stopped at once; running transfers are aborted on every replica within a second or two.',
+  })
+  @ApiAcceptedResponse({ type: ExecutionDto })
+  @ApiNotFoundResponse()
+  stop(@Param('id', UuidParam) id: string): Promise<ExecutionDto> {
+    return this.executions.stop(id);
+  }
+
+  @Sse('executions/:id/events')
+  @ApiOperation({
+    summary: 'Stream an execution’s progress (Server-Sent Events)',
+    description:
+      'Events: snapshot (the execution), task.started, task.progress, task.finished, heartbeat, and execution.finished, after which the stream ends.',
+  })
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({ description: 'An event stream' })
+  @ApiNotFoundResponse()
+  events(@Param('id', UuidParam) id: string): Promise<Observable<MessageEvent>> {
+    return this.stream.open(id);
+  }
+}

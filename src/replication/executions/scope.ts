@@ -1,0 +1,21 @@
+import type { ExecutionScope } from './execution.entity.js';
+
+/**
+ * Joins two scopes of triggers that coalesce into one execution. `null` (the whole
+ * policy) absorbs everything; an empty tag list (every tag of the repository)
+ * absorbs named tags.
+ */
+export function mergeScopes(
+  a: ExecutionScope | null,
+  b: ExecutionScope | null,
+): ExecutionScope | null {
+  if (a === null || b === null) return null;
+  const repositories: Record<string, string[]> = { ...a.repositories };
+  for (const [repository, tags] of Object.entries(b.repositories)) {
+    const existing = repositories[repository];
+    if (existing === undefined) repositories[repository] = [...tags];
+    else if (existing.length === 0 || tags.length === 0) repositories[repository] = [];
+    else repositories[repository] = [...new Set([...existing, ...tags])];
+  }
+  return { repositories };
+}

@@ -1,0 +1,43 @@
+import type { ExecutionStatus } from './executions/execution.entity.js';
+import type { TaskStatus } from './tasks/task.entity.js';
+
+/** What happens during replication, as seen by SSE clients and by other replicas. */
+export type ReplicationEvent =
+  | { type: 'execution.created'; executionId: string; policyId: string }
+  | { type: 'execution.started'; executionId: string; policyId: string }
+  | { type: 'execution.stop'; executionId: string }
+  | {
+      type: 'execution.finished';
+      executionId: string;
+      policyId: string;
+      status: ExecutionStatus;
+      message: string | null;
+    }
+  | { type: 'tasks.available'; executionId: string }
+  | {
+      type: 'task.started';
+      executionId: string;
+      taskId: string;
+      repository: string;
+      tag: string | null;
+      destinationRegistryId: string;
+      attempt: number;
+    }
+  | {
+      type: 'task.progress';
+      executionId: string;
+      taskId: string;
+      bytesDone: number;
+      bytesTotal: number;
+    }
+  | {
+      type: 'task.finished';
+      executionId: string;
+      taskId: string;
+      status: TaskStatus;
+      reason: string | null;
+      bytes: number;
+    }
+  | { type: 'policy.changed'; policyId: string };
+
+export type ReplicationEventType = ReplicationEvent['type'];

@@ -1,0 +1,72 @@
+import { Module, type OnModuleInit } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { PoliciesModule } from '../policies/policies.module.js';
+import { RegistriesModule } from '../registries/registries.module.js';
+import { RegistryClients } from '../registries/registry-clients.js';
+import { ArtifactCopier } from './copy/artifact-copier.js';
+import { EventBus } from './event-bus.js';
+import { ExecutionEntity } from './executions/execution.entity.js';
+import { ExecutionFinisher } from './executions/execution-finisher.js';
+import { ExecutionRunner } from './executions/execution-runner.js';
+import { ExecutionStream } from './executions/execution-stream.js';
+import { ExecutionsController } from './executions/executions.controller.js';
+import { ExecutionsService } from './executions/executions.service.js';
+import { RetentionPruner } from './executions/retention-pruner.js';
+import { LedgerEntity } from './ledger/ledger.entity.js';
+import { LedgerService } from './ledger/ledger.service.js';
+import { Planner } from './planning/planner.js';
+import { ReplicationMetrics } from './replication-metrics.js';
+import { ReplicationTaskExecutor } from './tasks/replication-task-executor.js';
+import { TaskExecutor } from './tasks/task-executor.js';
+import { TaskQueue } from './tasks/task-queue.js';
+import { TaskEntity } from './tasks/task.entity.js';
+import { Worker } from './tasks/worker.js';
+import { CronTrigger } from './triggers/cron-trigger.js';
+
+@Module({
+  imports: [
+    TypeOrmModule.forFeature([ExecutionEntity, TaskEntity, LedgerEntity]),
+    ScheduleModule.forRoot(),
+    RegistriesModule,
+    PoliciesModule,
+  ],
+  controllers: [ExecutionsController],
+  providers: [
+    EventBus,
+    ReplicationMetrics,
+    ExecutionsService,
+    ExecutionFinisher,
+    ExecutionRunner,
+    ExecutionStream,
+    RetentionPruner,
+    LedgerService,
+    Planner,
+    ArtifactCopier,
+    TaskQueue,
+    { provide: TaskExecutor, useClass: ReplicationTaskExecutor },
+    Worker,
+    CronTrigger,
+  ],
+  exports: [ExecutionsService, LedgerService, EventBus, ReplicationMetrics],
+})
+export class ReplicationModule implements OnModuleInit {
+  constructor(
+    private readonly clients: RegistryClients,
+    private readonly metrics: ReplicationMetrics,
+    private readonly queue: TaskQueue,
+  ) {}
+
+  onModuleInit(): void {
+    this.clients.observe({
+      onRequest: (e) =>
+        this.metrics.registryRequests.inc({
+          registry: e.registry,
+          method: e.method,
+          status: e.status ? String(e.status) : 'error',
+        }),
+      onRetry: (e) => this.metrics.retries.inc({ reason: e.reason }),
+    });
+    this.metrics.measureQueueDepth(() => this.queue.depth());
+  }
+}

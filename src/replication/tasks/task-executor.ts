@@ -1,0 +1,24 @@
+import type { TaskEntity } from './task.entity.js';
+
+/** What a task attempt achieved. */
+export interface TaskOutcome {
+  status: 'succeeded' | 'skipped';
+  reason?: string;
+  /** Blob bytes written to the destination by this attempt. */
+  bytesMoved: number;
+  /** Size of everything the artifact references, when known. */
+  bytesTotal?: number;
+}
+
+export interface TaskProgress {
+  (bytesDone: number, bytesTotal: number): void;
+}
+
+/** Runs one task attempt; throws to fail it (the worker decides whether to retry). */
+export abstract class TaskExecutor {
+  abstract execute(
+    task: TaskEntity,
+    signal: AbortSignal,
+    progress: TaskProgress,
+  ): Promise<TaskOutcome>;
+}

@@ -1,0 +1,205 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { queryRows } from '../../database/sql.js';
+import { TaskEntity, type TaskStatus } from './task.entity.js';
+
+/** Serialises claims across replicas so per-policy concurrency holds exactly. */
+const CLAIM_LOCK = 7_301_942_120;
+
+/** A task row as claimed, plus its policy's id for limits. */
+export type ClaimedTask = TaskEntity;
+
+export interface Lease {
+  owner: string;
+  seconds: number;
+}
+
+/** Outcome of renewing this process's leases. */
+export interface RenewResult {
+  /** Still ours, execution not stopping. */
+  kept: string[];
+  /** Ours, but the execution was asked to stop. */
+  stopping: string[];
+  /** No longer ours (expired and taken over, or finished elsewhere). */
+  lost: string[];
+}
+
+/**
+ * The task queue in PostgreSQL. Workers claim tasks with FOR UPDATE SKIP LOCKED and
+ * hold a lease they renew; a task whose lease expired (its worker died) is claimable
+ * again. Every state change after the claim is conditional on still holding the
+ * lease, so a worker that lost its task cannot record a second outcome.
+ */
+@Injectable()
+export class TaskQueue {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Claims up to `limit` runnable tasks: pending (and due), or running with an
+   * expired lease; of running, not-stopping executions; within each policy's
+   * maxConcurrency; taken round-robin across policies in insertion order.
+   */
+  async claim(limit: number, lease: Lease): Promise<ClaimedTask[]> {
+    if (limit <= 0) return [];
+    return this.dataSource.transaction(async (m) => {
+      await m.query('SELECT pg_advisory_xact_lock($1)', [CLAIM_LOCK]);
+      const rows = await queryRows<Record<string, unknown>>(
+        m,
+        `WITH capacity AS (
+           SELECT p.id AS policy_id,
+                  coalesce(p.max_concurrency, 2147483647) - (
+                    SELECT count(*) FROM task r
+                    WHERE r.policy_id = p.id AND r.status = 'running' AND r.lease_expires_at > now()
+                  ) AS free
+           FROM policy p
+           WHERE EXISTS (
+             SELECT 1 FROM execution e WHERE e.policy_id = p.id AND e.status = 'running' AND NOT e.stop_requested
+           )
+         ),
+         picked AS (
+           SELECT t.id, t.seq, row_number() OVER (PARTITION BY c.policy_id ORDER BY t.seq) AS rank
+           FROM capacity c
+           CROSS JOIN LATERAL (
+             SELECT t.id, t.seq FROM task t
+             JOIN execution e ON e.id = t.execution_id AND e.status = 'running' AND NOT e.stop_requested
+             WHERE t.policy_id = c.policy_id
+               AND ((t.status = 'pending' AND (t.not_before IS NULL OR t.not_before <= now()))
+                    OR (t.status = 'running' AND t.lease_expires_at <= now()))
+             ORDER BY t.seq
+             LIMIT least(c.free, $1)
+             FOR UPDATE OF t SKIP LOCKED
+           ) t
+           WHERE c.free > 0
+         ),
+         chosen AS (SELECT id FROM picked ORDER BY rank, seq LIMIT $1)
+         UPDATE task SET status = 'running', lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3),
+                attempts = attempts + 1, started_at = coalesce(started_at, now()), not_before = NULL, updated_at = now()
+         WHERE id IN (SELECT id FROM chosen)
+         RETURNING *`,
+        [limit, lease.owner, lease.seconds],
+      );
+      return rows.map((row) => this.dataSource.getRepository(TaskEntity).create(fromRow(row)));
+    });
+  }
+
+  /** Extends this process's leases and reports which tasks must stop. */
+  async renew(taskIds: string[], lease: Lease): Promise<RenewResult> {
+    if (!taskIds.length) return { kept: [], stopping: [], lost: [] };
+    const rows = await queryRows<{ id: string; stop_requested: boolean }>(
+      this.dataSource,
+      `UPDATE task t SET lease_expires_at = now() + make_interval(secs => $3)
+       FROM execution e
+       WHERE t.id = ANY($1) AND t.lease_owner = $2 AND t.status = 'running' AND e.id = t.execution_id
+       RETURNING t.id, e.stop_requested`,
+      [taskIds, lease.owner, lease.seconds],
+    );
+    const held = new Map(rows.map((r) => [r.id, r.stop_requested]));
+    return {
+      kept: taskIds.filter((id) => held.get(id) === false),
+      stopping: taskIds.filter((id) => held.get(id) === true),
+      lost: taskIds.filter((id) => !held.has(id)),
+    };
+  }
+
+  /** Records progress of a running task (ignored if the lease was lost). */
+  async progress(
+    taskId: string,
+    owner: string,
+    bytesDone: number,
+    bytesTotal: number,
+  ): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE task SET bytes_done = $3, bytes_total = greatest(bytes_total, $4), updated_at = now()
+       WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
+      [taskId, owner, bytesDone, bytesTotal],
+    );
+  }
+
+  /** Final outcome; returns false if this process no longer held the task. */
+  async finish(
+    taskId: string,
+    owner: string,
+    outcome: {
+      status: Extract<TaskStatus, 'succeeded' | 'failed' | 'skipped' | 'stopped'>;
+      reason?: string | null;
+      bytesDone?: number;
+      bytesTotal?: number;
+    },
+  ): Promise<boolean> {
+    const rows = await queryRows(
+      this.dataSource,
+      `UPDATE task SET status = $3, reason = $4, bytes_done = coalesce($5, bytes_done),
+              bytes_total = greatest(bytes_total, coalesce($6, 0)), ended_at = now(), updated_at = now(),
+              lease_owner = NULL, lease_expires_at = NULL
+       WHERE id = $1 AND lease_owner = $2 AND status = 'running'
+       RETURNING id`,
+      [
+        taskId,
+        owner,
+        outcome.status,
+        outcome.reason ?? null,
+        outcome.bytesDone ?? null,
+        outcome.bytesTotal ?? null,
+      ],
+    );
+    return rows.length > 0;
+  }
+
+  /** Puts a task back for a later attempt; returns false if the lease was lost. */
+  async retryLater(
+    taskId: string,
+    owner: string,
+    reason: string,
+    delayMs: number,
+  ): Promise<boolean> {
+    const rows = await queryRows(
+      this.dataSource,
+      `UPDATE task SET status = 'pending', reason = $3, not_before = now() + make_interval(secs => $4),
+              lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+       WHERE id = $1 AND lease_owner = $2 AND status = 'running'
+       RETURNING id`,
+      [taskId, owner, reason, delayMs / 1000],
+    );
+    return rows.length > 0;
+  }
+
+  /** Tasks waiting to run, for the queue-depth gauge. */
+  async depth(): Promise<number> {
+    const [row] = (await this.dataSource.query(
+      `SELECT count(*) AS n FROM task t JOIN execution e ON e.id = t.execution_id
+       WHERE t.status = 'pending' AND e.status = 'running'`,
+    )) as { n: string }[];
+    return Number(row?.n ?? 0);
+  }
+}
+
+/** Raw row (snake_case) → entity fields. */
+function fromRow(row: Record<string, unknown>): Partial<TaskEntity> {
+  const num = (v: unknown) => Number(v ?? 0);
+  return {
+    id: row.id as string,
+    seq: num(row.seq),
+    executionId: row.execution_id as string,
+    policyId: row.policy_id as string,
+    operation: row.operation as TaskEntity['operation'],
+    destinationRegistryId: row.destination_registry_id as string,
+    sourceRepository: row.source_repository as string,
+    destinationRepository: row.destination_repository as string,
+    tag: (row.tag as string | null) ?? null,
+    digest: row.digest as string,
+    mediaType: (row.media_type as string | null) ?? null,
+    status: row.status as TaskStatus,
+    reason: (row.reason as string | null) ?? null,
+    attempts: num(row.attempts),
+    bytesTotal: num(row.bytes_total),
+    bytesDone: num(row.bytes_done),
+    notBefore: (row.not_before as Date | null) ?? null,
+    leaseOwner: (row.lease_owner as string | null) ?? null,
+    leaseExpiresAt: (row.lease_expires_at as Date | null) ?? null,
+    createdAt: row.created_at as Date,
+    startedAt: (row.started_at as Date | null) ?? null,
+    endedAt: (row.ended_at as Date | null) ?? null,
+    updatedAt: row.updated_at as Date,
+  };
+}

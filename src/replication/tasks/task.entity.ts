@@ -1,0 +1,102 @@
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+import { bigintColumn } from '../../common/bigint-column.js';
+
+export const TASK_STATUSES = [
+  'pending',
+  'running',
+  'succeeded',
+  'failed',
+  'skipped',
+  'stopped',
+] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+export const FINAL_TASK_STATUSES: readonly TaskStatus[] = [
+  'succeeded',
+  'failed',
+  'skipped',
+  'stopped',
+];
+export type TaskOperation = 'copy' | 'delete';
+
+/** One artifact to one destination, within an execution. */
+@Entity({ name: 'task' })
+export class TaskEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  /** Insertion order; workers take tasks in this order. */
+  @Column({ type: 'bigint', insert: false, update: false, transformer: bigintColumn })
+  seq!: number;
+
+  @Column({ name: 'execution_id', type: 'uuid' })
+  executionId!: string;
+
+  @Column({ name: 'policy_id', type: 'uuid' })
+  policyId!: string;
+
+  @Column({ type: 'text' })
+  operation!: TaskOperation;
+
+  @Column({ name: 'destination_registry_id', type: 'uuid' })
+  destinationRegistryId!: string;
+
+  @Column({ name: 'source_repository', type: 'text' })
+  sourceRepository!: string;
+
+  @Column({ name: 'destination_repository', type: 'text' })
+  destinationRepository!: string;
+
+  @Column({ type: 'text', nullable: true })
+  tag!: string | null;
+
+  /** The source digest to copy (resolved at planning), or the digest to delete. */
+  @Column({ type: 'text' })
+  digest!: string;
+
+  @Column({ name: 'media_type', type: 'text', nullable: true })
+  mediaType!: string | null;
+
+  @Column({ type: 'text' })
+  status!: TaskStatus;
+
+  /** Why it was skipped, or what went wrong. */
+  @Column({ type: 'text', nullable: true })
+  reason!: string | null;
+
+  @Column({ type: 'integer', default: 0 })
+  attempts!: number;
+
+  @Column({ name: 'bytes_total', type: 'bigint', default: 0, transformer: bigintColumn })
+  bytesTotal!: number;
+
+  @Column({ name: 'bytes_done', type: 'bigint', default: 0, transformer: bigintColumn })
+  bytesDone!: number;
+
+  /** A retry waits until then. */
+  @Column({ name: 'not_before', type: 'timestamptz', nullable: true })
+  notBefore!: Date | null;
+
+  @Column({ name: 'lease_owner', type: 'text', nullable: true })
+  leaseOwner!: string | null;
+
+  @Column({ name: 'lease_expires_at', type: 'timestamptz', nullable: true })
+  leaseExpiresAt!: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @Column({ name: 'started_at', type: 'timestamptz', nullable: true })
+  startedAt!: Date | null;
+
+  @Column({ name: 'ended_at', type: 'timestamptz', nullable: true })
+  endedAt!: Date | null;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}

@@ -1,0 +1,292 @@
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Subscription } from 'rxjs';
+import { AppConfig } from '../../config/app-config.js';
+import { ShutdownState } from '../../observability/shutdown-state.js';
+import { EventBus } from '../event-bus.js';
+import { ExecutionFinisher } from '../executions/execution-finisher.js';
+import { INSTANCE_ID } from '../instance-id.js';
+import { ReplicationMetrics } from '../replication-metrics.js';
+import { describeError } from '../../common/describe-error.js';
+import { classifyFailure } from './failure.js';
+import { TaskExecutor } from './task-executor.js';
+import { TaskQueue, type Lease } from './task-queue.js';
+import type { TaskEntity } from './task.entity.js';
+
+/** Why a running task's signal was aborted. */
+type AbortReason = 'stop' | 'lease-lost' | 'shutdown';
+
+interface Running {
+  task: TaskEntity;
+  controller: AbortController;
+  abortReason?: AbortReason;
+  done: Promise<void>;
+}
+
+const PROGRESS_INTERVAL_MS = 1000;
+
+/**
+ * Runs tasks from the queue, up to REGRELAY_WORKERS at once: claims, renews leases,
+ * aborts on stop (its own or another replica's), retries with backoff by putting the
+ * task back with a not-before time (so a dead destination holds no worker while it
+ * waits), and returns in-flight tasks to the queue on shutdown.
+ */
+@Injectable()
+export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(Worker.name);
+  private readonly running = new Map<string, Running>();
+  private readonly lease: Lease;
+  private stopping = false;
+  private wake?: () => void;
+  private loops: Promise<void>[] = [];
+  private subscription = new Subscription();
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly queue: TaskQueue,
+    private readonly executor: TaskExecutor,
+    private readonly finisher: ExecutionFinisher,
+    private readonly bus: EventBus,
+    private readonly metrics: ReplicationMetrics,
+    private readonly shutdown: ShutdownState,
+  ) {
+    this.lease = { owner: INSTANCE_ID, seconds: config.taskLeaseSeconds };
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.config.workers === 0) return;
+    this.subscription.add(
+      this.bus.of('tasks.available', 'execution.started').subscribe(() => this.wake?.()),
+    );
+    this.subscription.add(
+      this.bus.of('execution.stop').subscribe((e) => {
+        for (const r of this.running.values())
+          if (r.task.executionId === e.executionId) this.abort(r, 'stop');
+      }),
+    );
+    this.subscription.add(this.shutdown.onDrain(() => void this.drain()));
+    this.loops = [this.claimLoop(), this.renewLoop()];
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.drain();
+  }
+
+  /** Stops claiming, aborts what runs and hands it back to the queue. */
+  private async drain(): Promise<void> {
+    if (this.stopping) return Promise.all(this.loops).then(() => undefined);
+    this.stopping = true;
+    this.subscription.unsubscribe();
+    this.wake?.();
+    for (const r of this.running.values()) this.abort(r, 'shutdown');
+    await Promise.all([...this.running.values()].map((r) => r.done));
+    await Promise.all(this.loops);
+  }
+
+  private async claimLoop(): Promise<void> {
+    while (!this.stopping) {
+      let claimed = 0;
+      try {
+        const free = this.config.workers - this.running.size;
+        const tasks = await this.queue.claim(free, this.lease);
+        claimed = tasks.length;
+        for (const task of tasks) this.start(task);
+      } catch (error) {
+        this.logger.error({ err: error }, 'Claiming tasks failed');
+      }
+      // Full, or nothing to claim: wait for a finished task, an event, or the poll.
+      if (claimed === 0 || this.running.size >= this.config.workers) await this.idle();
+    }
+  }
+
+  private idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.config.pollIntervalMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private async renewLoop(): Promise<void> {
+    const every = (this.config.taskLeaseSeconds * 1000) / 3;
+    while (!this.stopping) {
+      await sleep(Math.min(every, 2000)); // stop requests arrive within ~2 s even if NOTIFY is lost
+      if (this.stopping || this.running.size === 0) continue;
+      try {
+        const result = await this.queue.renew([...this.running.keys()], this.lease);
+        for (const id of result.stopping) this.abortById(id, 'stop');
+        for (const id of result.lost) this.abortById(id, 'lease-lost');
+      } catch (error) {
+        this.logger.warn({ err: error }, 'Renewing task leases failed');
+      }
+    }
+  }
+
+  private start(task: TaskEntity): void {
+    const controller = new AbortController();
+    const entry: Running = { task, controller, done: Promise.resolve() };
+    this.running.set(task.id, entry);
+    entry.done = this.run(entry).finally(() => {
+      this.running.delete(task.id);
+      this.wake?.();
+    });
+  }
+
+  private async run(entry: Running): Promise<void> {
+    const { task, controller } = entry;
+    const log = this.logger;
+    const started = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    if (task.attempts > this.config.taskMaxAttempts) {
+      await this.finish(
+        task,
+        'failed',
+        `Gave up after ${task.attempts - 1} attempts`,
+        0,
+        seconds(),
+      );
+      return;
+    }
+    await this.bus.publish({
+      type: 'task.started',
+      executionId: task.executionId,
+      taskId: task.id,
+      repository: task.sourceRepository,
+      tag: task.tag,
+      destinationRegistryId: task.destinationRegistryId,
+      attempt: task.attempts,
+    });
+    let lastProgress = 0;
+    const progress = (bytesDone: number, bytesTotal: number) => {
+      const now = Date.now();
+      if (now - lastProgress < PROGRESS_INTERVAL_MS) return;
+      lastProgress = now;
+      void this.queue
+        .progress(task.id, this.lease.owner, bytesDone, bytesTotal)
+        .catch(() => undefined);
+      void this.bus.publish({
+        type: 'task.progress',
+        executionId: task.executionId,
+        taskId: task.id,
+        bytesDone,
+        bytesTotal,
+      });
+    };
+    try {
+      const outcome = await this.executor.execute(task, controller.signal, progress);
+      await this.metrics.bytesMoved(task.policyId, task.destinationRegistryId, outcome.bytesMoved);
+      await this.finish(
+        task,
+        outcome.status,
+        outcome.reason ?? null,
+        outcome.bytesMoved,
+        seconds(),
+        outcome.bytesTotal,
+      );
+    } catch (error) {
+      const reason = entry.abortReason;
+      if (reason === 'stop') {
+        await this.finish(task, 'stopped', 'execution stopped', 0, seconds());
+      } else if (reason === 'shutdown') {
+        await this.queue.retryLater(
+          task.id,
+          this.lease.owner,
+          'returned to the queue at shutdown',
+          0,
+        );
+      } else if (reason === 'lease-lost') {
+        log.warn(
+          { taskId: task.id },
+          'Lost the lease of a running task; another worker owns it now',
+        );
+      } else {
+        const failure = classifyFailure(error);
+        const message = describeError(error);
+        if (failure.retryable && task.attempts < this.config.taskMaxAttempts) {
+          const delay = backoff(task.attempts, failure.retryAfterMs);
+          this.metrics.retries.inc({ reason: failure.reason });
+          log.warn(
+            {
+              taskId: task.id,
+              executionId: task.executionId,
+              attempt: task.attempts,
+              delayMs: delay,
+              err: message,
+            },
+            'Task attempt failed; will retry',
+          );
+          if (await this.queue.retryLater(task.id, this.lease.owner, message, delay)) {
+            setTimeout(
+              () =>
+                void this.bus.publish({ type: 'tasks.available', executionId: task.executionId }),
+              delay,
+            ).unref();
+          }
+        } else {
+          log.warn(
+            {
+              taskId: task.id,
+              executionId: task.executionId,
+              attempt: task.attempts,
+              err: message,
+            },
+            'Task failed',
+          );
+          await this.finish(task, 'failed', message, 0, seconds());
+        }
+      }
+    }
+  }
+
+  private async finish(
+    task: TaskEntity,
+    status: 'succeeded' | 'skipped' | 'failed' | 'stopped',
+    reason: string | null,
+    bytes: number,
+    seconds: number,
+    bytesTotal?: number,
+  ): Promise<void> {
+    const recorded = await this.queue.finish(task.id, this.lease.owner, {
+      status,
+      reason,
+      bytesDone: status === 'succeeded' ? Math.max(bytes, bytesTotal ?? 0) : undefined,
+      bytesTotal,
+    });
+    if (!recorded) return;
+    await this.metrics.taskFinished(task, status, seconds);
+    await this.bus.publish({
+      type: 'task.finished',
+      executionId: task.executionId,
+      taskId: task.id,
+      status,
+      reason,
+      bytes,
+    });
+    await this.finisher.finishIfDone(task.executionId);
+  }
+
+  private abortById(taskId: string, reason: AbortReason): void {
+    const entry = this.running.get(taskId);
+    if (entry) this.abort(entry, reason);
+  }
+
+  private abort(entry: Running, reason: AbortReason): void {
+    if (entry.abortReason) return;
+    entry.abortReason = reason;
+    entry.controller.abort(new Error(`task ${reason === 'stop' ? 'stopped' : reason}`));
+  }
+}
+
+/** Exponential backoff with full jitter, capped at 2 minutes; a Retry-After wins if longer. */
+export function backoff(attempt: number, retryAfterMs = 0): number {
+  const cap = Math.min(120_000, 2000 * 2 ** Math.max(0, attempt - 1));
+  return Math.max(retryAfterMs, Math.round(cap / 2 + (Math.random() * cap) / 2));
+}

@@ -1,0 +1,35 @@
+import { CronTime } from 'cron';
+
+const WINDOWS_MS = [
+  2_000,
+  60_000,
+  3_600_000,
+  86_400_000,
+  32 * 86_400_000,
+  366 * 86_400_000,
+  4 * 366 * 86_400_000,
+];
+
+/**
+ * The scheduled instant a cron tick belongs to: the latest occurrence of the
+ * expression at or before `now` (plus a second of slack: timers fire a little late
+ * or early). Every replica computes the same instant for the same tick, so it is a
+ * key only one of them can insert.
+ */
+export function scheduledInstant(expression: string, now: Date, timeZone = 'UTC'): Date {
+  const time = new CronTime(expression, timeZone);
+  const horizon = now.getTime() + 1000;
+  // The smallest window back from the horizon that holds an occurrence holds few.
+  for (const window of WINDOWS_MS) {
+    let cursor = new Date(horizon - window);
+    let latest: Date | undefined;
+    for (let i = 0; i < 1000; i++) {
+      const next = time.getNextDateFrom(cursor).toJSDate();
+      if (next.getTime() > horizon) break;
+      latest = next;
+      cursor = next;
+    }
+    if (latest) return new Date(Math.floor(latest.getTime() / 1000) * 1000);
+  }
+  return new Date(Math.floor(now.getTime() / 1000) * 1000);
+}
