@@ -1,5 +1,5 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { RegistryClient, type RegistryObserver } from '../oci/index.js';
+import { RegistryClient, type RegistryClientOptions, type RegistryObserver } from '../oci/index.js';
 import { RegistriesService } from './registries.service.js';
 import type { RegistryEntity } from './registry.entity.js';
 
@@ -39,8 +39,8 @@ export class RegistryClients implements OnApplicationShutdown {
     return client;
   }
 
-  /** A client that is not cached (for probes of settings not saved yet). */
-  build(registry: RegistryEntity): RegistryClient {
+  /** A client of its own (the caller closes it), e.g. with other retry settings. */
+  build(registry: RegistryEntity, overrides: Partial<RegistryClientOptions> = {}): RegistryClient {
     const concurrency = registry.maxConcurrentRequests ?? DEFAULT_CONCURRENCY;
     return new RegistryClient({
       name: registry.name,
@@ -56,6 +56,7 @@ export class RegistryClients implements OnApplicationShutdown {
         onRequest: (e) => this.observer.onRequest?.(e),
         onRetry: (e) => this.observer.onRetry?.(e),
       },
+      ...overrides,
     });
   }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { describeError as describe } from '../common/describe-error.js';
+import type { RegistryClient } from '../oci/index.js';
 import type { PingResultDto } from './dto/registry.dto.js';
 import { RegistriesService } from './registries.service.js';
 import { RegistryClients } from './registry-clients.js';
@@ -20,7 +21,18 @@ export class RegistryPinger {
 
   async ping(id: string): Promise<PingResultDto> {
     const registry = await this.registries.get(id);
-    const client = this.clients.forRegistry(registry);
+    // Someone is waiting for the answer: one quick retry, not the transfer policy's patience.
+    const client = this.clients.build(registry, {
+      retry: { retries: 1, minDelayMs: 200, maxDelayMs: 1000 },
+    });
+    try {
+      return await this.probe(id, client);
+    } finally {
+      await client.close();
+    }
+  }
+
+  private async probe(id: string, client: RegistryClient): Promise<PingResultDto> {
     const signal = AbortSignal.timeout(30_000);
     const started = performance.now();
     try {

@@ -1,9 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { Injectable } from '@nestjs/common';
 
 /**
- * This process's identity as a lease owner: host, pid and a random suffix, so a
- * restarted process (same host, maybe same pid in a container) is a new owner and
- * never mistakes its predecessor's leases for its own.
+ * This application instance's identity as a lease owner: host, pid and a random
+ * suffix, so a restarted process (same host, maybe the same pid in a container) is a
+ * new owner and never mistakes its predecessor's leases for its own. One per app
+ * instance, not per process: tests run several replicas in one process.
  */
-export const INSTANCE_ID = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+@Injectable()
+export class InstanceId {
+  readonly value = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+}

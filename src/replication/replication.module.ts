@@ -6,6 +6,7 @@ import { RegistriesModule } from '../registries/registries.module.js';
 import { RegistryClients } from '../registries/registry-clients.js';
 import { ArtifactCopier } from './copy/artifact-copier.js';
 import { EventBus } from './event-bus.js';
+import { InstanceId } from './instance-id.js';
 import { ExecutionEntity } from './executions/execution.entity.js';
 import { ExecutionFinisher } from './executions/execution-finisher.js';
 import { ExecutionRunner } from './executions/execution-runner.js';
@@ -34,6 +35,7 @@ import { CronTrigger } from './triggers/cron-trigger.js';
   controllers: [ExecutionsController],
   providers: [
     EventBus,
+    InstanceId,
     ReplicationMetrics,
     ExecutionsService,
     ExecutionFinisher,

@@ -25,12 +25,17 @@ export interface TestApp {
 
 /**
  * Starts the app as main.ts would, minus the process plumbing. `env` adds to or
- * overrides the environment the config is read from. Logs are silent unless
+ * overrides the environment the config is read from. Pass `database` to run several
+ * replicas against one database (the caller drops it). Logs are silent unless
  * REGRELAY_TEST_LOG_LEVEL is set.
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const database = await createTestDatabase();
-  const adminToken = `test-admin-${randomBytes(16).toString('hex')}`;
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: { database?: TestDatabase } = {},
+): Promise<TestApp> {
+  const ownDatabase = !options.database;
+  const database = options.database ?? (await createTestDatabase());
+  const adminToken = env.REGRELAY_ADMIN_TOKEN ?? `test-admin-${randomBytes(16).toString('hex')}`;
   const config = loadConfig({
     REGRELAY_ADMIN_TOKEN: adminToken,
     REGRELAY_SECRET_KEY: randomBytes(32).toString('base64'),
@@ -67,7 +72,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     },
     async close() {
       await app.close();
-      await database.drop();
+      if (ownDatabase) await database.drop();
     },
   };
 }

@@ -73,12 +73,16 @@ export class ArtifactCopier {
     };
   }
 
-  /** @internal one blob, serialised per (destination registry, digest). */
+  /**
+   * @internal One blob, serialised per (destination registry, digest). `onRead` gets
+   * how far into the blob the stream has got (for progress while a monolithic upload
+   * is still in flight); the result says how many bytes the destination accepted.
+   */
   async blob(
     job: CopyJob,
     descriptor: Descriptor,
-    onBytes: (n: number) => void,
-  ): Promise<'skipped' | 'mounted' | 'copied'> {
+    onRead: (position: number) => void,
+  ): Promise<{ result: 'skipped' | 'mounted' | 'copied'; bytes: number }> {
     const key = `${job.destinationRegistryId}|${descriptor.digest}`;
     return this.blobTurns.run(key, async () => {
       const known = this.locator.find(job.destinationRegistryId, descriptor.digest);
@@ -94,13 +98,11 @@ export class ArtifactCopier {
           {
             signal: job.signal,
             mountFrom: known !== job.destinationRepository ? known : undefined,
-            onProgress: onBytes,
-            source: job.throttle
-              ? throttled(
-                  job.source.blobSource(job.sourceRepository, descriptor.digest),
-                  job.throttle,
-                )
-              : undefined,
+            source: metered(
+              job.source.blobSource(job.sourceRepository, descriptor.digest),
+              onRead,
+              job.throttle,
+            ),
           },
         );
         this.locator.remember(
@@ -109,7 +111,7 @@ export class ArtifactCopier {
           job.destinationRepository,
         );
         this.metrics.blobs.inc({ destination, result: result.result });
-        return result.result;
+        return { result: result.result, bytes: result.bytes };
       } finally {
         this.metrics.transfersInFlight.dec();
       }
@@ -162,15 +164,16 @@ class CopyRun {
     this.bytesTotal += blobs.reduce((sum, b) => sum + b.size, 0);
     this.report();
     await mapConcurrent(blobs, PARALLEL_CHILDREN, async (blob) => {
-      const result = await this.copier.blob(job, blob, (n) => {
-        this.bytesMoved += n;
-        this.bytesDone += n;
+      let counted = 0;
+      const { bytes } = await this.copier.blob(job, blob, (position) => {
+        if (position <= counted) return;
+        this.bytesDone += position - counted;
+        counted = position;
         this.report();
       });
-      if (result !== 'copied') {
-        this.bytesDone += blob.size;
-        this.report();
-      }
+      this.bytesMoved += bytes;
+      this.bytesDone += blob.size - counted; // skipped or mounted: in place all the same
+      this.report();
     });
     const put = await job.destination.putManifest(
       job.destinationRepository,
@@ -224,15 +227,25 @@ class CopyRun {
   }
 }
 
-/** A source whose bytes pass through a shared token bucket (a policy's bandwidth limit). */
-function throttled(source: BlobSource, bucket: TokenBucket): BlobSource {
+/**
+ * Wraps a blob source: reports how far into the blob reading has got, and passes the
+ * bytes through a shared token bucket when the policy has a bandwidth limit.
+ */
+function metered(
+  source: BlobSource,
+  onPosition: (position: number) => void,
+  bucket?: TokenBucket,
+): BlobSource {
   return {
     async open(offset, signal) {
       const stream = await source.open(offset, signal);
       return (async function* () {
+        let position = offset;
         for await (const chunk of stream) {
-          await bucket.take(chunk.byteLength, signal);
+          if (bucket) await bucket.take(chunk.byteLength, signal);
           yield chunk;
+          position += chunk.byteLength;
+          onPosition(position);
         }
       })();
     },

@@ -11,7 +11,7 @@ import { AppConfig } from '../../config/app-config.js';
 import { queryRows } from '../../database/sql.js';
 import { ShutdownState } from '../../observability/shutdown-state.js';
 import { EventBus } from '../event-bus.js';
-import { INSTANCE_ID } from '../instance-id.js';
+import { InstanceId } from '../instance-id.js';
 import { Planner } from '../planning/planner.js';
 import { ExecutionFinisher } from './execution-finisher.js';
 
@@ -41,6 +41,7 @@ export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShu
     private readonly finisher: ExecutionFinisher,
     private readonly bus: EventBus,
     private readonly shutdown: ShutdownState,
+    private readonly instance: InstanceId,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -119,7 +120,7 @@ export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShu
            WHERE id = $1 AND (status = 'pending'
                  OR (status = 'running' AND NOT planned AND (lease_expires_at IS NULL OR lease_expires_at < now())))
            RETURNING id`,
-          [candidate.id, INSTANCE_ID, this.config.taskLeaseSeconds],
+          [candidate.id, this.instance.value, this.config.taskLeaseSeconds],
         );
         if (rows.length) taken.push(candidate.id);
       } catch (error) {
@@ -174,7 +175,7 @@ export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShu
       this.dataSource,
       `UPDATE execution SET planned = true, lease_owner = NULL, lease_expires_at = NULL, planning_error = $2
        WHERE id = $1 AND lease_owner = $3`,
-      [executionId, planningError, INSTANCE_ID],
+      [executionId, planningError, this.instance.value],
     );
   }
 
@@ -184,7 +185,7 @@ export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShu
       this.dataSource,
       `UPDATE execution SET lease_expires_at = now() + make_interval(secs => $3)
        WHERE id = ANY($1) AND lease_owner = $2`,
-      [[...this.planning.keys()], INSTANCE_ID, this.config.taskLeaseSeconds],
+      [[...this.planning.keys()], this.instance.value, this.config.taskLeaseSeconds],
     );
   }
 

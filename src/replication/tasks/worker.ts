@@ -10,9 +10,10 @@ import { AppConfig } from '../../config/app-config.js';
 import { ShutdownState } from '../../observability/shutdown-state.js';
 import { EventBus } from '../event-bus.js';
 import { ExecutionFinisher } from '../executions/execution-finisher.js';
-import { INSTANCE_ID } from '../instance-id.js';
+import { InstanceId } from '../instance-id.js';
 import { ReplicationMetrics } from '../replication-metrics.js';
 import { describeError } from '../../common/describe-error.js';
+import { trailingThrottle } from '../../common/trailing-throttle.js';
 import { classifyFailure } from './failure.js';
 import { TaskExecutor } from './task-executor.js';
 import { TaskQueue, type Lease } from './task-queue.js';
@@ -54,8 +55,9 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
     private readonly bus: EventBus,
     private readonly metrics: ReplicationMetrics,
     private readonly shutdown: ShutdownState,
+    private readonly instance: InstanceId,
   ) {
-    this.lease = { owner: INSTANCE_ID, seconds: config.taskLeaseSeconds };
+    this.lease = { owner: this.instance.value, seconds: config.taskLeaseSeconds };
   }
 
   onApplicationBootstrap(): void {
@@ -164,24 +166,26 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
       destinationRegistryId: task.destinationRegistryId,
       attempt: task.attempts,
     });
-    let lastProgress = 0;
-    const progress = (bytesDone: number, bytesTotal: number) => {
-      const now = Date.now();
-      if (now - lastProgress < PROGRESS_INTERVAL_MS) return;
-      lastProgress = now;
-      void this.queue
-        .progress(task.id, this.lease.owner, bytesDone, bytesTotal)
-        .catch(() => undefined);
-      void this.bus.publish({
-        type: 'task.progress',
-        executionId: task.executionId,
-        taskId: task.id,
-        bytesDone,
-        bytesTotal,
-      });
-    };
+    const progress = trailingThrottle(
+      PROGRESS_INTERVAL_MS,
+      (bytesDone: number, bytesTotal: number) => {
+        void this.queue
+          .progress(task.id, this.lease.owner, bytesDone, bytesTotal)
+          .catch(() => undefined);
+        void this.bus.publish({
+          type: 'task.progress',
+          executionId: task.executionId,
+          taskId: task.id,
+          bytesDone,
+          bytesTotal,
+        });
+      },
+    );
     try {
-      const outcome = await this.executor.execute(task, controller.signal, progress);
+      const outcome = await this.executor.execute(task, controller.signal, (done, total) =>
+        progress.call(done, total),
+      );
+      progress.cancel(); // the final numbers go with the outcome
       await this.metrics.bytesMoved(task.policyId, task.destinationRegistryId, outcome.bytesMoved);
       await this.finish(
         task,
@@ -192,6 +196,7 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
         outcome.bytesTotal,
       );
     } catch (error) {
+      progress.cancel();
       const reason = entry.abortReason;
       if (reason === 'stop') {
         await this.finish(task, 'stopped', 'execution stopped', 0, seconds());

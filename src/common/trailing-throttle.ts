@@ -1,0 +1,32 @@
+/**
+ * Calls `fn` with the latest arguments at most once per `intervalMs`: at once when
+ * idle, then once more at the end of the interval if anything new came in, so the
+ * last value is never lost. `cancel` drops
+ * what is pending.
+ */
+export function trailingThrottle<A extends unknown[]>(
+  intervalMs: number,
+  fn: (...args: A) => void,
+) {
+  let timer: NodeJS.Timeout | undefined;
+  let pending: A | undefined;
+  const fire = () => {
+    timer = undefined;
+    if (!pending) return;
+    const args = pending;
+    pending = undefined;
+    fn(...args);
+    timer = setTimeout(fire, intervalMs);
+  };
+  return {
+    call(...args: A): void {
+      pending = args;
+      if (!timer) fire();
+    },
+    cancel(): void {
+      clearTimeout(timer);
+      timer = undefined;
+      pending = undefined;
+    },
+  };
+}
