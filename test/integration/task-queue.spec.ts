@@ -1,0 +1,141 @@
+import 'reflect-metadata';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../../src/database/data-source-options.js';
+import { TaskQueue, type Lease } from '../../src/replication/tasks/task-queue.js';
+import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+/** The queue's SQL against a real PostgreSQL, without the rest of the app. */
+describe('TaskQueue', () => {
+  let database: TestDatabase;
+  let dataSource: DataSource;
+  let queue: TaskQueue;
+  const worker: Lease = { owner: 'worker-a', seconds: 30 };
+  const other: Lease = { owner: 'worker-b', seconds: 30 };
+  let registryId: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    dataSource = await new DataSource(
+      dataSourceOptions(database.url, { poolSize: 4 }),
+    ).initialize();
+    queue = new TaskQueue(dataSource);
+    [{ id: registryId }] = await dataSource.query(
+      `INSERT INTO registry (name, url) VALUES ('r', 'http://127.0.0.1:1') RETURNING id`,
+    );
+  });
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await database?.drop();
+  });
+  beforeEach(async () => {
+    await dataSource.query('DELETE FROM policy');
+  });
+
+  /** A policy with a running execution and `n` pending tasks; returns their ids. */
+  async function policyWithTasks(
+    name: string,
+    n: number,
+    maxConcurrency: number | null,
+  ): Promise<{ policyId: string; executionId: string }> {
+    const [{ id: policyId }] = await dataSource.query(
+      `INSERT INTO policy (name, source_registry_id, repositories, tags, trigger_type, max_concurrency)
+       VALUES ($1, $2, '{**}', '{*}', 'manual', $3) RETURNING id`,
+      [name, registryId, maxConcurrency],
+    );
+    const [{ id: executionId }] = await dataSource.query(
+      `INSERT INTO execution (policy_id, trigger, status, planned) VALUES ($1, 'manual', 'running', true) RETURNING id`,
+      [policyId],
+    );
+    for (let i = 0; i < n; i++) {
+      await dataSource.query(
+        `INSERT INTO task (execution_id, policy_id, operation, destination_registry_id, source_repository, destination_repository, tag, digest, status)
+         VALUES ($1, $2, 'copy', $3, 'repo', 'repo', $4, 'sha256:x', 'pending')`,
+        [executionId, policyId, registryId, `${name}-${i}`],
+      );
+    }
+    return { policyId, executionId };
+  }
+
+  it("keeps within a policy's maxConcurrency across workers", async () => {
+    await policyWithTasks('limited', 5, 2);
+    expect(await queue.claim(10, worker)).toHaveLength(2);
+    expect(await queue.claim(10, other)).toHaveLength(0);
+    const [first] = await dataSource.query(`SELECT id FROM task WHERE status = 'running' LIMIT 1`);
+    expect(await queue.finish(first.id, worker.owner, { status: 'succeeded' })).toBe(true);
+    const next = await queue.claim(10, other);
+    expect(next).toHaveLength(1);
+    expect(next[0]!.leaseOwner).toBe('worker-b');
+    expect(next[0]!.attempts).toBe(1);
+  });
+
+  it('never hands one task to two workers claiming at the same time', async () => {
+    await policyWithTasks('contended', 40, null);
+    const claims = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => queue.claim(5, { owner: `w${i}`, seconds: 30 })),
+    );
+    const ids = claims.flat().map((t) => t.id);
+    expect(ids).toHaveLength(40);
+    expect(new Set(ids).size).toBe(40);
+  });
+
+  it('shares claims round-robin across policies, oldest first within each', async () => {
+    await policyWithTasks('first', 3, null);
+    await policyWithTasks('second', 3, null);
+    const claimed = await queue.claim(4, worker);
+    // Taking in plain insertion order would give first-0..2 and second-0.
+    expect(claimed.map((t) => t.tag).sort()).toEqual([
+      'first-0',
+      'first-1',
+      'second-0',
+      'second-1',
+    ]);
+  });
+
+  it('gives a task back when its lease expired, and the late worker can no longer finish it', async () => {
+    await policyWithTasks('leased', 1, null);
+    const [task] = await queue.claim(1, { owner: 'dead-worker', seconds: 30 });
+    await dataSource.query(
+      `UPDATE task SET lease_expires_at = now() - interval '1 second' WHERE id = $1`,
+      [task!.id],
+    );
+    const [again] = await queue.claim(1, worker);
+    expect(again!.id).toBe(task!.id);
+    expect(again!.attempts).toBe(2);
+    expect(await queue.finish(task!.id, 'dead-worker', { status: 'succeeded' })).toBe(false);
+    expect(await queue.renew([task!.id], { owner: 'dead-worker', seconds: 30 })).toEqual({
+      kept: [],
+      stopping: [],
+      lost: [task!.id],
+    });
+    expect(await queue.finish(task!.id, worker.owner, { status: 'succeeded' })).toBe(true);
+  });
+
+  it('reports stopping executions on renewal and skips their tasks when claiming', async () => {
+    const { executionId } = await policyWithTasks('stopping', 2, null);
+    const [task] = await queue.claim(1, worker);
+    await dataSource.query('UPDATE execution SET stop_requested = true WHERE id = $1', [
+      executionId,
+    ]);
+    expect(await queue.renew([task!.id], worker)).toEqual({
+      kept: [],
+      stopping: [task!.id],
+      lost: [],
+    });
+    expect(await queue.claim(5, worker)).toHaveLength(0);
+  });
+
+  it('holds a retried task back until its not-before time', async () => {
+    await policyWithTasks('retry', 1, null);
+    const [task] = await queue.claim(1, worker);
+    expect(await queue.retryLater(task!.id, worker.owner, 'registry said 503', 60_000)).toBe(true);
+    expect(await queue.claim(1, worker)).toHaveLength(0);
+    await dataSource.query(
+      `UPDATE task SET not_before = now() - interval '1 second' WHERE id = $1`,
+      [task!.id],
+    );
+    const [again] = await queue.claim(1, worker);
+    expect(again).toMatchObject({ id: task!.id, attempts: 2, reason: 'registry said 503' });
+    expect(await queue.depth()).toBe(0);
+  });
+});
