@@ -14,6 +14,11 @@ export type ExecutionTrigger = 'manual' | 'cron' | 'event' | 'reconcile';
 export interface ExecutionScope {
   /** Source repository → tags to look at (empty list: every tag the filters allow). */
   repositories: Record<string, string[]>;
+  /**
+   * `repository:tag` → when the registry reported the change (ISO 8601), earliest
+   * first; replication lag is measured from it.
+   */
+  since?: Record<string, string>;
 }
 
 @Entity({ name: 'execution' })

@@ -3,7 +3,7 @@ import type { ExecutionScope } from './execution.entity.js';
 /**
  * Joins two scopes of triggers that coalesce into one execution. `null` (the whole
  * policy) absorbs everything; an empty tag list (every tag of the repository)
- * absorbs named tags.
+ * absorbs named tags. Event times keep the earliest per tag.
  */
 export function mergeScopes(
   a: ExecutionScope | null,
@@ -17,5 +17,10 @@ export function mergeScopes(
     else if (existing.length === 0 || tags.length === 0) repositories[repository] = [];
     else repositories[repository] = [...new Set([...existing, ...tags])];
   }
-  return { repositories };
+  const since: Record<string, string> = { ...a.since };
+  for (const [key, at] of Object.entries(b.since ?? {})) {
+    const known = since[key];
+    if (known === undefined || Date.parse(at) < Date.parse(known)) since[key] = at;
+  }
+  return Object.keys(since).length ? { repositories, since } : { repositories };
 }
