@@ -42,8 +42,6 @@ export interface CopyResult {
   bytesMoved: number;
   /** Size of every blob the artifact references (present, mounted or copied). */
   bytesTotal: number;
-  /** What the destination now holds at the tag (the same bytes, so the same digest). */
-  digest: string;
 }
 
 /**
@@ -57,20 +55,19 @@ export interface CopyResult {
 @Injectable()
 export class ArtifactCopier {
   private readonly blobTurns = new KeyedMutex();
-  private readonly referrerTurns = new KeyedMutex();
+  private readonly manifestTurns = new KeyedMutex();
+  /** Per destination registry: does it index referrers itself (OCI-Subject)? Learned from pushes. */
+  private readonly subjectIndexing = new Map<string, boolean>();
   private readonly locator = new BlobLocator();
 
   constructor(private readonly metrics: ReplicationMetrics) {}
 
   async copy(job: CopyJob): Promise<CopyResult> {
     const run = new CopyRun(job, this);
-    const top = await run.manifest(job.digest, job.tag ?? job.digest);
+    if (job.tag) await run.tagged(job.digest, job.tag);
+    else await run.byDigest(job.digest);
     await run.referrers(job.digest, 0);
-    return {
-      bytesMoved: run.bytesMoved,
-      bytesTotal: run.bytesTotal,
-      digest: top.manifest.descriptor.digest,
-    };
+    return { bytesMoved: run.bytesMoved, bytesTotal: run.bytesTotal };
   }
 
   /**
@@ -118,10 +115,27 @@ export class ArtifactCopier {
     });
   }
 
-  /** @internal tag-schema index updates, serialised per subject (GET-append-PUT is not atomic). */
-  referrerTurn<T>(job: CopyJob, subject: string, work: () => Promise<T>): Promise<T> {
-    return this.referrerTurns.run(
-      `${job.destinationRegistryId}|${job.destinationRepository}|${subject}`,
+  /** @internal What pushes have shown about a destination's referrers support. */
+  learnSubjectIndexing(job: CopyJob, put: PutManifestResult): void {
+    if (put.subjectIndexed) this.subjectIndexing.set(job.destinationRegistryId, true);
+  }
+
+  /** @internal True only once a push to this destination came back with OCI-Subject. */
+  indexesSubjects(job: CopyJob): boolean {
+    return this.subjectIndexing.get(job.destinationRegistryId) ?? false;
+  }
+
+  /**
+   * @internal Writes to one manifest reference (tag or digest) of a destination
+   * repository, one at a time. Two tasks may write the same reference (a subject's
+   * referrers tag, copied with the subject and as a tag of its own), and
+   * distribution's filesystem storage corrupts its link files when the same tag is
+   * written concurrently (it then answers DIGEST_INVALID). Tag-schema updates
+   * (GET, append, PUT) need the same exclusion to not lose entries.
+   */
+  manifestTurn<T>(job: CopyJob, reference: string, work: () => Promise<T>): Promise<T> {
+    return this.manifestTurns.run(
+      `${job.destinationRegistryId}|${job.destinationRepository}|${reference}`,
       work,
     );
   }
@@ -138,11 +152,38 @@ class CopyRun {
     private readonly copier: ArtifactCopier,
   ) {}
 
-  /** Copies a manifest's graph, then pushes its exact bytes under `reference`. */
-  async manifest(
-    digest: string,
-    reference: string,
-  ): Promise<{ manifest: Manifest; put: PutManifestResult }> {
+  /** Copies a manifest's graph, then pushes its exact bytes under a tag. */
+  async tagged(digest: string, tag: string): Promise<Manifest> {
+    const manifest = await this.graph(digest);
+    const put = await this.copier.manifestTurn(this.job, tag, () => this.put(tag, manifest));
+    this.copier.learnSubjectIndexing(this.job, put);
+    return manifest;
+  }
+
+  /**
+   * Makes sure the destination holds a manifest by digest, copying its graph if not.
+   * The check and the write happen in one turn per digest: distribution re-writes a
+   * manifest's link file on every push, and an index pushed while a child's link is
+   * being re-written fails verification (DIGEST_INVALID). Returns the push result,
+   * or undefined when the manifest was already there.
+   */
+  async byDigest(digest: string): Promise<PutManifestResult | undefined> {
+    const { job } = this;
+    return this.copier.manifestTurn(job, digest, async () => {
+      if (
+        await job.destination.headManifest(job.destinationRepository, digest, {
+          signal: job.signal,
+        })
+      )
+        return undefined;
+      const put = await this.put(digest, await this.graph(digest));
+      this.copier.learnSubjectIndexing(job, put);
+      return put;
+    });
+  }
+
+  /** Copies what a manifest references (child manifests, config, layers); returns its bytes. */
+  private async graph(digest: string): Promise<Manifest> {
     const { job } = this;
     const manifest = await job.source.getManifest(job.sourceRepository, digest, {
       signal: job.signal,
@@ -150,15 +191,10 @@ class CopyRun {
     const { mediaType } = manifest.descriptor;
     const graph = children(manifest.bytes, mediaType);
     if (isIndex(mediaType)) {
-      await mapConcurrent(graph.manifests, PARALLEL_CHILDREN, async (child) => {
-        const present = await job.destination.headManifest(
-          job.destinationRepository,
-          child.digest,
-          { signal: job.signal },
-        );
-        // A manifest the registry accepted has all its blobs; nothing below it to do.
-        if (!present) await this.manifest(child.digest, child.digest);
-      });
+      // A manifest the registry holds has all its blobs: nothing below it to do.
+      await mapConcurrent(graph.manifests, PARALLEL_CHILDREN, (child) =>
+        this.byDigest(child.digest),
+      );
     }
     const blobs = [...(graph.config ? [graph.config] : []), ...graph.layers];
     this.bytesTotal += blobs.reduce((sum, b) => sum + b.size, 0);
@@ -175,16 +211,20 @@ class CopyRun {
       this.bytesDone += blob.size - counted; // skipped or mounted: in place all the same
       this.report();
     });
-    const put = await job.destination.putManifest(
+    return manifest;
+  }
+
+  private put(reference: string, manifest: Manifest): Promise<PutManifestResult> {
+    const { job } = this;
+    return job.destination.putManifest(
       job.destinationRepository,
       reference,
       manifest.bytes,
-      mediaType,
+      manifest.descriptor.mediaType,
       {
         signal: job.signal,
       },
     );
-    return { manifest, put };
   }
 
   /**
@@ -203,13 +243,12 @@ class CopyRun {
       const index = await job.source.headManifest(job.sourceRepository, tag, {
         signal: job.signal,
       });
-      if (index)
-        await this.copier.referrerTurn(job, subject, () => this.manifest(index.digest, tag));
+      if (index) await this.tagged(index.digest, tag);
     } else {
       for (const referrer of found.descriptors) {
-        const { put } = await this.manifest(referrer.digest, referrer.digest);
-        if (!put.subjectIndexed) {
-          await this.copier.referrerTurn(job, subject, () =>
+        const put = await this.byDigest(referrer.digest);
+        if (!(put?.subjectIndexed ?? this.copier.indexesSubjects(job))) {
+          await this.copier.manifestTurn(job, referrersTag(subject), () =>
             job.destination.addTagSchemaReferrer(job.destinationRepository, subject, referrer, {
               signal: job.signal,
             }),

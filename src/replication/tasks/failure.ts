@@ -1,4 +1,4 @@
-import { RateLimitedError, RegistryError } from '../../oci/index.js';
+import { ProtocolError, RateLimitedError, RegistryError } from '../../oci/index.js';
 
 export interface FailureClass {
   retryable: boolean;
@@ -17,6 +17,11 @@ export interface FailureClass {
 export function classifyFailure(error: unknown): FailureClass {
   if (error instanceof RateLimitedError)
     return { retryable: true, reason: 'rate_limited', retryAfterMs: error.retryAfterMs };
+  if (error instanceof ProtocolError && error.status === 400 && error.code === 'DIGEST_INVALID') {
+    // distribution 2.8 answers this to an index push while one of its child manifests
+    // is being re-pushed (another replica copying the same content): it passes.
+    return { retryable: true, reason: 'transient' };
+  }
   if (error instanceof RegistryError) return { retryable: error.retryable, reason: 'transient' };
   return { retryable: true, reason: 'unexpected' };
 }
