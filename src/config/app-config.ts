@@ -29,6 +29,8 @@ export class AppConfig {
   readonly planningConcurrency!: number;
   readonly executionRetentionCount!: number;
   readonly executionRetentionDays!: number;
+  /** A plan deleting more than this share of a destination's replicated tags is held. */
+  readonly deletionGuardShare!: number;
 
   constructor(values: AppConfigValues) {
     Object.assign(this, values);
@@ -129,6 +131,13 @@ const schema = z.object({
   REGRELAY_PLANNING_CONCURRENCY: optional(integer(1, 256)),
   REGRELAY_EXECUTION_RETENTION_COUNT: optional(integer(1, 100_000)),
   REGRELAY_EXECUTION_RETENTION_DAYS: optional(integer(1, 3650)),
+  REGRELAY_DELETION_GUARD_SHARE: optional(
+    z
+      .string()
+      .trim()
+      .regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'expected a share between 0 and 1, e.g. 0.5')
+      .transform(Number),
+  ),
   NODE_ENV: optional(z.string()),
 });
 
@@ -182,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
     planningConcurrency: e.REGRELAY_PLANNING_CONCURRENCY ?? 16,
     executionRetentionCount: e.REGRELAY_EXECUTION_RETENTION_COUNT ?? 50,
     executionRetentionDays: e.REGRELAY_EXECUTION_RETENTION_DAYS ?? 30,
+    deletionGuardShare: e.REGRELAY_DELETION_GUARD_SHARE ?? 0.5,
   });
 }
 

@@ -11,6 +11,7 @@ import type {
   CreatePolicyDto,
   DestinationDto,
   FiltersDto,
+  ReconcileDto,
   UpdatePolicyDto,
 } from './dto/policy.dto.js';
 import { InvalidPatternError, NameFilter } from './name-filter.js';
@@ -22,6 +23,7 @@ export interface PolicyChange {
   policy?: PolicyEntity;
 }
 
+const DEFAULT_RECONCILE_CRON = '0 * * * *';
 const DEFAULT_FILTERS = {
   repositories: ['**'],
   excludeRepositories: [],
@@ -51,6 +53,7 @@ export class PoliciesService {
     });
     this.applyFilters(entity, dto.filters);
     this.applyTrigger(entity, dto.trigger ?? { type: 'manual' });
+    this.applyReconcile(entity, dto.reconcile);
     entity.destinations = toDestinations(dto.destinations);
     await this.validate(entity);
     return this.save(entity);
@@ -72,6 +75,7 @@ export class PoliciesService {
     if (dto.sourceRegistryId !== undefined) entity.sourceRegistryId = dto.sourceRegistryId;
     if (dto.filters !== undefined) this.applyFilters(entity, dto.filters);
     if (dto.trigger !== undefined) this.applyTrigger(entity, dto.trigger);
+    if (dto.reconcile !== undefined) this.applyReconcile(entity, dto.reconcile);
     if (dto.override !== undefined) entity.override = dto.override;
     if (dto.deletion !== undefined) entity.deletion = dto.deletion;
     if (dto.enabled !== undefined) entity.enabled = dto.enabled;
@@ -115,6 +119,13 @@ export class PoliciesService {
   ): void {
     entity.triggerType = trigger.type;
     entity.triggerCron = trigger.type === 'cron' ? (trigger.cron ?? null) : null;
+  }
+
+  private applyReconcile(entity: PolicyEntity, reconcile: ReconcileDto | undefined): void {
+    if (reconcile?.cron !== undefined) entity.reconcileCron = reconcile.cron;
+    else if (entity.reconcileCron === undefined) entity.reconcileCron = DEFAULT_RECONCILE_CRON;
+    if (reconcile?.repair !== undefined) entity.reconcileRepair = reconcile.repair;
+    else entity.reconcileRepair ??= false;
   }
 
   /** Rules the DTO cannot express; every problem is reported at once. */
@@ -178,6 +189,12 @@ export class PoliciesService {
           reason: `trigger.cron must be a cron expression for type cron (${String(check.error ?? 'invalid')})`,
         });
       }
+    }
+    if (p.reconcileCron && !validateCronExpression(p.reconcileCron).valid) {
+      problems.push({
+        field: 'reconcile.cron',
+        reason: 'reconcile.cron must be a cron expression, or null for no schedule',
+      });
     }
     if (problems.length) throw new InvalidInputException(problems);
   }

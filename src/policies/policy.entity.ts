@@ -59,6 +59,14 @@ export class PolicyEntity {
   @Column({ name: 'bandwidth_limit', type: 'bigint', nullable: true, transformer: bigintColumn })
   bandwidthLimit!: number | null;
 
+  /** When to compare source and destinations for drift (cron, UTC); null: never on a schedule. */
+  @Column({ name: 'reconcile_cron', type: 'text', nullable: true, default: '0 * * * *' })
+  reconcileCron!: string | null;
+
+  /** Start an execution that repairs the drift a reconcile finds. */
+  @Column({ name: 'reconcile_repair', type: 'boolean', default: false })
+  reconcileRepair!: boolean;
+
   @OneToMany(() => PolicyDestinationEntity, (d) => d.policy, { cascade: true, eager: true })
   destinations!: PolicyDestinationEntity[];
 

@@ -21,8 +21,12 @@ export class ReplicationMetrics {
   readonly transfersInFlight;
   readonly retries;
   readonly registryRequests;
+  readonly guardTrips;
+  readonly lag;
   private readonly names = new Map<string, string>();
   private depthSource?: () => Promise<number>;
+  private driftSource?: () => Promise<{ policy: string; destination: string; n: number }[]>;
+  readonly outOfSync;
 
   constructor(
     metrics: MetricsService,
@@ -69,6 +73,19 @@ export class ReplicationMetrics {
         if (depth !== undefined) this.set(depth);
       },
     });
+    const driftOf = () => this.driftSource?.();
+    this.outOfSync = metrics.gauge({
+      name: 'regrelay_out_of_sync_artifacts',
+      help: "Artifacts out of sync at a destination (missing, different, extra) in the policy's latest drift report.",
+      labelNames: ['policy', 'destination'],
+      async collect() {
+        const rows = await driftOf()?.catch(() => undefined);
+        if (!rows) return;
+        this.reset();
+        for (const row of rows)
+          this.set({ policy: row.policy, destination: row.destination }, row.n);
+      },
+    });
     this.transfersInFlight = metrics.gauge({
       name: 'regrelay_transfers_in_flight',
       help: 'Blob transfers this process is running now.',
@@ -77,6 +94,19 @@ export class ReplicationMetrics {
       name: 'regrelay_retries_total',
       help: 'Retried registry requests and task attempts, by reason.',
       labelNames: ['reason'],
+    });
+    this.guardTrips = metrics.counter({
+      name: 'regrelay_deletion_guard_trips_total',
+      help:
+        'Plans whose deletions at a destination the deletion guard held, by policy, destination and reason ' +
+        '(source_empty, too_many, source_unreadable).',
+      labelNames: ['policy', 'destination', 'reason'],
+    });
+    this.lag = metrics.histogram({
+      name: 'regrelay_replication_lag_seconds',
+      help: 'From the registry event that reported a change to the artifact being in place at a destination.',
+      labelNames: ['policy', 'destination'],
+      buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800, 3600],
     });
     this.registryRequests = metrics.counter({
       name: 'regrelay_registry_requests_total',
@@ -88,6 +118,11 @@ export class ReplicationMetrics {
   /** The queue depth is read from the database at scrape time. */
   measureQueueDepth(source: () => Promise<number>): void {
     this.depthSource = source;
+  }
+
+  /** Drift is read from the database at scrape time, so every replica reports the same. */
+  measureDrift(source: () => Promise<{ policy: string; destination: string; n: number }[]>): void {
+    this.driftSource = source;
   }
 
   async executionFinished(
@@ -121,6 +156,14 @@ export class ReplicationMetrics {
       this.nameOf('registry', destinationRegistryId),
     ]);
     this.bytes.inc({ policy, destination }, bytes);
+  }
+
+  async replicated(policyId: string, destinationRegistryId: string, eventAt: Date): Promise<void> {
+    const [policy, destination] = await Promise.all([
+      this.nameOf('policy', policyId),
+      this.nameOf('registry', destinationRegistryId),
+    ]);
+    this.lag.observe({ policy, destination }, Math.max(0, (Date.now() - eventAt.getTime()) / 1000));
   }
 
   /** A policy's or registry's name for labels; cached, looked up on first use. */

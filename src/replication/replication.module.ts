@@ -5,6 +5,7 @@ import { PoliciesModule } from '../policies/policies.module.js';
 import { RegistriesModule } from '../registries/registries.module.js';
 import { RegistryClients } from '../registries/registry-clients.js';
 import { ArtifactCopier } from './copy/artifact-copier.js';
+import { TagDeleter } from './copy/tag-deleter.js';
 import { EventBus } from './event-bus.js';
 import { InstanceId } from './instance-id.js';
 import { ExecutionEntity } from './executions/execution.entity.js';
@@ -23,7 +24,10 @@ import { TaskExecutor } from './tasks/task-executor.js';
 import { TaskQueue } from './tasks/task-queue.js';
 import { TaskEntity } from './tasks/task.entity.js';
 import { Worker } from './tasks/worker.js';
-import { CronTrigger } from './triggers/cron-trigger.js';
+import { PolicySchedules } from './triggers/policy-schedules.js';
+import { DriftController } from './reconcile/drift.controller.js';
+import { DriftStore } from './reconcile/drift-store.js';
+import { Reconciler } from './reconcile/reconciler.js';
 
 @Module({
   imports: [
@@ -32,7 +36,7 @@ import { CronTrigger } from './triggers/cron-trigger.js';
     RegistriesModule,
     PoliciesModule,
   ],
-  controllers: [ExecutionsController],
+  controllers: [ExecutionsController, DriftController],
   providers: [
     EventBus,
     InstanceId,
@@ -45,10 +49,13 @@ import { CronTrigger } from './triggers/cron-trigger.js';
     LedgerService,
     Planner,
     ArtifactCopier,
+    TagDeleter,
     TaskQueue,
     { provide: TaskExecutor, useClass: ReplicationTaskExecutor },
     Worker,
-    CronTrigger,
+    PolicySchedules,
+    Reconciler,
+    DriftStore,
   ],
   exports: [ExecutionsService, LedgerService, EventBus, ReplicationMetrics],
 })
@@ -57,6 +64,7 @@ export class ReplicationModule implements OnModuleInit {
     private readonly clients: RegistryClients,
     private readonly metrics: ReplicationMetrics,
     private readonly queue: TaskQueue,
+    private readonly drift: DriftStore,
   ) {}
 
   onModuleInit(): void {
@@ -70,5 +78,6 @@ export class ReplicationModule implements OnModuleInit {
       onRetry: (e) => this.metrics.retries.inc({ reason: e.reason }),
     });
     this.metrics.measureQueueDepth(() => this.queue.depth());
+    this.metrics.measureDrift(() => this.drift.outOfSync());
   }
 }

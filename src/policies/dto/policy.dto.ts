@@ -98,6 +98,29 @@ export class TriggerDto {
   cron?: string;
 }
 
+export class ReconcileDto {
+  @ApiPropertyOptional({
+    description: 'When to look for drift (cron, UTC); null turns scheduled reconciliation off',
+    example: '0 * * * *',
+    default: '0 * * * *',
+    nullable: true,
+    type: String,
+  })
+  @ValidateIf((_, v) => v !== null)
+  @IsOptional()
+  @IsString()
+  @Length(9, 200)
+  cron?: string | null;
+
+  @ApiPropertyOptional({
+    description: 'Start an execution that repairs the drift found',
+    default: false,
+  })
+  @IsOptional()
+  @IsBoolean()
+  repair?: boolean;
+}
+
 export class CreatePolicyDto {
   @ApiProperty({ example: 'hq-to-regions' })
   @IsString()
@@ -130,6 +153,15 @@ export class CreatePolicyDto {
   @ValidateNested()
   @Type(() => TriggerDto)
   trigger?: TriggerDto;
+
+  @ApiPropertyOptional({
+    type: ReconcileDto,
+    description: 'Drift detection: schedule and whether to repair',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ReconcileDto)
+  reconcile?: ReconcileDto;
 
   @ApiPropertyOptional({
     description: 'Replace a destination tag that points at another digest',
@@ -205,6 +237,13 @@ class TriggerViewDto {
   cron?: string;
 }
 
+class ReconcileViewDto {
+  @ApiProperty({ nullable: true, type: String, example: '0 * * * *' })
+  cron!: string | null;
+  @ApiProperty()
+  repair!: boolean;
+}
+
 class DestinationViewDto {
   @ApiProperty({ format: 'uuid' })
   registryId!: string;
@@ -225,6 +264,8 @@ export class PolicyDto {
   filters!: FiltersViewDto;
   @ApiProperty({ type: TriggerViewDto })
   trigger!: TriggerViewDto;
+  @ApiProperty({ type: ReconcileViewDto })
+  reconcile!: ReconcileViewDto;
   @ApiProperty()
   override!: boolean;
   @ApiProperty()
@@ -257,6 +298,7 @@ export class PolicyDto {
       trigger: p.triggerCron
         ? { type: p.triggerType, cron: p.triggerCron }
         : { type: p.triggerType },
+      reconcile: { cron: p.reconcileCron, repair: p.reconcileRepair },
       override: p.override,
       deletion: p.deletion,
       enabled: p.enabled,

@@ -12,6 +12,11 @@ export class TaskCountsDto {
   @ApiProperty({ example: 0 }) failed!: number;
   @ApiProperty({ example: 3 }) skipped!: number;
   @ApiProperty({ example: 0 }) stopped!: number;
+  @ApiProperty({
+    example: 0,
+    description: 'Deletions held by the deletion guard, waiting for confirmation',
+  })
+  held!: number;
 }
 
 export class ExecutionDto {
@@ -47,6 +52,12 @@ export class TriggeredExecutionDto {
   @ApiProperty({ enum: EXECUTION_STATUSES, example: 'pending' }) status!: ExecutionStatus;
   @ApiProperty({ description: 'An execution was already waiting; this trigger joined it' })
   coalesced!: boolean;
+}
+
+export class ConfirmedDeletionsDto {
+  @ApiProperty({ format: 'uuid', description: 'The execution that runs the confirmed deletions' })
+  executionId!: string;
+  @ApiProperty({ example: 12 }) confirmed!: number;
 }
 
 export class TaskDto {

@@ -48,10 +48,12 @@ export class ExecutionFinisher {
            lease_owner = NULL, lease_expires_at = NULL,
            message = CASE WHEN e.stop_requested THEN 'Stopped on request'
                           WHEN e.planning_error IS NOT NULL THEN e.planning_error
-                          WHEN c.failed > 0 THEN c.failed || ' of ' || c.total || ' tasks failed; see the failed tasks for each error'
-                          WHEN c.total = 0 THEN coalesce(e.message, 'Nothing to replicate: no repository or tag matched the filters')
+                          WHEN c.failed > 0 THEN c.failed || ' of ' || c.total
+                               || ' tasks failed; see the failed tasks for each error' || coalesce('. ' || e.message, '')
+                          WHEN e.message IS NOT NULL THEN e.message
+                          WHEN c.total = 0 THEN 'Nothing to replicate: no repository or tag matched the filters'
                           WHEN c.succeeded = 0 THEN 'Nothing to do: every artifact was already in place or skipped'
-                          ELSE e.message END
+                          ELSE NULL END
        FROM counts c
        WHERE e.id = $1 AND e.status = 'running' AND e.planned AND c.open = 0
        RETURNING e.id, e.policy_id, e.status, e.message, e.trigger,

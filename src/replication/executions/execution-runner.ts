@@ -89,7 +89,10 @@ export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShu
   private async tick(): Promise<void> {
     const free = PLANNING_SLOTS - this.planning.size;
     if (free > 0) {
-      for (const id of await this.takeForPlanning(free)) this.plan(id);
+      for (const { id, planned, policyId } of await this.takeForPlanning(free)) {
+        if (planned) await this.startPlanned(id, policyId);
+        else this.plan(id);
+      }
     }
     await this.renewPlanningLeases();
     await this.finishStragglers();
@@ -100,8 +103,10 @@ export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShu
    * whose planner stopped renewing its lease. The partial unique index on running
    * executions makes a lost race a no-op, never a second running execution.
    */
-  private async takeForPlanning(limit: number): Promise<string[]> {
-    const taken: string[] = [];
+  private async takeForPlanning(
+    limit: number,
+  ): Promise<{ id: string; planned: boolean; policyId: string }[]> {
+    const taken: { id: string; planned: boolean; policyId: string }[] = [];
     const candidates = await queryRows<{ id: string; status: string }>(
       this.dataSource,
       `SELECT e.id, e.status FROM execution e
@@ -113,16 +118,19 @@ export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShu
     );
     for (const candidate of candidates) {
       try {
-        const rows = await queryRows<{ id: string }>(
+        // An execution created with its tasks (confirmed deletions) needs no planning lease.
+        const rows = await queryRows<{ id: string; planned: boolean; policy_id: string }>(
           this.dataSource,
           `UPDATE execution SET status = 'running', started_at = coalesce(started_at, now()),
-                  lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3)
+                  lease_owner = CASE WHEN planned THEN NULL ELSE $2 END,
+                  lease_expires_at = CASE WHEN planned THEN NULL ELSE now() + make_interval(secs => $3) END
            WHERE id = $1 AND (status = 'pending'
                  OR (status = 'running' AND NOT planned AND (lease_expires_at IS NULL OR lease_expires_at < now())))
-           RETURNING id`,
+           RETURNING id, planned, policy_id`,
           [candidate.id, this.instance.value, this.config.taskLeaseSeconds],
         );
-        if (rows.length) taken.push(candidate.id);
+        for (const row of rows)
+          taken.push({ id: row.id, planned: row.planned, policyId: row.policy_id });
       } catch (error) {
         // Another replica started one for this policy in the meantime.
         if ((error as { driverError?: { code?: string } }).driverError?.code !== '23505')
@@ -130,6 +138,12 @@ export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShu
       }
     }
     return taken;
+  }
+
+  private async startPlanned(executionId: string, policyId: string): Promise<void> {
+    await this.bus.publish({ type: 'execution.started', executionId, policyId });
+    await this.bus.publish({ type: 'tasks.available', executionId });
+    await this.finisher.finishIfDone(executionId);
   }
 
   private plan(executionId: string): void {

@@ -21,6 +21,7 @@ import {
 import type { Observable } from 'rxjs';
 import { API_PREFIX, UuidParam } from '../../common/api.js';
 import {
+  ConfirmedDeletionsDto,
   ExecutionDto,
   ExecutionPageDto,
   ExecutionQuery,
@@ -89,6 +90,23 @@ export class ExecutionsController {
   @ApiNotFoundResponse()
   stop(@Param('id', UuidParam) id: string): Promise<ExecutionDto> {
     return this.executions.stop(id);
+  }
+
+  @Post('executions/:id/confirm-deletions')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Run deletions the deletion guard held',
+    description:
+      'While the execution runs, its held deletions are released; after it ended, they run in a new execution (returned). ' +
+      'Each deletion still checks that the source lacks the tag and the destination holds what regrelay wrote.',
+  })
+  @ApiAcceptedResponse({ type: ConfirmedDeletionsDto })
+  @ApiNotFoundResponse()
+  @ApiConflictResponse({
+    description: 'Nothing is held, or another execution of the policy is waiting',
+  })
+  confirmDeletions(@Param('id', UuidParam) id: string): Promise<ConfirmedDeletionsDto> {
+    return this.executions.confirmDeletions(id);
   }
 
   @Sse('executions/:id/events')

@@ -2,6 +2,7 @@ import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { In, type DataSource, type Repository } from 'typeorm';
 import { isUniqueViolation, notFound } from '../../common/errors.js';
+import { queryRows } from '../../database/sql.js';
 import { PoliciesService } from '../../policies/policies.service.js';
 import type { ExecutionDto, TaskCountsDto, TaskDto } from '../dto/execution.dto.js';
 import { EventBus } from '../event-bus.js';
@@ -177,6 +178,90 @@ export class ExecutionsService {
       await this.finisher.finishIfDone(id);
     }
     return this.view(id);
+  }
+
+  /**
+   * An operator confirms deletions the deletion guard held. While the execution runs
+   * they are released in place; once it has ended they move to a new execution
+   * (created planned, so it runs them without planning again). Each delete task still
+   * checks the source and the destination before acting.
+   */
+  async confirmDeletions(id: string): Promise<{ executionId: string; confirmed: number }> {
+    const execution = await this.get(id);
+    const reason = 'confirmed by an operator';
+    if (execution.status === 'running') {
+      const released = await queryRows(
+        this.dataSource,
+        `UPDATE task SET status = 'pending', reason = $2, updated_at = now()
+         WHERE execution_id = $1 AND status = 'held' RETURNING id`,
+        [id, reason],
+      );
+      if (!released.length)
+        throw new ConflictException(`Execution ${id} has no deletions held by the guard`);
+      await this.bus.publish({ type: 'tasks.available', executionId: id });
+      return { executionId: id, confirmed: released.length };
+    }
+    let result: { executionId: string; confirmed: number };
+    try {
+      result = await this.dataSource.transaction(async (m) => {
+        const repo = m.getRepository(ExecutionEntity);
+        const followUp = await repo.save(
+          repo.create({
+            policyId: execution.policyId,
+            trigger: 'manual',
+            status: 'pending',
+            planned: true,
+            message: `Runs the deletions confirmed from execution ${id}`,
+          }),
+        );
+        const moved = await queryRows(
+          m,
+          `INSERT INTO task (execution_id, policy_id, operation, destination_registry_id, source_repository,
+                             destination_repository, tag, digest, media_type, status, reason)
+           SELECT $2, policy_id, operation, destination_registry_id, source_repository, destination_repository,
+                  tag, digest, media_type, 'pending', $3
+           FROM task WHERE execution_id = $1 AND status = 'held' RETURNING id`,
+          [id, followUp.id, reason],
+        );
+        if (!moved.length)
+          throw new ConflictException(`Execution ${id} has no deletions held by the guard`);
+        await queryRows(
+          m,
+          `UPDATE task SET status = 'skipped', reason = $2, ended_at = now(), updated_at = now()
+           WHERE execution_id = $1 AND status = 'held'`,
+          [id, `confirmed; runs in execution ${followUp.id}`],
+        );
+        return { executionId: followUp.id, confirmed: moved.length };
+      });
+    } catch (error) {
+      if (isUniqueViolation(error, 'execution_one_pending')) {
+        throw new ConflictException(
+          'An execution of this policy is already waiting to run; confirm once it has started',
+        );
+      }
+      throw error;
+    }
+    await this.bus.publish({
+      type: 'execution.created',
+      executionId: result.executionId,
+      policyId: execution.policyId,
+    });
+    return result;
+  }
+
+  /** When the registry reported a change to `repository:tag`, for event-driven executions. */
+  async eventTime(executionId: string, repository: string, tag: string): Promise<Date | undefined> {
+    const [row] = await queryRows<{ at: string | null }>(
+      this.dataSource,
+      `SELECT scope->'since'->>$2 AS at FROM execution WHERE id = $1`,
+      [executionId, `${repository}:${tag}`],
+    );
+    return row?.at ? new Date(row.at) : undefined;
+  }
+
+  /** Records what an execution has to say (e.g. why deletions were held). */
+  async setMessage(id: string, message: string): Promise<void> {
+    await this.executions.update(id, { message });
   }
 
   /** Task counts and bytes per execution. */

@@ -14,6 +14,18 @@ export interface LedgerWrite {
   executionId: string;
 }
 
+/** A ledger row as planners read it. */
+export interface WrittenTag {
+  destinationRegistryId: string;
+  repository: string;
+  tag: string;
+  digest: string;
+  sourceRepository: string;
+}
+
+const WRITTEN_COLUMNS = `destination_registry_id AS "destinationRegistryId", repository, tag, digest,
+  source_repository AS "sourceRepository"`;
+
 /** The ledger of what each policy wrote at each destination (see LedgerEntity). */
 @Injectable()
 export class LedgerService {
@@ -38,6 +50,58 @@ export class LedgerService {
         w.executionId,
       ],
     );
+  }
+
+  /** Tags this policy wrote from a source repository (optionally only some tags). */
+  fromSourceRepository(
+    policyId: string,
+    sourceRepository: string,
+    tags?: readonly string[],
+  ): Promise<WrittenTag[]> {
+    return queryRows<WrittenTag>(
+      this.dataSource,
+      `SELECT ${WRITTEN_COLUMNS} FROM ledger
+       WHERE policy_id = $1 AND source_repository = $2 AND ($3::text[] IS NULL OR tag = ANY($3))`,
+      [policyId, sourceRepository, tags ?? null],
+    );
+  }
+
+  /** Tags this policy wrote from source repositories other than these. */
+  fromOtherRepositories(
+    policyId: string,
+    sourceRepositories: readonly string[],
+  ): Promise<WrittenTag[]> {
+    return queryRows<WrittenTag>(
+      this.dataSource,
+      `SELECT ${WRITTEN_COLUMNS} FROM ledger WHERE policy_id = $1 AND NOT (source_repository = ANY($2))`,
+      [policyId, sourceRepositories],
+    );
+  }
+
+  /** How many tags this policy has replicated to each destination. */
+  async countByDestination(policyId: string): Promise<Map<string, number>> {
+    const rows = await queryRows<{ destination_registry_id: string; n: string }>(
+      this.dataSource,
+      'SELECT destination_registry_id, count(*) AS n FROM ledger WHERE policy_id = $1 GROUP BY destination_registry_id',
+      [policyId],
+    );
+    return new Map(rows.map((r) => [r.destination_registry_id, Number(r.n)]));
+  }
+
+  /** True when this policy wrote `tag` at the destination with this digest. */
+  async wrote(
+    policyId: string,
+    destinationRegistryId: string,
+    repository: string,
+    tag: string,
+    digest: string,
+  ): Promise<boolean> {
+    const rows = await queryRows(
+      this.dataSource,
+      `SELECT 1 FROM ledger WHERE policy_id = $1 AND destination_registry_id = $2 AND repository = $3 AND tag = $4 AND digest = $5`,
+      [policyId, destinationRegistryId, repository, tag, digest],
+    );
+    return rows.length > 0;
   }
 
   async forget(

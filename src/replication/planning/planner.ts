@@ -2,18 +2,19 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { forEachConcurrent, mapConcurrent } from '../../common/async-pool.js';
-import { describeError } from '../../common/describe-error.js';
 import { AppConfig } from '../../config/app-config.js';
-import { NotFoundError, type RegistryClient } from '../../oci/index.js';
-import { destinationRepository } from '../../policies/destination-naming.js';
-import { NameFilter } from '../../policies/name-filter.js';
 import { PoliciesService } from '../../policies/policies.service.js';
 import type { PolicyEntity } from '../../policies/policy.entity.js';
 import { RegistriesService } from '../../registries/registries.service.js';
 import { RegistryClients } from '../../registries/registry-clients.js';
 import { EventBus } from '../event-bus.js';
-import type { ExecutionScope } from '../executions/execution.entity.js';
+import type { ExecutionEntity } from '../executions/execution.entity.js';
 import { ExecutionsService } from '../executions/executions.service.js';
+import { LedgerService } from '../ledger/ledger.service.js';
+import { ReplicationMetrics } from '../replication-metrics.js';
+import { DeletionPlanner, type GuardDecision } from './deletion-planner.js';
+import { SourceUnreadableError, SourceWalker, type SourceRepository } from './source-walker.js';
+import { compareTag, type PlanDestination, type TagComparison } from './tag-comparator.js';
 import { TaskBatch, type PlannedTask } from './task-batch.js';
 
 /** Repositories listed at once; their tags share the planning concurrency. */
@@ -23,30 +24,31 @@ export class PlanningError extends Error {
   override name = 'PlanningError';
 }
 
-interface Destination {
-  registryId: string;
-  namespace: string | null;
-  client: RegistryClient;
-}
-
 interface PlanContext {
-  executionId: string;
+  execution: ExecutionEntity;
   policy: PolicyEntity;
-  source: RegistryClient;
-  destinations: Destination[];
-  tags: NameFilter;
+  walker: SourceWalker;
+  source: PolicyClients['source'];
+  destinations: PlanDestination[];
   batch: TaskBatch;
+  deletions?: DeletionPlanner;
   signal: AbortSignal;
   stop: AbortController;
 }
 
+interface PolicyClients {
+  source: PlanDestination['client'];
+  destinations: PlanDestination[];
+}
+
 /**
- * Works out what each destination lacks. Streams the source (catalog or named
- * repositories, then tags, page by page), resolves each tag to a digest, compares
- * with every destination, and writes a task per (artifact, destination): skipped when
- * the destination already has the digest (or holds another one and override is off),
+ * Works out what each destination lacks, and (with `deletion` on) what it holds that
+ * the source no longer has. Streams the source page by page, compares each tag with
+ * every destination, and writes a task per (artifact, destination): skipped when the
+ * destination already has the digest (or holds another one and override is off),
  * pending otherwise. Tasks are written in batches while listing goes on, so workers
- * start copying before planning ends.
+ * start copying before planning ends. Deletions are decided at the end, from the
+ * ledger, under the deletion guard.
  */
 @Injectable()
 export class Planner {
@@ -59,55 +61,90 @@ export class Planner {
     private readonly policies: PoliciesService,
     private readonly registries: RegistriesService,
     private readonly clients: RegistryClients,
+    private readonly ledger: LedgerService,
+    private readonly metrics: ReplicationMetrics,
     private readonly bus: EventBus,
   ) {}
 
-  async plan(executionId: string, signal: AbortSignal): Promise<void> {
-    const execution = await this.executions.get(executionId);
-    const policy = await this.policies.get(execution.policyId);
+  /** Clients for a policy's source and destinations (destinations that no longer exist are left out). */
+  async clientsFor(policy: PolicyEntity): Promise<PolicyClients> {
     const registries = await this.registries.getMany([
       policy.sourceRegistryId,
       ...policy.destinations.map((d) => d.registryId),
     ]);
-    const sourceRegistry = registries.get(policy.sourceRegistryId);
-    if (!sourceRegistry)
+    const source = registries.get(policy.sourceRegistryId);
+    if (!source)
       throw new PlanningError(`the source registry ${policy.sourceRegistryId} no longer exists`);
+    const destinations = [...policy.destinations]
+      .sort((a, b) => a.position - b.position)
+      .flatMap((d) => {
+        const registry = registries.get(d.registryId);
+        return registry
+          ? [
+              {
+                registryId: d.registryId,
+                namespace: d.namespace,
+                client: this.clients.forRegistry(registry),
+              },
+            ]
+          : [];
+      });
+    return { source: this.clients.forRegistry(source), destinations };
+  }
+
+  async plan(executionId: string, signal: AbortSignal): Promise<void> {
+    const execution = await this.executions.get(executionId);
+    const policy = await this.policies.get(execution.policyId);
+    const { source, destinations } = await this.clientsFor(policy);
     const stop = new AbortController();
+    const combined = AbortSignal.any([signal, stop.signal]);
     const ctx: PlanContext = {
-      executionId,
+      execution,
       policy,
-      source: this.clients.forRegistry(sourceRegistry),
-      destinations: [...policy.destinations]
-        .sort((a, b) => a.position - b.position)
-        .flatMap((d) => {
-          const registry = registries.get(d.registryId);
-          return registry
-            ? [
-                {
-                  registryId: d.registryId,
-                  namespace: d.namespace,
-                  client: this.clients.forRegistry(registry),
-                },
-              ]
-            : [];
-        }),
-      tags: NameFilter.compile(policy.tags, policy.excludeTags),
+      walker: new SourceWalker(source, policy, execution.scope, combined),
+      source,
+      destinations,
       batch: new TaskBatch(this.dataSource, executionId, policy.id),
-      signal: AbortSignal.any([signal, stop.signal]),
+      deletions: policy.deletion
+        ? new DeletionPlanner(
+            this.ledger,
+            policy.id,
+            destinations,
+            this.config.deletionGuardShare,
+            combined,
+          )
+        : undefined,
+      signal: combined,
       stop,
     };
-    const repositories = NameFilter.compile(policy.repositories, policy.excludeRepositories);
     const started = Date.now();
-    await forEachConcurrent(
-      this.repositories(ctx, repositories, execution.scope),
-      PARALLEL_REPOSITORIES,
-      (repository) =>
-        this.planRepository(ctx, repository, execution.scope?.repositories[repository]),
-      ctx.signal,
-    ).catch((error: unknown) => {
-      if (stop.signal.aborted && !signal.aborted) return; // asked to stop: not a failure
-      throw error;
-    });
+    try {
+      await forEachConcurrent(
+        ctx.walker.walk(),
+        PARALLEL_REPOSITORIES,
+        (repository) => this.planRepository(ctx, repository),
+        ctx.signal,
+      );
+      if (ctx.deletions) await this.planDeletions(ctx);
+    } catch (error) {
+      if (stop.signal.aborted && !signal.aborted) {
+        // A stop request is not a failure.
+      } else if (error instanceof SourceUnreadableError && policy.deletion) {
+        for (const d of destinations) {
+          const destination = await this.metrics.nameOf('registry', d.registryId);
+          this.metrics.guardTrips.inc({
+            policy: policy.name,
+            destination,
+            reason: 'source_unreadable',
+          });
+        }
+        throw new PlanningError(
+          `${error.message}. The deletion guard held every deletion: nothing was deleted`,
+        );
+      } else {
+        throw error;
+      }
+    }
     await this.flush(ctx);
     this.logger.log(
       {
@@ -121,161 +158,94 @@ export class Planner {
     );
   }
 
-  /** Source repositories matching the filters, streamed page by page. */
-  private async *repositories(
-    ctx: PlanContext,
-    filter: NameFilter,
-    scope: ExecutionScope | null,
-  ): AsyncGenerator<string> {
-    if (scope) {
-      for (const repository of Object.keys(scope.repositories))
-        if (filter.matches(repository)) yield repository;
-      return;
-    }
-    const named = filter.literalNames();
-    if (named) {
-      yield* named; // no need for the catalog, which not every registry offers
-      return;
-    }
-    try {
-      for await (const page of ctx.source.catalogPages({ signal: ctx.signal })) {
-        for (const repository of page) if (filter.matches(repository)) yield repository;
+  private async planRepository(ctx: PlanContext, repository: SourceRepository): Promise<void> {
+    const listed = new Set<string>();
+    const present: string[] = [];
+    const absent: string[] = [];
+    for await (const page of repository.pages) {
+      for (const tag of page) listed.add(tag);
+      const wanted = page.filter((tag) => ctx.walker.tags.matches(tag));
+      const compared = await mapConcurrent(wanted, this.config.planningConcurrency, (tag) =>
+        compareTag(ctx.source, ctx.destinations, repository.name, tag, ctx.signal),
+      );
+      for (const comparison of compared) {
+        (comparison.source.kind === 'absent' ? absent : present).push(comparison.tag);
+        for (const task of copyTasks(comparison, ctx.policy.override)) ctx.batch.add(task);
       }
-    } catch (error) {
-      throw new PlanningError(
-        `could not list repositories of the source (${describeError(error)}). Registries without a catalog ` +
-          'need repository filters that name repositories exactly (no wildcards).',
-      );
-    }
-  }
-
-  private async planRepository(
-    ctx: PlanContext,
-    repository: string,
-    scopedTags: string[] | undefined,
-  ): Promise<void> {
-    const tags = scopedTags?.length
-      ? this.scopedTags(scopedTags)
-      : this.listedTags(ctx, repository);
-    for await (const page of tags) {
-      const wanted = page.filter((tag) => ctx.tags.matches(tag));
-      await mapConcurrent(wanted, this.config.planningConcurrency, (tag) =>
-        this.planTag(ctx, repository, tag),
-      );
       if (ctx.batch.full) await this.flush(ctx);
     }
+    if (!ctx.deletions) return;
+    if (repository.listsEverything) await ctx.deletions.repositoryListed(repository.name, listed);
+    else await ctx.deletions.tagsChecked(repository.name, present, absent);
   }
 
-  private async *scopedTags(tags: string[]): AsyncGenerator<string[]> {
-    yield tags;
+  private async planDeletions(ctx: PlanContext): Promise<void> {
+    const deletions = ctx.deletions!;
+    if (ctx.walker.complete) await deletions.walkCompleted(ctx.walker.repositories);
+    const { tasks, guarded } = await deletions.plan(ctx.walker.complete);
+    for (const task of tasks) ctx.batch.add(task);
+    if (guarded.length) await this.reportGuard(ctx, guarded);
   }
 
-  private async *listedTags(ctx: PlanContext, repository: string): AsyncGenerator<string[]> {
-    try {
-      yield* ctx.source.tagPages(repository, { signal: ctx.signal });
-    } catch (error) {
-      if (error instanceof NotFoundError) return; // named by a filter but not there (yet)
-      throw error;
-    }
-  }
-
-  private async planTag(ctx: PlanContext, repository: string, tag: string): Promise<void> {
-    let source;
-    try {
-      source = await ctx.source.headManifest(repository, tag, { signal: ctx.signal });
-    } catch (error) {
-      if (ctx.signal.aborted) throw error;
-      for (const d of ctx.destinations) {
-        ctx.batch.add(
-          this.task(
-            ctx,
-            d,
-            repository,
-            tag,
-            'unknown',
-            null,
-            'failed',
-            `could not read the source tag: ${describeError(error)}`,
-          ),
-        );
-      }
-      return;
-    }
-    if (!source) return; // deleted since it was listed
-    await Promise.all(
-      ctx.destinations.map(async (d) => {
-        const target = destinationRepository(d.namespace, repository);
-        let present;
-        try {
-          present = await d.client.headManifest(target, tag, { signal: ctx.signal });
-        } catch (error) {
-          if (ctx.signal.aborted) throw error;
-          // The destination may be down: plan the copy and let the task report it.
-          present = undefined;
-        }
-        if (present?.digest === source.digest) {
-          ctx.batch.add(
-            this.task(
-              ctx,
-              d,
-              repository,
-              tag,
-              source.digest,
-              source.mediaType,
-              'skipped',
-              'already present',
-            ),
-          );
-        } else if (present && !ctx.policy.override) {
-          ctx.batch.add(
-            this.task(
-              ctx,
-              d,
-              repository,
-              tag,
-              source.digest,
-              source.mediaType,
-              'skipped',
-              `the destination tag points at ${present.digest}; override is off`,
-            ),
-          );
-        } else {
-          ctx.batch.add(
-            this.task(ctx, d, repository, tag, source.digest, source.mediaType, 'pending', null),
-          );
-        }
-      }),
-    );
-  }
-
-  private task(
-    ctx: PlanContext,
-    d: Destination,
-    repository: string,
-    tag: string,
-    digest: string,
-    mediaType: string | null,
-    status: PlannedTask['status'],
-    reason: string | null,
-  ): PlannedTask {
-    return {
-      operation: 'copy',
-      destinationRegistryId: d.registryId,
-      sourceRepository: repository,
-      destinationRepository: destinationRepository(d.namespace, repository),
-      tag,
-      digest,
-      mediaType,
-      status,
-      reason,
-    };
+  /** Says on the execution, in the log and in metrics why deletions were held. */
+  private async reportGuard(ctx: PlanContext, guarded: GuardDecision[]): Promise<void> {
+    const names = await this.registries.getMany(guarded.map((g) => g.destinationRegistryId));
+    const parts = guarded.map((g) => {
+      const name = names.get(g.destinationRegistryId)?.name ?? g.destinationRegistryId;
+      this.metrics.guardTrips.inc({ policy: ctx.policy.name, destination: name, reason: g.reason });
+      return g.reason === 'source_empty'
+        ? `${name}: the source listed nothing while ${g.replicated} tags are replicated there`
+        : `${name}: ${g.deletions} of ${g.replicated} replicated tags (more than ${Math.round(this.config.deletionGuardShare * 100)}%)`;
+    });
+    const message =
+      `Deletion guard held ${guarded.reduce((n, g) => n + g.deletions, 0)} deletion(s); nothing was deleted there. ` +
+      `${parts.join('; ')}. If this is intended, confirm with POST /api/v1/executions/${ctx.execution.id}/confirm-deletions.`;
+    this.logger.warn({ executionId: ctx.execution.id, policy: ctx.policy.name, guarded }, message);
+    await this.executions.setMessage(ctx.execution.id, message);
   }
 
   private async flush(ctx: PlanContext): Promise<void> {
     const before = ctx.batch.runnable;
     const stopRequested = await ctx.batch.flush();
     if (ctx.batch.runnable > before)
-      await this.bus.publish({ type: 'tasks.available', executionId: ctx.executionId });
+      await this.bus.publish({ type: 'tasks.available', executionId: ctx.execution.id });
     if (stopRequested) ctx.stop.abort(new Error('execution stopped'));
   }
+}
+
+/** The copy tasks one comparison calls for (none when the source no longer has the tag). */
+export function copyTasks(c: TagComparison, override: boolean): PlannedTask[] {
+  const source = c.source;
+  if (source.kind === 'absent') return [];
+  return c.destinations.map(({ destination, repository, state }) => {
+    const base = {
+      operation: 'copy' as const,
+      destinationRegistryId: destination.registryId,
+      sourceRepository: c.repository,
+      destinationRepository: repository,
+      tag: c.tag,
+    };
+    if (source.kind === 'unreadable') {
+      return {
+        ...base,
+        digest: 'unknown',
+        mediaType: null,
+        status: 'failed',
+        reason: `could not read the source tag: ${source.error}`,
+      };
+    }
+    const { digest, mediaType } = source.descriptor;
+    const planned = { ...base, digest, mediaType };
+    if (state.kind === 'present' && state.descriptor.digest === digest)
+      return { ...planned, status: 'skipped', reason: 'already present' };
+    if (state.kind === 'present' && !override) {
+      return {
+        ...planned,
+        status: 'skipped',
+        reason: `the destination tag points at ${state.descriptor.digest}; override is off`,
+      };
+    }
+    // Absent, different with override, or unreadable (the task will report why).
+    return { ...planned, status: 'pending', reason: null };
+  });
 }

@@ -10,7 +10,7 @@ export interface PlannedTask {
   tag: string | null;
   digest: string;
   mediaType: string | null;
-  status: Extract<TaskStatus, 'pending' | 'skipped' | 'failed'>;
+  status: Extract<TaskStatus, 'pending' | 'skipped' | 'failed' | 'held'>;
   reason: string | null;
 }
 
@@ -62,7 +62,7 @@ export class TaskBatch {
           r.reason,
         );
         const p = Array.from({ length: COLUMNS }, (_, c) => `$${i * COLUMNS + c + 1}`);
-        return `(${p.join(', ')}, ${r.status === 'pending' ? 'NULL' : 'now()'})`;
+        return `(${p.join(', ')}, ${r.status === 'pending' || r.status === 'held' ? 'NULL' : 'now()'})`;
       });
       const written = await queryRows<{ status: string }>(
         this.dataSource,

@@ -1,17 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import { TokenBucket } from '../../oci/index.js';
+import { TokenBucket, type RegistryClient } from '../../oci/index.js';
 import { PoliciesService } from '../../policies/policies.service.js';
 import type { PolicyEntity } from '../../policies/policy.entity.js';
 import { RegistryClients } from '../../registries/registry-clients.js';
 import { ArtifactCopier } from '../copy/artifact-copier.js';
+import { TagDeleter } from '../copy/tag-deleter.js';
+import { ExecutionsService } from '../executions/executions.service.js';
 import { LedgerService } from '../ledger/ledger.service.js';
+import { ReplicationMetrics } from '../replication-metrics.js';
 import { TaskExecutor, type TaskOutcome, type TaskProgress } from './task-executor.js';
 import type { TaskEntity } from './task.entity.js';
 
 /**
- * Runs copy tasks: re-checks the destination (an earlier attempt, or someone else,
- * may have done the work since planning), copies the artifact graph, and records the
- * write in the ledger.
+ * Runs tasks. Copies: re-check the destination (an earlier attempt, or someone else,
+ * may have done the work since planning), copy the artifact graph, record the write
+ * in the ledger. Deletes: see TagDeleter; the ledger forgets what is no longer ours.
  */
 @Injectable()
 export class ReplicationTaskExecutor extends TaskExecutor {
@@ -23,6 +26,9 @@ export class ReplicationTaskExecutor extends TaskExecutor {
     private readonly clients: RegistryClients,
     private readonly copier: ArtifactCopier,
     private readonly ledger: LedgerService,
+    private readonly deleter: TagDeleter,
+    private readonly executions: ExecutionsService,
+    private readonly metrics: ReplicationMetrics,
   ) {
     super();
   }
@@ -32,19 +38,19 @@ export class ReplicationTaskExecutor extends TaskExecutor {
     signal: AbortSignal,
     progress: TaskProgress,
   ): Promise<TaskOutcome> {
-    if (task.operation !== 'copy')
-      throw new Error(`operation ${task.operation} is not supported yet`);
     const policy = await this.policies.get(task.policyId);
     const [source, destination] = await Promise.all([
       this.clients.forId(policy.sourceRegistryId),
       this.clients.forId(task.destinationRegistryId),
     ]);
+    if (task.operation === 'delete') return this.deleteTag(task, source, destination, signal);
     if (task.tag) {
       const current = await destination.headManifest(task.destinationRepository, task.tag, {
         signal,
       });
       if (current?.digest === task.digest) {
         await this.record(task);
+        await this.observeLag(task);
         return { status: 'skipped', reason: 'already present at the destination', bytesMoved: 0 };
       }
       if (current && !policy.override) {
@@ -68,7 +74,62 @@ export class ReplicationTaskExecutor extends TaskExecutor {
       onProgress: progress,
     });
     await this.record(task);
+    await this.observeLag(task);
     return { status: 'succeeded', bytesMoved: result.bytesMoved, bytesTotal: result.bytesTotal };
+  }
+
+  private async deleteTag(
+    task: TaskEntity,
+    source: RegistryClient,
+    destination: RegistryClient,
+    signal: AbortSignal,
+  ): Promise<TaskOutcome> {
+    const outcome = await this.deleter.delete({
+      source,
+      sourceRepository: task.sourceRepository,
+      destination,
+      destinationRepository: task.destinationRepository,
+      tag: task.tag!,
+      digest: task.digest,
+      wroteTag: (tag) =>
+        this.ledger.wrote(
+          task.policyId,
+          task.destinationRegistryId,
+          task.destinationRepository,
+          tag,
+          task.digest,
+        ),
+      signal,
+    });
+    if (outcome.result === 'left' && outcome.keepLedger)
+      return { status: 'skipped', reason: outcome.reason, bytesMoved: 0 };
+    await this.ledger.forget(
+      task.policyId,
+      task.destinationRegistryId,
+      task.destinationRepository,
+      task.tag!,
+    );
+    return outcome.result === 'deleted'
+      ? {
+          status: 'succeeded',
+          reason:
+            outcome.how === 'manifest'
+              ? 'deleted the manifest (no other tag pointed at it)'
+              : undefined,
+          bytesMoved: 0,
+        }
+      : { status: 'skipped', reason: outcome.reason, bytesMoved: 0 };
+  }
+
+  /** For event-driven work: how long from the registry's event to the artifact being here. */
+  private async observeLag(task: TaskEntity): Promise<void> {
+    if (!task.tag) return;
+    const eventAt = await this.executions.eventTime(
+      task.executionId,
+      task.sourceRepository,
+      task.tag,
+    );
+    if (eventAt) await this.metrics.replicated(task.policyId, task.destinationRegistryId, eventAt);
   }
 
   private async record(task: TaskEntity): Promise<void> {

@@ -7,6 +7,10 @@ import {
 } from 'typeorm';
 import { bigintColumn } from '../../common/bigint-column.js';
 
+/**
+ * `held`: a deletion the deletion guard kept back; it runs only if an operator
+ * confirms it (POST /executions/:id/confirm-deletions).
+ */
 export const TASK_STATUSES = [
   'pending',
   'running',
@@ -14,14 +18,9 @@ export const TASK_STATUSES = [
   'failed',
   'skipped',
   'stopped',
+  'held',
 ] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
-export const FINAL_TASK_STATUSES: readonly TaskStatus[] = [
-  'succeeded',
-  'failed',
-  'skipped',
-  'stopped',
-];
 export type TaskOperation = 'copy' | 'delete';
 
 /** One artifact to one destination, within an execution. */

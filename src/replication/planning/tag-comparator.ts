@@ -1,0 +1,67 @@
+import { describeError } from '../../common/describe-error.js';
+import type { Descriptor, RegistryClient } from '../../oci/index.js';
+import { destinationRepository } from '../../policies/destination-naming.js';
+
+/** A destination of a policy, ready to be asked. */
+export interface PlanDestination {
+  registryId: string;
+  namespace: string | null;
+  client: RegistryClient;
+}
+
+/** Where a tag stands at one registry. */
+export type TagState =
+  | { kind: 'present'; descriptor: Pick<Descriptor, 'digest' | 'mediaType' | 'size'> }
+  | { kind: 'absent' }
+  | { kind: 'unreadable'; error: string };
+
+export interface TagComparison {
+  repository: string;
+  tag: string;
+  source: TagState;
+  /** Asked only when the source has the tag; otherwise every state is absent. */
+  destinations: { destination: PlanDestination; repository: string; state: TagState }[];
+}
+
+/**
+ * Where one source tag stands at the source and at each destination: a HEAD at the
+ * source, and (when the source has it) a HEAD per destination, in parallel. Errors
+ * are reported as states, not thrown, so one bad tag or one dead destination does
+ * not stop a plan; aborts are thrown.
+ */
+export async function compareTag(
+  source: RegistryClient,
+  destinations: PlanDestination[],
+  repository: string,
+  tag: string,
+  signal: AbortSignal,
+): Promise<TagComparison> {
+  const sourceState = await headTag(source, repository, tag, signal);
+  const states = await Promise.all(
+    destinations.map(async (destination) => {
+      const target = destinationRepository(destination.namespace, repository);
+      const state: TagState =
+        sourceState.kind === 'present'
+          ? await headTag(destination.client, target, tag, signal)
+          : { kind: 'absent' };
+      return { destination, repository: target, state };
+    }),
+  );
+  return { repository, tag, source: sourceState, destinations: states };
+}
+
+/** A tag's descriptor at a registry, absent, or unreadable (down, denied…). */
+export async function headTag(
+  client: RegistryClient,
+  repository: string,
+  tag: string,
+  signal: AbortSignal,
+): Promise<TagState> {
+  try {
+    const descriptor = await client.headManifest(repository, tag, { signal });
+    return descriptor ? { kind: 'present', descriptor } : { kind: 'absent' };
+  } catch (error) {
+    if (signal.aborted) throw error;
+    return { kind: 'unreadable', error: describeError(error) };
+  }
+}

@@ -1,0 +1,79 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { queryRows } from '../../database/sql.js';
+import type { DestinationDrift, DriftReport } from './drift-report.js';
+
+interface Row {
+  destination_registry_id: string;
+  checked_at: Date;
+  missing: number;
+  different: number;
+  extra: number;
+  unreadable: number;
+  samples: DestinationDrift['samples'];
+  repair_execution_id: string | null;
+}
+
+/** The latest drift report of each policy, one row per destination. */
+@Injectable()
+export class DriftStore {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async save(report: DriftReport): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      await queryRows(m, 'DELETE FROM drift_report WHERE policy_id = $1', [report.policyId]);
+      for (const d of report.destinations) {
+        await queryRows(
+          m,
+          `INSERT INTO drift_report (policy_id, destination_registry_id, checked_at, missing, different, extra, unreadable, samples, repair_execution_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+          [
+            report.policyId,
+            d.destinationRegistryId,
+            report.checkedAt,
+            d.missing,
+            d.different,
+            d.extra,
+            d.unreadable,
+            JSON.stringify(d.samples),
+            report.repairExecutionId,
+          ],
+        );
+      }
+    });
+  }
+
+  async latest(policyId: string): Promise<DriftReport | undefined> {
+    const rows = await queryRows<Row>(
+      this.dataSource,
+      'SELECT * FROM drift_report WHERE policy_id = $1',
+      [policyId],
+    );
+    if (!rows.length) return undefined;
+    return {
+      policyId,
+      checkedAt: rows[0]!.checked_at,
+      repairExecutionId: rows[0]!.repair_execution_id,
+      destinations: rows.map((r) => ({
+        destinationRegistryId: r.destination_registry_id,
+        missing: r.missing,
+        different: r.different,
+        extra: r.extra,
+        unreadable: r.unreadable,
+        samples: r.samples,
+      })),
+    };
+  }
+
+  /** Out-of-sync artifacts per (policy, destination) name, for the gauge. */
+  outOfSync(): Promise<{ policy: string; destination: string; n: number }[]> {
+    return queryRows(
+      this.dataSource,
+      `SELECT p.name AS policy, coalesce(r.name, d.destination_registry_id::text) AS destination,
+              d.missing + d.different + d.extra AS n
+       FROM drift_report d JOIN policy p ON p.id = d.policy_id
+       LEFT JOIN registry r ON r.id = d.destination_registry_id`,
+    );
+  }
+}
