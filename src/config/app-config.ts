@@ -29,6 +29,8 @@ export class AppConfig {
   readonly planningConcurrency!: number;
   readonly executionRetentionCount!: number;
   readonly executionRetentionDays!: number;
+  /** How long events from one registry are gathered before they trigger executions. */
+  readonly eventCoalesceMs!: number;
 
   constructor(values: AppConfigValues) {
     Object.assign(this, values);
@@ -129,6 +131,7 @@ const schema = z.object({
   REGRELAY_PLANNING_CONCURRENCY: optional(integer(1, 256)),
   REGRELAY_EXECUTION_RETENTION_COUNT: optional(integer(1, 100_000)),
   REGRELAY_EXECUTION_RETENTION_DAYS: optional(integer(1, 3650)),
+  REGRELAY_EVENT_COALESCE_MS: optional(integer(0, 60_000)),
   NODE_ENV: optional(z.string()),
 });
 
@@ -182,6 +185,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
     planningConcurrency: e.REGRELAY_PLANNING_CONCURRENCY ?? 16,
     executionRetentionCount: e.REGRELAY_EXECUTION_RETENTION_COUNT ?? 50,
     executionRetentionDays: e.REGRELAY_EXECUTION_RETENTION_DAYS ?? 30,
+    eventCoalesceMs: e.REGRELAY_EVENT_COALESCE_MS ?? 1000,
   });
 }
 
