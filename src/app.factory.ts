@@ -4,6 +4,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type RuntimeContext } from './app.module.js';
 import { createValidationPipe } from './common/validation.js';
+import { webhookBodyReader } from './events/webhook-body.js';
+import { EVENTS_ROUTE } from './events/webhook-routes.js';
 import { HttpMetrics } from './observability/http-metrics.js';
 import { setupOpenApi } from './openapi.js';
 
@@ -19,6 +21,9 @@ export async function createApp(runtime: RuntimeContext): Promise<INestApplicati
   });
   app.useLogger(app.get(Logger));
   app.use(app.get(HttpMetrics).middleware);
+  // Before Nest's JSON parser (installed at init): webhooks arrive in content types it
+  // does not read, and their routes want the exact bytes to parse strictly.
+  app.use(`/${EVENTS_ROUTE}`, webhookBodyReader());
   app.useGlobalPipes(createValidationPipe());
   app.set('trust proxy', 'loopback');
   app.disable('x-powered-by');

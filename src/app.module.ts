@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { AuthModule } from './auth/auth.module.js';
 import { AppConfig } from './config/app-config.js';
 import { DatabaseModule } from './database/database.module.js';
+import { EventsModule } from './events/events.module.js';
 import { PoliciesModule } from './policies/policies.module.js';
 import { RegistriesModule } from './registries/registries.module.js';
 import { ReplicationModule } from './replication/replication.module.js';
@@ -55,6 +56,7 @@ export class AppModule {
         RegistriesModule,
         PoliciesModule,
         ReplicationModule,
+        EventsModule,
       ],
       providers: [{ provide: AppConfig, useValue: runtime.config }],
       exports: [AppConfig],

@@ -11,10 +11,16 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setTitle('regrelay')
     .setDescription(
       'Replication controller between OCI registries. Every /api route needs ' +
-        '`Authorization: Bearer <token>`; /health, /metrics and /docs are open.',
+        '`Authorization: Bearer <token>`, except the webhook routes under /api/v1/events, ' +
+        "which take the sending registry's webhook secret instead; /health, /metrics and " +
+        '/docs are open.',
     )
     .setVersion(pkg.version)
     .addBearerAuth()
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', description: "The sending registry's webhook secret" },
+      'webhook',
+    )
     .build();
   return SwaggerModule.createDocument(app, config);
 }

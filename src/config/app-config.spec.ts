@@ -27,6 +27,17 @@ describe('loadConfig', () => {
     expect(config.previousSecretKeys).toEqual([]);
   });
 
+  it('reads the event coalescing window in milliseconds, 0 to 60000, default 1000', () => {
+    expect(loadConfig({}, '/srv').eventCoalesceMs).toBe(1000);
+    expect(loadConfig({ REGRELAY_EVENT_COALESCE_MS: '0' }, '/srv').eventCoalesceMs).toBe(0);
+    expect(problems({ REGRELAY_EVENT_COALESCE_MS: '90000' })).toEqual([
+      {
+        variable: 'REGRELAY_EVENT_COALESCE_MS',
+        reason: 'expected at most 60000 (got "90000")',
+      },
+    ]);
+  });
+
   it('names PORT and says what it expects when it is not a number', () => {
     expect(problems({ PORT: 'abc' })).toEqual([
       { variable: 'PORT', reason: 'expected an integer from 1 to 65535 (got "abc")' },

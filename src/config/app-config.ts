@@ -31,6 +31,8 @@ export class AppConfig {
   readonly executionRetentionDays!: number;
   /** A plan deleting more than this share of a destination's replicated tags is held. */
   readonly deletionGuardShare!: number;
+  /** How long events from one registry are gathered before they trigger executions. */
+  readonly eventCoalesceMs!: number;
 
   constructor(values: AppConfigValues) {
     Object.assign(this, values);
@@ -138,6 +140,7 @@ const schema = z.object({
       .regex(/^(0(\.\d+)?|1(\.0+)?)$/, 'expected a share between 0 and 1, e.g. 0.5')
       .transform(Number),
   ),
+  REGRELAY_EVENT_COALESCE_MS: optional(integer(0, 60_000)),
   NODE_ENV: optional(z.string()),
 });
 
@@ -192,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
     executionRetentionCount: e.REGRELAY_EXECUTION_RETENTION_COUNT ?? 50,
     executionRetentionDays: e.REGRELAY_EXECUTION_RETENTION_DAYS ?? 30,
     deletionGuardShare: e.REGRELAY_DELETION_GUARD_SHARE ?? 0.5,
+    eventCoalesceMs: e.REGRELAY_EVENT_COALESCE_MS ?? 1000,
   });
 }
 

@@ -1,4 +1,5 @@
 import { ApiTokenEntity } from '../auth/api-token.entity.js';
+import { EventInboxEntity } from '../events/event-inbox.entity.js';
 import { PolicyDestinationEntity, PolicyEntity } from '../policies/policy.entity.js';
 import { RegistryEntity } from '../registries/registry.entity.js';
 import { ExecutionEntity } from '../replication/executions/execution.entity.js';
@@ -14,4 +15,5 @@ export const entities = [
   ExecutionEntity,
   TaskEntity,
   LedgerEntity,
+  EventInboxEntity,
 ];

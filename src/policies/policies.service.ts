@@ -63,6 +63,14 @@ export class PoliciesService {
     return this.policies.find({ order: { name: 'ASC' } });
   }
 
+  /** Enabled policies that registry events from this source trigger. */
+  listEventTriggered(sourceRegistryId: string): Promise<PolicyEntity[]> {
+    return this.policies.find({
+      where: { sourceRegistryId, triggerType: 'event', enabled: true },
+      order: { name: 'ASC' },
+    });
+  }
+
   async get(id: string): Promise<PolicyEntity> {
     const found = await this.policies.findOneBy({ id });
     if (!found) throw notFound('Policy', id);

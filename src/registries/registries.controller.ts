@@ -12,10 +12,13 @@ import {
 } from '@nestjs/swagger';
 import { API_PREFIX, UuidParam } from '../common/api.js';
 import {
+  CreatedRegistryDto,
   CreateRegistryDto,
   PingResultDto,
   RegistryDto,
+  RotateWebhookSecretDto,
   UpdateRegistryDto,
+  WebhookSecretDto,
 } from './dto/registry.dto.js';
 import { RegistriesService } from './registries.service.js';
 import { RegistryPinger } from './registry-pinger.js';
@@ -31,13 +34,15 @@ export class RegistriesController {
 
   @Post()
   @ApiOperation({
-    summary: 'Register a registry endpoint (the password is stored encrypted, never returned)',
+    summary:
+      'Register a registry endpoint (the password is stored encrypted, never returned; the webhook secret is returned this once)',
   })
-  @ApiCreatedResponse({ type: RegistryDto })
+  @ApiCreatedResponse({ type: CreatedRegistryDto })
   @ApiBadRequestResponse({ description: 'Each invalid field with the reason' })
-  @ApiConflictResponse({ description: 'The name is taken' })
-  async create(@Body() body: CreateRegistryDto): Promise<RegistryDto> {
-    return RegistryDto.from(await this.registries.create(body));
+  @ApiConflictResponse({ description: 'The name, or the given webhook secret, is taken' })
+  async create(@Body() body: CreateRegistryDto): Promise<CreatedRegistryDto> {
+    const { registry, webhookSecret } = await this.registries.create(body);
+    return CreatedRegistryDto.created(registry, webhookSecret);
   }
 
   @Get()
@@ -73,6 +78,26 @@ export class RegistriesController {
   @ApiConflictResponse({ description: 'Policies use it; they are named' })
   delete(@Param('id', UuidParam) id: string): Promise<void> {
     return this.registries.delete(id);
+  }
+
+  @Post(':id/webhook-secret')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Replace the webhook secret (given, or generated); returns it this once, and the old one stops working',
+  })
+  @ApiOkResponse({ type: WebhookSecretDto })
+  @ApiBadRequestResponse({ description: 'The given secret is too short or has spaces' })
+  @ApiNotFoundResponse()
+  @ApiConflictResponse({ description: 'Another registry uses the given secret' })
+  async rotateWebhookSecret(
+    @Param('id', UuidParam) id: string,
+    @Body() body: RotateWebhookSecretDto,
+  ): Promise<WebhookSecretDto> {
+    return {
+      registryId: id,
+      webhookSecret: await this.registries.rotateWebhookSecret(id, body.webhookSecret),
+    };
   }
 
   @Post(':id/ping')

@@ -8,12 +8,26 @@ import { SecretBox } from '../secrets/secret-box.js';
 import type { CreateRegistryDto, UpdateRegistryDto } from './dto/registry.dto.js';
 import { RegistryEntity, type RegistryCapabilities } from './registry.entity.js';
 import { normaliseRegistryUrl } from './registry-url.js';
+import {
+  generateWebhookSecret,
+  sameWebhookSecret,
+  webhookSecretLookupKey,
+} from './webhook-secret.js';
 
 /** Credentials as the OCI client needs them; only this service opens the sealed password. */
 export interface RegistryCredentials {
   username: string;
   password: string;
 }
+
+/** A new registry and its webhook secret, which is shown this once. */
+export interface CreatedRegistry {
+  registry: RegistryEntity;
+  webhookSecret: string;
+}
+
+/** The unique index that keeps two registries from sharing a webhook secret. */
+const WEBHOOK_SECRET_INDEX = 'registry_webhook_secret_hash';
 
 /** Listeners are told when a registry's connection settings change, to drop cached clients. */
 export type RegistryChangeListener = (registryId: string) => void;
@@ -32,14 +46,16 @@ export class RegistriesService {
     this.listeners.add(listener);
   }
 
-  async create(dto: CreateRegistryDto): Promise<RegistryEntity> {
+  async create(dto: CreateRegistryDto): Promise<CreatedRegistry> {
     const id = randomUUID();
+    const webhookSecret = dto.webhookSecret ?? generateWebhookSecret();
     const entity = this.registries.create({
       id,
       name: dto.name,
       url: this.checkedUrl(dto.url),
       username: dto.username ?? null,
       passwordSealed: dto.password ? this.sealPassword(id, dto.password) : null,
+      ...this.webhookSecretColumns(id, webhookSecret),
       insecureTls: dto.insecureTls ?? false,
       caCert: dto.caCert ? checkedCaCert(dto.caCert) : null,
       maxConcurrentRequests: dto.maxConcurrentRequests ?? null,
@@ -48,11 +64,43 @@ export class RegistriesService {
       capabilitiesCheckedAt: null,
     });
     try {
-      return await this.registries.save(entity);
+      return { registry: await this.registries.save(entity), webhookSecret };
     } catch (error) {
+      if (isUniqueViolation(error, WEBHOOK_SECRET_INDEX)) throw webhookSecretTaken();
       if (isUniqueViolation(error)) throw nameTaken('registry', dto.name);
       throw error;
     }
+  }
+
+  /**
+   * Replaces a registry's webhook secret with `given` or a new random one, and
+   * returns it (shown this once). The old secret stops working at once.
+   */
+  async rotateWebhookSecret(id: string, given?: string): Promise<string> {
+    await this.get(id);
+    const webhookSecret = given ?? generateWebhookSecret();
+    try {
+      await this.registries.update(id, this.webhookSecretColumns(id, webhookSecret));
+    } catch (error) {
+      if (isUniqueViolation(error, WEBHOOK_SECRET_INDEX)) throw webhookSecretTaken();
+      throw error;
+    }
+    return webhookSecret;
+  }
+
+  /**
+   * The registry whose webhook secret this is, or undefined. Found by the secret's
+   * lookup key, then confirmed against the sealed secret in constant time.
+   */
+  async findByWebhookSecret(secret: string): Promise<RegistryEntity | undefined> {
+    const found = await this.registries.findOneBy({
+      webhookSecretHash: webhookSecretLookupKey(secret),
+    });
+    if (!found?.webhookSecretSealed) return undefined;
+    // An unreadable sealed value (changed REGRELAY_SECRET_KEY) throws: a 500 the
+    // registry retries, and a log line naming the cause, rather than a silent 401.
+    const stored = this.secrets.open(found.webhookSecretSealed, webhookSecretContext(found.id));
+    return sameWebhookSecret(stored, secret) ? found : undefined;
   }
 
   list(): Promise<RegistryEntity[]> {
@@ -134,6 +182,16 @@ export class RegistriesService {
     };
   }
 
+  private webhookSecretColumns(
+    id: string,
+    secret: string,
+  ): Pick<RegistryEntity, 'webhookSecretSealed' | 'webhookSecretHash'> {
+    return {
+      webhookSecretSealed: this.secrets.seal(secret, webhookSecretContext(id)),
+      webhookSecretHash: webhookSecretLookupKey(secret),
+    };
+  }
+
   private sealPassword(id: string, password: string): string {
     return this.secrets.seal(password, passwordContext(id));
   }
@@ -152,6 +210,17 @@ export class RegistriesService {
 
 function passwordContext(registryId: string): string {
   return `registry:${registryId}:password`;
+}
+
+function webhookSecretContext(registryId: string): string {
+  return `registry:${registryId}:webhook-secret`;
+}
+
+function webhookSecretTaken(): ConflictException {
+  // Which registry holds it is not said: a secret is not something to confirm to callers.
+  return new ConflictException(
+    'Another registry already uses this webhook secret; every registry needs its own',
+  );
 }
 
 function checkedCaCert(pem: string): string {

@@ -33,6 +33,14 @@ export class RegistryEntity {
   @Column({ name: 'password_sealed', type: 'text', nullable: true })
   passwordSealed!: string | null;
 
+  /** SecretBox-sealed webhook secret; shown once when set, never returned after. */
+  @Column({ name: 'webhook_secret_sealed', type: 'text', nullable: true })
+  webhookSecretSealed!: string | null;
+
+  /** Lookup key of the webhook secret (see webhookSecretLookupKey); unique. */
+  @Column({ name: 'webhook_secret_hash', type: 'text', nullable: true })
+  webhookSecretHash!: string | null;
+
   @Column({ name: 'insecure_tls', type: 'boolean', default: false })
   insecureTls!: boolean;
 

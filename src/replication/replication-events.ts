@@ -38,6 +38,8 @@ export type ReplicationEvent =
       reason: string | null;
       bytes: number;
     }
-  | { type: 'policy.changed'; policyId: string };
+  | { type: 'policy.changed'; policyId: string }
+  /** A webhook stored new events of this registry: coalescers start its window now. */
+  | { type: 'events.received'; registryId: string };
 
 export type ReplicationEventType = ReplicationEvent['type'];

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
 import { CONFIG_VARIABLES, loadConfig } from '../../src/config/app-config.js';
+import { DISTRIBUTION_WEBHOOK_PATH } from '../../src/events/webhook-routes.js';
+import { webhookSecretFromHeader } from '../../src/registries/webhook-secret.js';
 
 /**
  * docker-compose.yml cannot run here (no Docker engine), so it is kept honest by
@@ -65,6 +67,7 @@ describe('docker-compose.yml', () => {
 
   it('has each registry notify regrelay at its service name, port and webhook route', () => {
     const port = loadConfig(env).port;
+    const secrets = new Set<string>();
     for (const name of ['hq', 'replica-a', 'replica-b']) {
       const mount = services[name]!.volumes!.find((v) =>
         v.endsWith(':/etc/docker/registry/config.yml:ro'),
@@ -74,10 +77,15 @@ describe('docker-compose.yml', () => {
         storage: { delete: { enabled: boolean } };
       }>(mount.split(':')[0]!);
       const endpoint = config.notifications.endpoints[0]!;
-      expect(endpoint.url).toBe(`http://regrelay:${port}/api/v1/events/distribution`);
-      expect(endpoint.headers.Authorization?.[0]).toMatch(/^Bearer \S+$/);
+      expect(endpoint.url).toBe(`http://regrelay:${port}${DISTRIBUTION_WEBHOOK_PATH}`);
+      // A value regrelay accepts as a registry's webhook secret, one per registry.
+      const secret = webhookSecretFromHeader(endpoint.headers.Authorization?.[0]);
+      expect(endpoint.headers.Authorization?.[0]).toBe(`Bearer ${secret}`);
+      expect(secret).toBe(`demo-webhook-secret-${name}`);
+      secrets.add(secret!);
       expect(config.storage.delete.enabled).toBe(true);
     }
+    expect(secrets.size).toBe(3);
   });
 
   it('has Prometheus scrape regrelay and Grafana read Prometheus', () => {

@@ -1,4 +1,5 @@
-import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import {
   IsBoolean,
   IsInt,
@@ -12,8 +13,30 @@ import {
   ValidateIf,
 } from 'class-validator';
 import type { RegistryCapabilities, RegistryEntity } from '../registry.entity.js';
+import { WEBHOOK_SECRET_PATTERN } from '../webhook-secret.js';
 
 const NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
+
+const WEBHOOK_SECRET_MESSAGE =
+  'webhookSecret must be 16 to 256 visible ASCII characters without spaces (use a long random value)';
+
+/** A caller-chosen webhook secret (creation and rotation). */
+function WebhookSecretProperty(): PropertyDecorator {
+  return applyDecorators(
+    ApiPropertyOptional({
+      description:
+        "The secret this registry's webhooks authenticate with (`Authorization: Bearer <secret>`). " +
+        'Omitted: a random one is generated. Returned once in the response, never again.',
+      example: 'a-long-random-value-from-your-secret-store',
+      minLength: 16,
+      maxLength: 256,
+      writeOnly: true,
+    }),
+    IsOptional(),
+    IsString(),
+    Matches(WEBHOOK_SECRET_PATTERN, { message: WEBHOOK_SECRET_MESSAGE }),
+  );
+}
 
 export class CreateRegistryDto {
   @ApiProperty({ description: 'Unique name, used in metrics and logs', example: 'hq' })
@@ -84,10 +107,18 @@ export class CreateRegistryDto {
   @IsInt()
   @Min(1024)
   bandwidthLimit?: number;
+
+  @WebhookSecretProperty()
+  webhookSecret?: string;
 }
 
-/** PATCH: any subset; `password: null` (or `username: null`) clears it. */
-export class UpdateRegistryDto extends PartialType(CreateRegistryDto) {
+/**
+ * PATCH: any subset; `password: null` (or `username: null`) clears it. The webhook
+ * secret is not among them: it changes only by rotation, which returns the new one.
+ */
+export class UpdateRegistryDto extends PartialType(
+  OmitType(CreateRegistryDto, ['webhookSecret'] as const),
+) {
   @ApiPropertyOptional({ nullable: true, writeOnly: true })
   @ValidateIf((_, v) => v !== null)
   @IsOptional()
@@ -145,6 +176,11 @@ export class RegistryDto {
   username!: string | null;
   @ApiProperty({ description: 'A password is stored (it is never returned)' })
   hasPassword!: boolean;
+  @ApiProperty({
+    description:
+      'A webhook secret is set (it is shown only when created or rotated); webhooks from this registry are accepted',
+  })
+  hasWebhookSecret!: boolean;
   @ApiProperty()
   insecureTls!: boolean;
   @ApiProperty({ nullable: true, type: String })
@@ -169,6 +205,7 @@ export class RegistryDto {
       url: r.url,
       username: r.username,
       hasPassword: r.passwordSealed !== null,
+      hasWebhookSecret: r.webhookSecretHash !== null,
       insecureTls: r.insecureTls,
       caCert: r.caCert,
       maxConcurrentRequests: r.maxConcurrentRequests,
@@ -179,6 +216,36 @@ export class RegistryDto {
       updatedAt: r.updatedAt.toISOString(),
     };
   }
+}
+
+/** The answer to creation: the registry, and its webhook secret this once. */
+export class CreatedRegistryDto extends RegistryDto {
+  @ApiProperty({
+    description:
+      "The registry's webhook secret. Shown only now: configure it in the registry's notifications " +
+      '(see docs/events.md). Lost: rotate it.',
+    example: 'rrwh_3q2-7wY0uB4hN1kVx9cE5mZtR8aLs6dPfGjHoQiUeWy',
+  })
+  webhookSecret!: string;
+
+  static created(r: RegistryEntity, webhookSecret: string): CreatedRegistryDto {
+    return { ...RegistryDto.from(r), webhookSecret };
+  }
+}
+
+export class RotateWebhookSecretDto {
+  @WebhookSecretProperty()
+  webhookSecret?: string;
+}
+
+export class WebhookSecretDto {
+  @ApiProperty({ format: 'uuid' })
+  registryId!: string;
+  @ApiProperty({
+    description: 'The new secret, shown only now. The previous one no longer authenticates.',
+    example: 'rrwh_3q2-7wY0uB4hN1kVx9cE5mZtR8aLs6dPfGjHoQiUeWy',
+  })
+  webhookSecret!: string;
 }
 
 export class PingResultDto {

@@ -1,0 +1,150 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { queryRows } from '../database/sql.js';
+import type { InboxAction, InboxEvent, WebhookFormat } from './inbox-event.js';
+
+/** A stored event waiting to be turned into executions. */
+export interface PendingEvent {
+  /** The inbox row's id. */
+  id: string;
+  action: InboxAction;
+  repository: string;
+  tag: string | null;
+  digest: string | null;
+  occurredAt: Date;
+  receivedAt: Date;
+}
+
+/** A registry with waiting events, and how long until its gathering window closes. */
+export interface WaitingRegistry {
+  registryId: string;
+  dueInMs: number;
+}
+
+/**
+ * The event_inbox table: events are stored first (one row per registry and event id,
+ * so a redelivered event is a no-op insert), then claimed by one replica's coalescer
+ * and marked processed with the executions they fed.
+ */
+@Injectable()
+export class EventInbox {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /** Stores what is new; returns the event ids that were (the rest were stored before). */
+  async store(
+    registryId: string,
+    format: WebhookFormat,
+    events: InboxEvent[],
+  ): Promise<Set<string>> {
+    if (!events.length) return new Set();
+    const column = <K extends keyof InboxEvent>(key: K) => events.map((e) => e[key]);
+    const rows = await queryRows<{ event_id: string }>(
+      this.dataSource,
+      `INSERT INTO event_inbox
+         (registry_id, format, event_id, action, repository, tag, digest, media_type, occurred_at)
+       SELECT $1, $2, e.* FROM unnest(
+         $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[]
+       ) AS e
+       ON CONFLICT (registry_id, event_id) DO NOTHING
+       RETURNING event_id`,
+      [
+        registryId,
+        format,
+        column('eventId'),
+        column('action'),
+        column('repository'),
+        column('tag'),
+        column('digest'),
+        column('mediaType'),
+        events.map((e) => e.occurredAt.toISOString()),
+      ],
+    );
+    return new Set(rows.map((r) => r.event_id));
+  }
+
+  /**
+   * Registries with unprocessed events. A registry's window opens with its oldest
+   * waiting event and closes `windowMs` later (database time, the same for every
+   * replica); `dueInMs` 0 means it has closed.
+   */
+  async waiting(windowMs: number): Promise<WaitingRegistry[]> {
+    const rows = await queryRows<{ registry_id: string; due_in_ms: number }>(
+      this.dataSource,
+      `SELECT registry_id,
+              greatest(0, ceil(extract(epoch FROM
+                min(received_at) + make_interval(secs => $1::float8 / 1000) - clock_timestamp()
+              ) * 1000))::int AS due_in_ms
+         FROM event_inbox WHERE processed_at IS NULL
+        GROUP BY registry_id`,
+      [windowMs],
+    );
+    return rows.map((r) => ({ registryId: r.registry_id, dueInMs: Number(r.due_in_ms) }));
+  }
+
+  /**
+   * Locks up to `limit` of a registry's waiting events, oldest first, for the
+   * transaction of `m`. Rows another replica holds are skipped, so each event is
+   * handled by one replica.
+   */
+  async claim(m: EntityManager, registryId: string, limit: number): Promise<PendingEvent[]> {
+    const rows = await queryRows<{
+      id: string;
+      action: InboxAction;
+      repository: string;
+      tag: string | null;
+      digest: string | null;
+      occurred_at: Date;
+      received_at: Date;
+    }>(
+      m,
+      `SELECT id, action, repository, tag, digest, occurred_at, received_at
+         FROM event_inbox
+        WHERE registry_id = $1 AND processed_at IS NULL
+        ORDER BY id
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED`,
+      [registryId, limit],
+    );
+    return rows.map((r) => ({
+      id: String(r.id),
+      action: r.action,
+      repository: r.repository,
+      tag: r.tag,
+      digest: r.digest,
+      occurredAt: new Date(r.occurred_at),
+      receivedAt: new Date(r.received_at),
+    }));
+  }
+
+  /** Marks events processed, recording the executions they were scoped into. */
+  async markProcessed(m: EntityManager, ids: string[], executionIds: string[]): Promise<void> {
+    if (!ids.length) return;
+    await queryRows(
+      m,
+      `UPDATE event_inbox SET processed_at = now(), execution_ids = $2::uuid[]
+        WHERE id = ANY($1::bigint[])`,
+      [ids, executionIds],
+    );
+  }
+
+  /** Deletes processed events older than `days`; redeliveries come minutes, not days, later. */
+  async prune(days: number): Promise<number> {
+    const [row] = await queryRows<{ n: string }>(
+      this.dataSource,
+      `WITH deleted AS (
+         DELETE FROM event_inbox WHERE processed_at < now() - make_interval(days => $1) RETURNING 1
+       ) SELECT count(*) AS n FROM deleted`,
+      [days],
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  async pendingCount(): Promise<number> {
+    const [row] = await queryRows<{ n: string }>(
+      this.dataSource,
+      'SELECT count(*) AS n FROM event_inbox WHERE processed_at IS NULL',
+    );
+    return Number(row?.n ?? 0);
+  }
+}

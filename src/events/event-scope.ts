@@ -1,0 +1,70 @@
+import { NameFilter } from '../policies/name-filter.js';
+import type { PolicyEntity } from '../policies/policy.entity.js';
+import type { ExecutionScope } from '../replication/executions/execution.entity.js';
+import type { PendingEvent } from './event-inbox.js';
+
+/** What of a policy the coalescer needs. */
+export type EventPolicy = Pick<
+  PolicyEntity,
+  'id' | 'repositories' | 'excludeRepositories' | 'tags' | 'excludeTags' | 'deletion'
+>;
+
+/** An execution to trigger: a policy, the scope its events name, and those events. */
+export interface EventTrigger {
+  policyId: string;
+  scope: ExecutionScope;
+  /** Inbox ids of the events in the scope. */
+  eventIds: string[];
+}
+
+/**
+ * Turns one registry's waiting events into targeted executions of the
+ * event-triggered policies whose source it is: each policy gets only the
+ * repositories and tags its filters allow, never a full scan.
+ *
+ * - A pushed or deleted tag goes in by name, with `since` = when it first happened
+ *   (the earlier of the registry's time and ours, so a registry clock running ahead
+ *   cannot make replication lag negative).
+ * - A manifest deleted by digest names no tag but removed every tag pointing at it:
+ *   its repository goes in with an empty tag list (every tag re-examined).
+ * - Deletes only concern policies that propagate them (`deletion`); for the others
+ *   the planner would find nothing to do.
+ */
+export function eventTriggers(policies: EventPolicy[], events: PendingEvent[]): EventTrigger[] {
+  const triggers: EventTrigger[] = [];
+  for (const policy of policies) {
+    const repositories = NameFilter.compile(policy.repositories, policy.excludeRepositories);
+    const tags = NameFilter.compile(policy.tags, policy.excludeTags);
+    const named = new Map<string, Set<string> | 'all'>();
+    const since: Record<string, string> = {};
+    const eventIds: string[] = [];
+    for (const event of events) {
+      if (event.action === 'delete' && !policy.deletion) continue;
+      if (!repositories.matches(event.repository)) continue;
+      if (event.tag === null) {
+        named.set(event.repository, 'all');
+        eventIds.push(event.id);
+        continue;
+      }
+      if (!tags.matches(event.tag)) continue;
+      const known = named.get(event.repository);
+      if (known === undefined) named.set(event.repository, new Set([event.tag]));
+      else if (known !== 'all') known.add(event.tag);
+      const key = `${event.repository}:${event.tag}`;
+      const at = Math.min(event.occurredAt.getTime(), event.receivedAt.getTime());
+      if (since[key] === undefined || at < Date.parse(since[key])) {
+        since[key] = new Date(at).toISOString();
+      }
+      eventIds.push(event.id);
+    }
+    if (!eventIds.length) continue;
+    const scope: ExecutionScope = {
+      repositories: Object.fromEntries(
+        [...named].map(([repository, t]) => [repository, t === 'all' ? [] : [...t].sort()]),
+      ),
+    };
+    if (Object.keys(since).length) scope.since = since;
+    triggers.push({ policyId: policy.id, scope, eventIds });
+  }
+  return triggers;
+}

@@ -1,0 +1,69 @@
+import {
+  createParamDecorator,
+  Injectable,
+  Logger,
+  UnauthorizedException,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { RegistriesService } from '../registries/registries.service.js';
+import type { RegistryEntity } from '../registries/registry.entity.js';
+import { webhookSecretFromHeader } from '../registries/webhook-secret.js';
+
+/** A webhook request once its secret has named the registry it comes from. */
+export interface WebhookRequest extends Request {
+  webhookRegistry?: RegistryEntity;
+}
+
+/**
+ * Webhook routes authenticate with a registry's own webhook secret, not an API
+ * token: `Authorization: Bearer <secret>` (distribution) or `Authorization: <secret>`
+ * (Harbor's "auth header", sent verbatim). The secret also says which registry the
+ * events come from; nothing in the payload does.
+ */
+@Injectable()
+export class WebhookAuthGuard implements CanActivate {
+  private readonly logger = new Logger(WebhookAuthGuard.name);
+
+  constructor(private readonly registries: RegistriesService) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const http = context.switchToHttp();
+    const request = http.getRequest<WebhookRequest>();
+    const secret = webhookSecretFromHeader(request.headers.authorization);
+    const registry = secret ? await this.registries.findByWebhookSecret(secret) : undefined;
+    if (!registry) {
+      // The header itself is never logged: a wrong secret may be a right one for elsewhere.
+      this.logger.warn(
+        { url: request.originalUrl, remoteAddress: request.ip, sent: secret ? 'unknown' : 'none' },
+        'Webhook refused: no registry has this webhook secret',
+      );
+      http
+        .getResponse<Response>()
+        .setHeader('WWW-Authenticate', 'Bearer realm="regrelay-webhooks"');
+      throw new UnauthorizedException(
+        secret
+          ? 'Unknown webhook secret: send the secret regrelay gave this registry (rotate it if lost)'
+          : 'Missing webhook secret: send "Authorization: Bearer <webhook secret>"',
+      );
+    }
+    request.webhookRegistry = registry;
+    return true;
+  }
+}
+
+/** The registry WebhookAuthGuard authenticated. */
+export const WebhookRegistry = createParamDecorator(
+  (_: unknown, context: ExecutionContext): RegistryEntity => {
+    const registry = context.switchToHttp().getRequest<WebhookRequest>().webhookRegistry;
+    if (!registry) throw new Error('WebhookRegistry used on a route without WebhookAuthGuard');
+    return registry;
+  },
+);
+
+/** The body as bytes, read by webhookBodyReader (empty when there was none). */
+export const RawBody = createParamDecorator((_: unknown, context: ExecutionContext): Buffer => {
+  const body: unknown = context.switchToHttp().getRequest<Request>().body;
+  return Buffer.isBuffer(body) ? body : Buffer.alloc(0);
+});

@@ -1,0 +1,42 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * Caller-chosen webhook secrets: visible ASCII without spaces (they travel in an
+ * `Authorization` header, verbatim or after `Bearer `), 16 to 256 characters.
+ */
+export const WEBHOOK_SECRET_PATTERN = /^[\x21-\x7e]{16,256}$/;
+
+const PREFIX = 'rrwh_';
+
+/** A new webhook secret: `rrwh_` + 32 random bytes in base64url (256 bits). */
+export function generateWebhookSecret(): string {
+  return PREFIX + randomBytes(32).toString('base64url');
+}
+
+/**
+ * The non-secret key an incoming request finds its registry by, with one indexed
+ * equality instead of decrypting every registry's sealed secret. A fast hash is
+ * enough for generated secrets (256 random bits); caller-chosen ones must be at
+ * least 16 characters, and docs/events.md asks for long random values.
+ */
+export function webhookSecretLookupKey(secret: string): string {
+  return createHash('sha256').update(`regrelay-webhook:${secret}`, 'utf8').digest('hex');
+}
+
+/** Constant-time equality of two secrets (of any lengths). */
+export function sameWebhookSecret(a: string, b: string): boolean {
+  const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+/**
+ * The secret in an `Authorization` header: `Bearer <secret>` (distribution's
+ * configured header), or the whole value (Harbor sends its "auth header" verbatim).
+ */
+export function webhookSecretFromHeader(header: string | undefined): string | undefined {
+  const value = header?.trim();
+  if (!value) return undefined;
+  const bearer = /^Bearer\s+(\S+)$/i.exec(value);
+  const secret = bearer ? bearer[1]! : value;
+  return WEBHOOK_SECRET_PATTERN.test(secret) ? secret : undefined;
+}

@@ -1,0 +1,477 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DataSource } from 'typeorm';
+import { RegistryClient } from '../../src/oci/index.js';
+import { ImageBuilder, type PushedManifest } from '../support/image-builder.js';
+import { NotificationSink } from '../support/notification-sink.js';
+import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { addPolicy, addRegistry, finished, json, tasks } from '../support/replication-api.js';
+import { skopeoRawDigest } from '../support/skopeo.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+import { waitFor } from '../support/wait.js';
+import {
+  distributionEvent,
+  executionsOf,
+  harborPayload,
+  inboxRows,
+  postWebhook,
+} from '../support/webhooks.js';
+
+const KiB = 1024;
+const QUIET_SECRET = 'quiet-registry-webhook-secret-0001';
+const HARBOR_SECRET = 'harbor-style-auth-header-value-0002';
+
+/** Reads a counter from /metrics (0 when absent). */
+async function metric(t: TestApp, name: string, labels: Record<string, string>): Promise<number> {
+  const text = await (await t.api('/metrics', { token: null })).text();
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name + '{')) continue;
+    if (wanted.every((w) => line.includes(w))) return Number(line.split(' ').pop());
+  }
+  return 0;
+}
+
+const envelope = (...events: Record<string, unknown>[]) => JSON.stringify({ events });
+
+/**
+ * Webhook deliveries posted by the test itself (the source registry sends none), so
+ * each case controls exactly what arrives: redeliveries, bad payloads, bad secrets,
+ * Harbor's format. A real registry is still the source and the destination.
+ */
+describe('webhook intake', () => {
+  let t: TestApp;
+  let source: TestRegistry, destination: TestRegistry;
+  let sink: NotificationSink;
+  let sourceClient: RegistryClient;
+  let build: ImageBuilder;
+  let quietId: string, harborId: string;
+  let quietPolicy: string, harborPolicy: string;
+  const images: Record<string, PushedManifest> = {};
+
+  beforeAll(async () => {
+    sink = await NotificationSink.start();
+    [source, destination] = await Promise.all([
+      startRegistry(),
+      // The destination reports what it is asked to store: the test counts the copies.
+      startRegistry({ notifications: { url: sink.url } }),
+    ]);
+    t = await startTestApp({ REGRELAY_EVENT_COALESCE_MS: '200', REGRELAY_POLL_INTERVAL_MS: '100' });
+    sourceClient = new RegistryClient({ name: 'source', url: source.url });
+    build = new ImageBuilder(sourceClient);
+    for (const ref of [
+      'library/dedupe:1.0',
+      'library/never:1.0',
+      'library/sentinel:1.0',
+      'project/app:h1',
+    ]) {
+      const [repository, tag] = ref.split(':') as [string, string];
+      images[ref] = await build.image(repository, {
+        tag,
+        layers: [{ seed: ref, size: 16 * KiB }],
+      });
+    }
+    // One registry, registered twice: as a distribution sender and as a Harbor sender.
+    quietId = await addRegistry(t, 'quiet', source, { webhookSecret: QUIET_SECRET });
+    harborId = await addRegistry(t, 'harbor', source, { webhookSecret: HARBOR_SECRET });
+    const destinationId = await addRegistry(t, 'destination', destination);
+    quietPolicy = await addPolicy(t, {
+      name: 'quiet-events',
+      sourceRegistryId: quietId,
+      destinations: [{ registryId: destinationId }],
+      trigger: { type: 'event' },
+      filters: { repositories: ['library/**'], tags: ['*'] },
+    });
+    harborPolicy = await addPolicy(t, {
+      name: 'harbor-events',
+      sourceRegistryId: harborId,
+      destinations: [{ registryId: destinationId, namespace: 'from-harbor' }],
+      trigger: { type: 'event' },
+    });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await sourceClient?.close();
+    await Promise.all([source?.destroy(), destination?.destroy()]);
+    await sink?.close();
+  });
+
+  function pushEvent(ref: string, id?: string) {
+    const [repository, tag] = ref.split(':') as [string, string];
+    const image = images[ref]!;
+    return distributionEvent(
+      'push',
+      { repository, tag, digest: image.descriptor.digest, mediaType: image.descriptor.mediaType },
+      id,
+    );
+  }
+
+  describe('webhook secrets', () => {
+    it('shows a generated secret once, at creation, and only says one is set afterwards', async () => {
+      const res = await t.api('/api/v1/registries', {
+        method: 'POST',
+        json: { name: 'lifecycle', url: source.url },
+      });
+      const created = await json<{ id: string; webhookSecret: string; hasWebhookSecret: boolean }>(
+        res,
+        201,
+      );
+      expect(created.webhookSecret).toMatch(/^rrwh_[A-Za-z0-9_-]{43}$/);
+      expect(created.hasWebhookSecret).toBe(true);
+
+      const got = await json<Record<string, unknown>>(
+        await t.api(`/api/v1/registries/${created.id}`),
+      );
+      expect(got.hasWebhookSecret).toBe(true);
+      expect(got).not.toHaveProperty('webhookSecret');
+      const listed = await (await t.api('/api/v1/registries')).text();
+      expect(listed).not.toContain(created.webhookSecret);
+      const [row] = (await t.app
+        .get(DataSource)
+        .query('SELECT webhook_secret_sealed, webhook_secret_hash FROM registry WHERE id = $1', [
+          created.id,
+        ])) as { webhook_secret_sealed: string; webhook_secret_hash: string }[];
+      expect(row!.webhook_secret_sealed).toMatch(/^v1:[0-9a-f]{8}:/);
+      expect(JSON.stringify(row)).not.toContain(created.webhookSecret);
+
+      const ok = await postWebhook(t, 'distribution', {
+        authorization: `Bearer ${created.webhookSecret}`,
+        body: envelope(),
+      });
+      expect(ok.status).toBe(202);
+      expect(await ok.json()).toEqual({ accepted: 0, duplicates: 0, ignored: 0 });
+    });
+
+    it('rotates: the new secret is shown once and the old one stops working', async () => {
+      const first = await json<{ id: string; webhookSecret: string }>(
+        await t.api('/api/v1/registries', {
+          method: 'POST',
+          json: { name: 'rotating', url: source.url },
+        }),
+        201,
+      );
+      const rotated = await json<{ registryId: string; webhookSecret: string }>(
+        await t.api(`/api/v1/registries/${first.id}/webhook-secret`, { method: 'POST' }),
+      );
+      expect(rotated.registryId).toBe(first.id);
+      expect(rotated.webhookSecret).not.toBe(first.webhookSecret);
+      const post = (secret: string) =>
+        postWebhook(t, 'distribution', { authorization: `Bearer ${secret}`, body: envelope() });
+      expect((await post(first.webhookSecret)).status).toBe(401);
+      expect((await post(rotated.webhookSecret)).status).toBe(202);
+
+      const chosen = 'chosen-by-the-operator-123';
+      const set = await json<{ webhookSecret: string }>(
+        await t.api(`/api/v1/registries/${first.id}/webhook-secret`, {
+          method: 'POST',
+          json: { webhookSecret: chosen },
+        }),
+      );
+      expect(set.webhookSecret).toBe(chosen);
+      expect((await post(rotated.webhookSecret)).status).toBe(401);
+      expect((await post(chosen)).status).toBe(202);
+    });
+
+    it('refuses short, spaced, shared or patched secrets', async () => {
+      const [rotating] = (
+        await json<{ id: string; name: string }[]>(await t.api('/api/v1/registries'))
+      ).filter((r) => r.name === 'rotating');
+      const rotate = (webhookSecret: string) =>
+        t.api(`/api/v1/registries/${rotating!.id}/webhook-secret`, {
+          method: 'POST',
+          json: { webhookSecret },
+        });
+      for (const bad of ['too-short', 'has spaces in the middle of it']) {
+        const res = await rotate(bad);
+        expect(res.status).toBe(400);
+        expect(await res.json()).toMatchObject({ errors: [{ field: 'webhookSecret' }] });
+      }
+      expect((await rotate(QUIET_SECRET)).status).toBe(409);
+      const shared = await t.api('/api/v1/registries', {
+        method: 'POST',
+        json: { name: 'copycat', url: source.url, webhookSecret: QUIET_SECRET },
+      });
+      expect(shared.status).toBe(409);
+      expect(await shared.text()).not.toContain('quiet');
+      const patched = await t.api(`/api/v1/registries/${rotating!.id}`, {
+        method: 'PATCH',
+        json: { webhookSecret: 'patched-secret-value-0003' },
+      });
+      expect(patched.status).toBe(400);
+    });
+  });
+
+  describe('distribution envelopes', () => {
+    it('copies once for the same event delivered three times', async () => {
+      const event = pushEvent('library/dedupe:1.0', 'dedupe-event-0001');
+      const receipts = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await postWebhook(t, 'distribution', {
+          authorization: `Bearer ${QUIET_SECRET}`,
+          body: envelope(event),
+        });
+        expect(res.status).toBe(202);
+        receipts.push(await res.json());
+      }
+      expect(receipts).toEqual([
+        { accepted: 1, duplicates: 0, ignored: 0 },
+        { accepted: 0, duplicates: 1, ignored: 0 },
+        { accepted: 0, duplicates: 1, ignored: 0 },
+      ]);
+
+      const [execution] = await waitFor('an execution of quiet-events', async () => {
+        const found = await executionsOf(t, quietPolicy);
+        return found.length ? found : undefined;
+      });
+      const done = await finished(t, execution!.id);
+      expect(done).toMatchObject({ trigger: 'event', status: 'succeeded' });
+      const copied = await tasks(t, done.id);
+      expect(copied.map((c) => [c.sourceRepository, c.tag, c.status])).toEqual([
+        ['library/dedupe', '1.0', 'succeeded'],
+      ]);
+      expect((await skopeoRawDigest(destination.host, 'library/dedupe', '1.0')).digest).toBe(
+        images['library/dedupe:1.0']!.descriptor.digest,
+      );
+      // The destination registry itself reports one manifest push of the tag.
+      await waitFor('the destination to report the push', async () =>
+        sink.tagPushes().includes('library/dedupe:1.0') ? true : undefined,
+      );
+      expect(sink.tagPushes().filter((p) => p === 'library/dedupe:1.0')).toHaveLength(1);
+
+      const rows = (await inboxRows(t, quietId)).filter((r) => r.event_id === 'dedupe-event-0001');
+      expect(rows).toEqual([
+        expect.objectContaining({
+          tag: '1.0',
+          execution_ids: [done.id],
+          processed_at: expect.any(Date),
+        }),
+      ]);
+      expect(await executionsOf(t, quietPolicy)).toHaveLength(1);
+      const labels = { registry: 'quiet', action: 'push' };
+      expect(
+        await metric(t, 'regrelay_events_received_total', { ...labels, result: 'accepted' }),
+      ).toBe(1);
+      expect(
+        await metric(t, 'regrelay_events_received_total', { ...labels, result: 'duplicate' }),
+      ).toBe(2);
+    });
+
+    it('answers 400/401/415 to bad deliveries and stores, triggers and copies nothing', async () => {
+      const before = (await inboxRows(t, quietId)).length;
+      const good = pushEvent('library/never:1.0');
+      const bearer = `Bearer ${QUIET_SECRET}`;
+      const cases: { name: string; status: number; field?: string; res: Promise<Response> }[] = [
+        {
+          name: 'malformed JSON',
+          status: 400,
+          field: 'body',
+          res: postWebhook(t, 'distribution', { authorization: bearer, body: '{"events": [' }),
+        },
+        {
+          name: 'bad repository name',
+          status: 400,
+          field: 'events[1].target.repository',
+          res: postWebhook(t, 'distribution', {
+            authorization: bearer,
+            body: envelope(good, {
+              ...good,
+              id: 'other',
+              target: { ...(good.target as object), repository: 'Library/Never' },
+            }),
+          }),
+        },
+        {
+          name: 'unknown action',
+          status: 400,
+          field: 'events[0].action',
+          res: postWebhook(t, 'distribution', {
+            authorization: bearer,
+            body: envelope({ ...good, action: 'rename' }),
+          }),
+        },
+        {
+          name: 'unsupported content type',
+          status: 415,
+          res: postWebhook(t, 'distribution', {
+            authorization: bearer,
+            body: envelope(good),
+            contentType: 'text/plain',
+          }),
+        },
+        {
+          name: 'no Authorization',
+          status: 401,
+          res: postWebhook(t, 'distribution', { body: envelope(good) }),
+        },
+        {
+          name: 'wrong secret',
+          status: 401,
+          res: postWebhook(t, 'distribution', {
+            authorization: 'Bearer not-the-secret-of-any-registry',
+            body: envelope(good),
+          }),
+        },
+        {
+          name: 'an API token instead of the webhook secret',
+          status: 401,
+          res: postWebhook(t, 'distribution', {
+            authorization: `Bearer ${t.adminToken}`,
+            body: envelope(good),
+          }),
+        },
+      ];
+      for (const c of cases) {
+        const res = await c.res;
+        const body = (await res.json()) as { errors?: { field: string }[] };
+        expect({ case: c.name, status: res.status }).toEqual({ case: c.name, status: c.status });
+        if (c.field) expect(body.errors?.[0]?.field).toBe(c.field);
+      }
+      expect(
+        (await postWebhook(t, 'distribution', { body: envelope(good) })).headers.get(
+          'www-authenticate',
+        ),
+      ).toMatch(/^Bearer /);
+
+      // Pulls and blob uploads are accepted (so the registry does not retry) and ignored.
+      const ignored = await postWebhook(t, 'distribution', {
+        authorization: bearer,
+        body: envelope(
+          { ...good, action: 'pull' },
+          distributionEvent('push', {
+            repository: 'library/never',
+            digest: images['library/never:1.0']!.blobs[0]!.digest,
+            mediaType: 'application/octet-stream',
+          }),
+        ),
+      });
+      expect(ignored.status).toBe(202);
+      expect(await ignored.json()).toEqual({ accepted: 0, duplicates: 0, ignored: 2 });
+
+      // A good delivery after the bad ones: once it has run, anything stored before it
+      // would have run too. Only the sentinel may show up.
+      expect(
+        (
+          await postWebhook(t, 'distribution', {
+            authorization: bearer,
+            body: envelope(pushEvent('library/sentinel:1.0')),
+          })
+        ).status,
+      ).toBe(202);
+      const sentinel = await waitFor('the sentinel to be processed', async () => {
+        const row = (await inboxRows(t, quietId)).find((r) => r.repository === 'library/sentinel');
+        return row?.processed_at ? row : undefined;
+      });
+      await finished(t, sentinel.execution_ids![0]!);
+
+      const rows = await inboxRows(t, quietId);
+      expect(rows.length).toBe(before + 1);
+      expect(rows.some((r) => r.repository === 'library/never')).toBe(false);
+      for (const execution of await executionsOf(t, quietPolicy)) {
+        expect((await tasks(t, execution.id)).map((x) => x.sourceRepository)).not.toContain(
+          'library/never',
+        );
+      }
+      const never = new RegistryClient({ name: 'destination', url: destination.url });
+      try {
+        expect(await never.headManifest('library/never', '1.0')).toBeUndefined();
+      } finally {
+        await never.close();
+      }
+      const rejected = (action: string) =>
+        metric(t, 'regrelay_events_received_total', {
+          registry: 'quiet',
+          action,
+          result: 'rejected',
+        });
+      expect(await rejected('unknown')).toBe(3); // malformed JSON, unknown action, content type
+      expect(await rejected('push')).toBe(1); // the bad repository, in a push
+      expect(
+        await metric(t, 'regrelay_events_received_total', {
+          registry: 'quiet',
+          action: 'pull',
+          result: 'ignored',
+        }),
+      ).toBe(1);
+    });
+
+    it('answers 413 to a body over 1 MiB', async () => {
+      const res = await postWebhook(t, 'distribution', {
+        authorization: `Bearer ${QUIET_SECRET}`,
+        body: Buffer.alloc(1024 * 1024 + 1, 0x20),
+      });
+      expect(res.status).toBe(413);
+      expect(await res.json()).toMatchObject({ statusCode: 413 });
+    });
+  });
+
+  describe('Harbor payloads', () => {
+    it('turns PUSH_ARTIFACT into an execution of the policy whose source sent it', async () => {
+      const image = images['project/app:h1']!;
+      const payload = JSON.stringify(
+        harborPayload('PUSH_ARTIFACT', 'project/app', {
+          digest: image.descriptor.digest,
+          tag: 'h1',
+        }),
+      );
+      // Harbor sends its configured "auth header" verbatim, without "Bearer".
+      const post = () => postWebhook(t, 'harbor', { authorization: HARBOR_SECRET, body: payload });
+      const first = await post();
+      expect(first.status).toBe(202);
+      expect(await first.json()).toEqual({ accepted: 1, duplicates: 0, ignored: 0 });
+      expect(await (await post()).json()).toEqual({ accepted: 0, duplicates: 1, ignored: 0 });
+
+      const [execution] = await waitFor('an execution of harbor-events', async () => {
+        const found = await executionsOf(t, harborPolicy);
+        return found.length ? found : undefined;
+      });
+      const done = await finished(t, execution!.id);
+      expect(done).toMatchObject({ trigger: 'event', status: 'succeeded' });
+      expect((await tasks(t, done.id)).map((x) => [x.destinationRepository, x.tag])).toEqual([
+        ['from-harbor/project/app', 'h1'],
+      ]);
+      expect(
+        (await skopeoRawDigest(destination.host, 'from-harbor/project/app', 'h1')).digest,
+      ).toBe(image.descriptor.digest);
+      expect(await executionsOf(t, harborPolicy)).toHaveLength(1);
+    });
+
+    it('ignores other Harbor events and rejects unknown types', async () => {
+      const digest = images['project/app:h1']!.descriptor.digest;
+      const pull = await postWebhook(t, 'harbor', {
+        authorization: HARBOR_SECRET,
+        body: JSON.stringify(harborPayload('PULL_ARTIFACT', 'project/app', { digest, tag: 'h1' })),
+      });
+      expect(pull.status).toBe(202);
+      expect(await pull.json()).toEqual({ accepted: 0, duplicates: 0, ignored: 1 });
+      const unknown = await postWebhook(t, 'harbor', {
+        authorization: HARBOR_SECRET,
+        body: JSON.stringify(harborPayload('PUSH_IMAGE', 'project/app', { digest, tag: 'h1' })),
+      });
+      expect(unknown.status).toBe(400);
+      expect(await unknown.json()).toMatchObject({ errors: [{ field: 'type' }] });
+      expect((await inboxRows(t, harborId)).map((r) => r.tag)).toEqual(['h1']);
+    });
+
+    it('stores an artifact deletion as a delete by digest', async () => {
+      const digest = images['project/app:h1']!.descriptor.digest;
+      const res = await postWebhook(t, 'harbor', {
+        authorization: `Bearer ${HARBOR_SECRET}`,
+        body: JSON.stringify(
+          harborPayload('DELETE_ARTIFACT', 'project/app', { digest, tag: 'h1' }),
+        ),
+      });
+      expect(await res.json()).toEqual({ accepted: 1, duplicates: 0, ignored: 0 });
+      const row = await waitFor('the deletion to be processed', async () => {
+        const found = (await inboxRows(t, harborId)).find((r) => r.action === 'delete');
+        return found?.processed_at ? found : undefined;
+      });
+      // harbor-events does not propagate deletes: nothing to trigger.
+      expect(row).toMatchObject({
+        repository: 'project/app',
+        tag: null,
+        digest,
+        execution_ids: [],
+      });
+    });
+  });
+});
