@@ -15,22 +15,13 @@ import {
   inboxRows,
   postWebhook,
 } from '../support/webhooks.js';
+import { metricValue } from '../support/metrics.js';
 
 const KiB = 1024;
 const QUIET_SECRET = 'quiet-registry-webhook-secret-0001';
 const HARBOR_SECRET = 'harbor-style-auth-header-value-0002';
 
 /** Reads a counter from /metrics (0 when absent). */
-async function metric(t: TestApp, name: string, labels: Record<string, string>): Promise<number> {
-  const text = await (await t.api('/metrics', { token: null })).text();
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name + '{')) continue;
-    if (wanted.every((w) => line.includes(w))) return Number(line.split(' ').pop());
-  }
-  return 0;
-}
-
 const envelope = (...events: Record<string, unknown>[]) => JSON.stringify({ events });
 
 /**
@@ -249,10 +240,10 @@ describe('webhook intake', () => {
       expect(await executionsOf(t, quietPolicy)).toHaveLength(1);
       const labels = { registry: 'quiet', action: 'push' };
       expect(
-        await metric(t, 'regrelay_events_received_total', { ...labels, result: 'accepted' }),
+        await metricValue(t, 'regrelay_events_received_total', { ...labels, result: 'accepted' }),
       ).toBe(1);
       expect(
-        await metric(t, 'regrelay_events_received_total', { ...labels, result: 'duplicate' }),
+        await metricValue(t, 'regrelay_events_received_total', { ...labels, result: 'duplicate' }),
       ).toBe(2);
     });
 
@@ -378,7 +369,7 @@ describe('webhook intake', () => {
         await never.close();
       }
       const rejected = (action: string) =>
-        metric(t, 'regrelay_events_received_total', {
+        metricValue(t, 'regrelay_events_received_total', {
           registry: 'quiet',
           action,
           result: 'rejected',
@@ -386,7 +377,7 @@ describe('webhook intake', () => {
       expect(await rejected('unknown')).toBe(3); // malformed JSON, unknown action, content type
       expect(await rejected('push')).toBe(1); // the bad repository, in a push
       expect(
-        await metric(t, 'regrelay_events_received_total', {
+        await metricValue(t, 'regrelay_events_received_total', {
           registry: 'quiet',
           action: 'pull',
           result: 'ignored',

@@ -12,17 +12,9 @@ import {
   trigger,
 } from '../support/replication-api.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
+import { metricValue } from '../support/metrics.js';
 
 const KiB = 1024;
-
-async function metric(t: TestApp, name: string, labels: Record<string, string>): Promise<number> {
-  const text = await (await t.api('/metrics', { token: null })).text();
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  const line = text
-    .split('\n')
-    .find((l) => l.startsWith(name + '{') && wanted.every((w) => l.includes(w)));
-  return line ? Number(line.split(' ').pop()) : 0;
-}
 
 describe('delete propagation and the deletion guard', () => {
   let t: TestApp;
@@ -118,7 +110,7 @@ describe('delete propagation and the deletion guard', () => {
     );
     expect(await tagsAt(eastClient)).toEqual(['c', 'd', 'e', 'f', 'theirs']);
     expect(
-      await metric(t, 'regrelay_deletion_guard_trips_total', {
+      await metricValue(t, 'regrelay_deletion_guard_trips_total', {
         policy: 'mirror-with-deletes',
         destination: 'east',
         reason: 'too_many',
@@ -179,7 +171,7 @@ describe('delete propagation and the deletion guard', () => {
       );
       expect(await eastClient.listTags('guarded')).toEqual(['v1']);
       expect(
-        await metric(t, 'regrelay_deletion_guard_trips_total', {
+        await metricValue(t, 'regrelay_deletion_guard_trips_total', {
           policy: 'locked-source',
           reason: 'source_unreadable',
         }),

@@ -13,20 +13,11 @@ import {
 import { skopeoRawDigest } from '../support/skopeo.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait.js';
+import { metricValue } from '../support/metrics.js';
 
 const KiB = 1024;
 
 /** Reads a metric's value from /metrics text (0 when absent). */
-async function metric(t: TestApp, name: string, labels: Record<string, string>): Promise<number> {
-  const text = await (await t.api('/metrics', { token: null })).text();
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name + '{') && !line.startsWith(name + ' ')) continue;
-    if (wanted.every((w) => line.includes(w))) return Number(line.split(' ').pop());
-  }
-  return 0;
-}
-
 describe('fan-out replication: one source, two destinations', () => {
   let t: TestApp;
   let source: TestRegistry, east: TestRegistry, west: TestRegistry;
@@ -132,7 +123,7 @@ describe('fan-out replication: one source, two destinations', () => {
   it('counts what it did in /metrics', async () => {
     for (const destination of ['east', 'west']) {
       expect(
-        await metric(t, 'regrelay_tasks_total', {
+        await metricValue(t, 'regrelay_tasks_total', {
           policy: 'fan-out',
           destination,
           operation: 'copy',
@@ -140,21 +131,24 @@ describe('fan-out replication: one source, two destinations', () => {
         }),
       ).toBe(5);
       expect(
-        await metric(t, 'regrelay_bytes_transferred_total', { policy: 'fan-out', destination }),
+        await metricValue(t, 'regrelay_bytes_transferred_total', {
+          policy: 'fan-out',
+          destination,
+        }),
       ).toBe(blobBytes);
     }
     expect(
-      await metric(t, 'regrelay_executions_total', {
+      await metricValue(t, 'regrelay_executions_total', {
         policy: 'fan-out',
         trigger: 'manual',
         status: 'succeeded',
       }),
     ).toBe(1);
     expect(
-      await metric(t, 'regrelay_blobs_total', { destination: 'east', result: 'copied' }),
+      await metricValue(t, 'regrelay_blobs_total', { destination: 'east', result: 'copied' }),
     ).toBeGreaterThan(0);
     expect(
-      await metric(t, 'regrelay_registry_requests_total', {
+      await metricValue(t, 'regrelay_registry_requests_total', {
         registry: 'source',
         method: 'GET',
         status: '200',
@@ -163,7 +157,7 @@ describe('fan-out replication: one source, two destinations', () => {
   });
 
   it('moves nothing the second time and reports every task skipped', async () => {
-    const bytesBefore = await metric(t, 'regrelay_bytes_transferred_total', {
+    const bytesBefore = await metricValue(t, 'regrelay_bytes_transferred_total', {
       policy: 'fan-out',
       destination: 'east',
     });
@@ -172,7 +166,7 @@ describe('fan-out replication: one source, two destinations', () => {
     expect(done.bytesDone).toBe(0);
     expect(done.message).toMatch(/Nothing to do/);
     expect(
-      await metric(t, 'regrelay_bytes_transferred_total', {
+      await metricValue(t, 'regrelay_bytes_transferred_total', {
         policy: 'fan-out',
         destination: 'east',
       }),

@@ -14,14 +14,9 @@ import {
 } from '../support/replication-api.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait.js';
+import { metricValue } from '../support/metrics.js';
 
 const MiB = 1024 * 1024;
-
-async function gauge(t: TestApp, name: string): Promise<number> {
-  const text = await (await t.api('/metrics', { token: null })).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return Number(line?.split(' ')[1] ?? NaN);
-}
 
 describe('stopping, and destinations that are down', () => {
   let t: TestApp;
@@ -64,7 +59,7 @@ describe('stopping, and destinations that are down', () => {
       const [task] = await tasks(t, id, 'running');
       return task && task.bytesDone > 0 ? task : undefined;
     });
-    expect(await gauge(t, 'regrelay_transfers_in_flight')).toBe(1);
+    expect(await metricValue(t, 'regrelay_transfers_in_flight')).toBe(1);
 
     const stopped = await json<{ id: string }>(
       await t.api(`/api/v1/executions/${id}/stop`, { method: 'POST' }),
@@ -74,7 +69,7 @@ describe('stopping, and destinations that are down', () => {
     const done = await finished(t, id, 15_000);
     expect(done.status).toBe('stopped');
     expect(done.counts).toMatchObject({ total: 1, stopped: 1, running: 0 });
-    expect(await gauge(t, 'regrelay_transfers_in_flight')).toBe(0);
+    expect(await metricValue(t, 'regrelay_transfers_in_flight')).toBe(0);
     const [task] = await tasks(t, id);
     expect(task!.bytesDone).toBeLessThan(32 * MiB);
     // Nothing half-written was committed.

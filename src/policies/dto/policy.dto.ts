@@ -6,22 +6,19 @@ import {
   IsArray,
   IsBoolean,
   IsIn,
-  IsInt,
   IsOptional,
   IsString,
   IsUUID,
   Length,
   Matches,
-  Max,
   MaxLength,
-  Min,
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { NullableOptional, OptionalInt, PatternList } from '../../common/dto-decorators.js';
 import { TRIGGER_TYPES, type PolicyEntity, type TriggerType } from '../policy.entity.js';
 
 const NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
-const PATTERNS = { each: true } as const;
 
 export class DestinationDto {
   @ApiProperty({ format: 'uuid', description: 'Destination registry' })
@@ -45,20 +42,11 @@ export class FiltersDto {
     example: ['library/**', 'team/app-{api,web}'],
     default: ['**'],
   })
-  @IsOptional()
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(100)
-  @IsString(PATTERNS)
-  @Length(1, 500, PATTERNS)
+  @PatternList(1)
   repositories?: string[];
 
   @ApiPropertyOptional({ example: ['**/test-*'], default: [] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @IsString(PATTERNS)
-  @Length(1, 500, PATTERNS)
+  @PatternList(0)
   excludeRepositories?: string[];
 
   @ApiPropertyOptional({
@@ -66,20 +54,11 @@ export class FiltersDto {
     example: ['v*', 're:\\d+\\.\\d+\\.\\d+'],
     default: ['*'],
   })
-  @IsOptional()
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(100)
-  @IsString(PATTERNS)
-  @Length(1, 500, PATTERNS)
+  @PatternList(1)
   tags?: string[];
 
   @ApiPropertyOptional({ example: ['*-debug'], default: [] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @IsString(PATTERNS)
-  @Length(1, 500, PATTERNS)
+  @PatternList(0)
   excludeTags?: string[];
 }
 
@@ -185,37 +164,25 @@ export class CreatePolicyDto {
   enabled?: boolean;
 
   @ApiPropertyOptional({ description: "Most of this policy's tasks running at once", example: 8 })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(256)
+  @OptionalInt(1, 256)
   maxConcurrency?: number;
 
   @ApiPropertyOptional({
     description: "Bytes per second across this policy's transfers",
     example: 52428800,
   })
-  @IsOptional()
-  @IsInt()
-  @Min(1024)
+  @OptionalInt(1024)
   bandwidthLimit?: number;
 }
 
 /** PATCH: any subset; `destinations` and `filters` replace the whole value; null clears the limits. */
 export class UpdatePolicyDto extends PartialType(CreatePolicyDto) {
-  @ApiPropertyOptional({ nullable: true })
-  @ValidateIf((_, v) => v !== null)
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(256)
+  @NullableOptional()
+  @OptionalInt(1, 256)
   declare maxConcurrency?: number;
 
-  @ApiPropertyOptional({ nullable: true })
-  @ValidateIf((_, v) => v !== null)
-  @IsOptional()
-  @IsInt()
-  @Min(1024)
+  @NullableOptional()
+  @OptionalInt(1024)
   declare bandwidthLimit?: number;
 }
 

@@ -1,17 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
-import {
-  IsBoolean,
-  IsInt,
-  IsOptional,
-  IsString,
-  Length,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  ValidateIf,
-} from 'class-validator';
+import { IsBoolean, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { NullableOptional, OptionalInt } from '../../common/dto-decorators.js';
 import type { RegistryCapabilities, RegistryEntity } from '../registry.entity.js';
 import { WEBHOOK_SECRET_PATTERN } from '../webhook-secret.js';
 
@@ -93,19 +83,14 @@ export class CreateRegistryDto {
     example: 16,
     default: 16,
   })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1024)
+  @OptionalInt(1, 1024)
   maxConcurrentRequests?: number;
 
   @ApiPropertyOptional({
     description: 'Bytes per second shared by all transfers to and from this registry',
     example: 104857600,
   })
-  @IsOptional()
-  @IsInt()
-  @Min(1024)
+  @OptionalInt(1024)
   bandwidthLimit?: number;
 
   @WebhookSecretProperty()
@@ -119,40 +104,27 @@ export class CreateRegistryDto {
 export class UpdateRegistryDto extends PartialType(
   OmitType(CreateRegistryDto, ['webhookSecret'] as const),
 ) {
-  @ApiPropertyOptional({ nullable: true, writeOnly: true })
-  @ValidateIf((_, v) => v !== null)
-  @IsOptional()
+  @NullableOptional({ writeOnly: true })
   @IsString()
   @Length(1, 4096)
   declare password?: string;
 
-  @ApiPropertyOptional({ nullable: true })
-  @ValidateIf((_, v) => v !== null)
-  @IsOptional()
+  @NullableOptional()
   @IsString()
   @Length(1, 256)
   declare username?: string;
 
-  @ApiPropertyOptional({ nullable: true })
-  @ValidateIf((_, v) => v !== null)
-  @IsOptional()
+  @NullableOptional()
   @IsString()
   @MaxLength(65536)
   declare caCert?: string;
 
-  @ApiPropertyOptional({ nullable: true })
-  @ValidateIf((_, v) => v !== null)
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(1024)
+  @NullableOptional()
+  @OptionalInt(1, 1024)
   declare maxConcurrentRequests?: number;
 
-  @ApiPropertyOptional({ nullable: true })
-  @ValidateIf((_, v) => v !== null)
-  @IsOptional()
-  @IsInt()
-  @Min(1024)
+  @NullableOptional()
+  @OptionalInt(1024)
   declare bandwidthLimit?: number;
 }
 
