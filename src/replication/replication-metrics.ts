@@ -23,6 +23,7 @@ export class ReplicationMetrics {
   readonly registryRequests;
   readonly guardTrips;
   readonly lag;
+  readonly sourceBytes;
   private readonly names = new Map<string, string>();
   private depthSource?: () => Promise<number>;
   private driftSource?: () => Promise<{ policy: string; destination: string; n: number }[]>;
@@ -101,6 +102,11 @@ export class ReplicationMetrics {
         'Plans whose deletions at a destination the deletion guard held, by policy, destination and reason ' +
         '(source_empty, too_many, source_unreadable).',
       labelNames: ['policy', 'destination', 'reason'],
+    });
+    this.sourceBytes = metrics.counter({
+      name: 'regrelay_source_bytes_read_total',
+      help: 'Blob bytes read from source registries (a read shared by several destinations counts once).',
+      labelNames: ['registry'],
     });
     this.lag = metrics.histogram({
       name: 'regrelay_replication_lag_seconds',

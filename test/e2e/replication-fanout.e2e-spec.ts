@@ -147,6 +147,17 @@ describe('fan-out replication: one source, two destinations', () => {
     expect(
       await metricValue(t, 'regrelay_blobs_total', { destination: 'east', result: 'copied' }),
     ).toBeGreaterThan(0);
+    // The base layer shared by library/app and library/multi is mounted, not sent twice.
+    expect(
+      await metricValue(t, 'regrelay_blobs_total', { destination: 'east', result: 'mounted' }),
+    ).toBeGreaterThan(0);
+    // Copies of one artifact to both destinations run side by side and share their
+    // reads: the source sends each blob about once, not once per destination.
+    const fromSource = await metricValue(t, 'regrelay_source_bytes_read_total', {
+      registry: 'source',
+    });
+    expect(fromSource).toBeGreaterThanOrEqual(blobBytes);
+    expect(fromSource).toBeLessThanOrEqual(1.2 * blobBytes);
     expect(
       await metricValue(t, 'regrelay_registry_requests_total', {
         registry: 'source',

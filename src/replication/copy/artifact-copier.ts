@@ -15,6 +15,7 @@ import {
 import { ReplicationMetrics } from '../replication-metrics.js';
 import { BlobLocator } from './blob-locator.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { SharedBlobReads } from './shared-blob-reads.js';
 
 /** Blobs (and child manifests) of one manifest copied at once. */
 const PARALLEL_CHILDREN = 4;
@@ -22,6 +23,9 @@ const PARALLEL_CHILDREN = 4;
 const REFERRER_DEPTH = 2;
 
 export interface CopyJob {
+  sourceRegistryId: string;
+  /** How many destinations the policy copies to (reads are shared when more than one). */
+  destinations: number;
   source: RegistryClient;
   sourceRepository: string;
   destination: RegistryClient;
@@ -50,7 +54,8 @@ export interface CopyResult {
  * exact bytes (never re-serialised), then the top manifest by tag, then its
  * referrers (signatures, SBOMs). Each blob: HEAD skip, cross-repository mount where
  * the destination holds it elsewhere, else a streamed, verified copy. The same blob
- * to the same destination registry moves once at a time, across all tasks.
+ * to the same destination registry moves once at a time, across all tasks; the same
+ * blob going to several destinations at once is read from the source once.
  */
 @Injectable()
 export class ArtifactCopier {
@@ -59,6 +64,12 @@ export class ArtifactCopier {
   /** Per destination registry: does it index referrers itself (OCI-Subject)? Learned from pushes. */
   private readonly subjectIndexing = new Map<string, boolean>();
   private readonly locator = new BlobLocator();
+  /** Copies of one artifact to several destinations start within milliseconds of each other. */
+  private readonly sharedReads = new SharedBlobReads({
+    joinWindowMs: 250,
+    laneBufferBytes: 8 * 1024 * 1024,
+    replayLimitBytes: 16 * 1024 * 1024,
+  });
 
   constructor(private readonly metrics: ReplicationMetrics) {}
 
@@ -83,7 +94,10 @@ export class ArtifactCopier {
     const key = `${job.destinationRegistryId}|${descriptor.digest}`;
     return this.blobTurns.run(key, async () => {
       const known = this.locator.find(job.destinationRegistryId, descriptor.digest);
-      const destination = await this.metrics.nameOf('registry', job.destinationRegistryId);
+      const [destination, source] = await Promise.all([
+        this.metrics.nameOf('registry', job.destinationRegistryId),
+        this.metrics.nameOf('registry', job.sourceRegistryId),
+      ]);
       this.metrics.transfersInFlight.inc();
       try {
         const result = await copyBlob(
@@ -95,11 +109,7 @@ export class ArtifactCopier {
           {
             signal: job.signal,
             mountFrom: known !== job.destinationRepository ? known : undefined,
-            source: metered(
-              job.source.blobSource(job.sourceRepository, descriptor.digest),
-              onRead,
-              job.throttle,
-            ),
+            source: metered(this.sourceOf(job, descriptor.digest, source), onRead, job.throttle),
           },
         );
         this.locator.remember(
@@ -113,6 +123,30 @@ export class ArtifactCopier {
         this.metrics.transfersInFlight.dec();
       }
     });
+  }
+
+  /**
+   * A blob's bytes at the source, read once for the destinations copying it at the
+   * same time (see SharedBlobReads), and counted as they leave the source.
+   */
+  private sourceOf(job: CopyJob, digest: string, registryName: string): BlobSource {
+    const origin = job.source.blobSource(job.sourceRepository, digest);
+    const counted: BlobSource = {
+      open: async (offset, signal) => {
+        const stream = await origin.open(offset, signal);
+        const counter = this.metrics.sourceBytes.labels({ registry: registryName });
+        return (async function* () {
+          for await (const chunk of stream) {
+            counter.inc(chunk.byteLength);
+            yield chunk;
+          }
+        })();
+      },
+    };
+    // With one destination there is nobody to share with: skip the replay's memory.
+    return job.destinations > 1
+      ? this.sharedReads.source(`${job.sourceRegistryId}|${digest}`, counted)
+      : counted;
   }
 
   /** @internal What pushes have shown about a destination's referrers support. */

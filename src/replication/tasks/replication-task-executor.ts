@@ -62,6 +62,8 @@ export class ReplicationTaskExecutor extends TaskExecutor {
       }
     }
     const result = await this.copier.copy({
+      sourceRegistryId: policy.sourceRegistryId,
+      destinations: policy.destinations.length,
       source,
       sourceRepository: task.sourceRepository,
       destination,
