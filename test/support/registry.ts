@@ -29,6 +29,8 @@ export interface TestRegistry {
   readonly host: string;
   readonly port: number;
   readonly storageDir: string;
+  /** The registry process (benchmarks read its /proc counters). */
+  readonly pid: number;
   /** Stops the process; storage is kept until `destroy`. */
   stop(): Promise<void>;
   /** Stops the process and removes its storage. */
@@ -114,6 +116,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     host: `127.0.0.1:${port}`,
     port,
     storageDir,
+    pid: child.pid!,
     stop,
     async destroy() {
       await stop();

@@ -21,11 +21,15 @@ export interface RegrelayProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-export async function startRegrelayProcess(env: Record<string, string>): Promise<RegrelayProcess> {
-  if (!existsSync(MAIN))
-    throw new Error(`${MAIN} is missing: run \`npm run build\` (npm test does)`);
+/** `main` defaults to this checkout's dist/main.js (benchmarks, compiled elsewhere, pass it). */
+export async function startRegrelayProcess(
+  env: Record<string, string>,
+  main = MAIN,
+): Promise<RegrelayProcess> {
+  if (!existsSync(main))
+    throw new Error(`${main} is missing: run \`npm run build\` (npm test does)`);
   const port = env.PORT && /^\d+$/.test(env.PORT) ? Number(env.PORT) : await freePort();
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawn(process.execPath, [main], {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,

@@ -1,0 +1,92 @@
+import { startRegistry, type TestRegistry } from '../../test/support/registry.js';
+import type { RegrelayUnderTest } from './regrelay.js';
+import { summarize, type Summary } from './stats.js';
+
+export type Tool =
+  'regrelay' | 'skopeo sync' | 'skopeo sync ×3 sequential' | 'skopeo sync ×3 parallel' | 'floor';
+
+/** One measured quantity of one tool in one scenario, over all rounds. */
+export interface Measurement {
+  scenario: string;
+  tool: Tool;
+  metric: string;
+  unit: string;
+  better: 'higher' | 'lower';
+  summary: Summary;
+}
+
+export interface BenchContext {
+  regrelay: RegrelayUnderTest;
+  rounds: number;
+  /** Smoke runs use tiny data sets: they prove the harness works, not the figures. */
+  smoke: boolean;
+  /** Bounds every single run (a hung copy fails the bench instead of stalling it). */
+  runTimeoutMs: number;
+  log(message: string): void;
+}
+
+/** One tool's figures from one run, by metric name. */
+export type RunFigures = Record<string, number>;
+
+export interface MetricSpec {
+  unit: string;
+  better: 'higher' | 'lower';
+}
+
+/**
+ * Runs every tool once per round, rotating the order each round so that no tool is
+ * always first (warm page cache, a quieter machine) or always last, then summarizes
+ * each metric over the rounds.
+ */
+export async function alternate(
+  ctx: BenchContext,
+  scenario: string,
+  tools: Tool[],
+  metrics: Record<string, MetricSpec>,
+  runOnce: (tool: Tool, round: number) => Promise<RunFigures>,
+): Promise<Measurement[]> {
+  const samples = new Map<string, number[]>();
+  for (let round = 0; round < ctx.rounds; round++) {
+    const order = tools.map((_, i) => tools[(i + round) % tools.length]!);
+    for (const tool of order) {
+      const figures = await runOnce(tool, round);
+      ctx.log(
+        `  ${scenario} round ${round + 1}/${ctx.rounds} ${tool}: ` +
+          Object.entries(figures)
+            .map(([k, v]) => `${k}=${v.toFixed(2)}`)
+            .join(' '),
+      );
+      for (const [metric, value] of Object.entries(figures)) {
+        const key = `${tool}\u0000${metric}`;
+        samples.set(key, [...(samples.get(key) ?? []), value]);
+      }
+    }
+  }
+  const out: Measurement[] = [];
+  for (const [key, values] of samples) {
+    const [tool, metric] = key.split('\u0000') as [Tool, string];
+    const spec = metrics[metric];
+    if (!spec) throw new Error(`metric ${metric} has no unit`);
+    out.push({ scenario, tool, metric, ...spec, summary: summarize(values) });
+  }
+  return out;
+}
+
+/** Fresh, empty destination registries for one run, removed afterwards. */
+export async function withDestinations<T>(
+  count: number,
+  fn: (destinations: TestRegistry[]) => Promise<T>,
+): Promise<T> {
+  const destinations = await Promise.all(Array.from({ length: count }, () => startRegistry()));
+  try {
+    return await fn(destinations);
+  } finally {
+    await Promise.all(destinations.map((d) => d.destroy()));
+  }
+}
+
+export async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await fn();
+  return (performance.now() - started) / 1000;
+}

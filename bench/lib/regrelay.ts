@@ -1,0 +1,131 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { generateToken } from '../../src/auth/token-format.js';
+import type { ExecutionDto } from '../../src/replication/dto/execution.dto.js';
+import { startRegrelayProcess, type RegrelayProcess } from '../../test/support/regrelay-process.js';
+import type { TestRegistry } from '../../test/support/registry.js';
+
+/**
+ * regrelay as an operator runs it: `node dist/main.js` with the embedded PostgreSQL
+ * under a fresh data directory and default settings, driven over its REST API.
+ */
+export class RegrelayUnderTest {
+  private constructor(
+    private readonly process: RegrelayProcess,
+    private readonly token: string,
+    private readonly dataDir: string,
+  ) {}
+
+  static async start(main: string): Promise<RegrelayUnderTest> {
+    const dataDir = await mkdtemp(join(tmpdir(), 'regrelay-bench-'));
+    const token = generateToken();
+    const process = await startRegrelayProcess(
+      { REGRELAY_DATA_DIR: dataDir, REGRELAY_ADMIN_TOKEN: token, LOG_LEVEL: 'warn' },
+      main,
+    );
+    await process.waitReady(120_000);
+    return new RegrelayUnderTest(process, token, dataDir);
+  }
+
+  get pid(): number {
+    return this.process.child.pid!;
+  }
+
+  async stop(): Promise<void> {
+    await this.process.stop('SIGTERM');
+    await rm(this.dataDir, { recursive: true, force: true });
+  }
+
+  async call<T>(method: string, path: string, body?: unknown, expected = 200): Promise<T> {
+    const res = await fetch(`${this.process.url}/api/v1${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (res.status !== expected)
+      throw new Error(`${method} ${path}: expected ${expected}, got ${res.status}: ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  async addRegistry(name: string, registry: TestRegistry): Promise<string> {
+    const { id } = await this.call<{ id: string }>(
+      'POST',
+      '/registries',
+      { name, url: registry.url },
+      201,
+    );
+    return id;
+  }
+
+  /** A manual policy from `sourceId` to each destination, everything filtered in. */
+  async addPolicy(
+    name: string,
+    sourceId: string,
+    destinationIds: string[],
+    repositories = ['**'],
+  ): Promise<string> {
+    const { id } = await this.call<{ id: string }>(
+      'POST',
+      '/policies',
+      {
+        name,
+        sourceRegistryId: sourceId,
+        destinations: destinationIds.map((registryId) => ({ registryId })),
+        filters: { repositories, tags: ['**'] },
+        trigger: { type: 'manual' },
+        override: true,
+        deletion: false,
+        enabled: true,
+      },
+      201,
+    );
+    return id;
+  }
+
+  /**
+   * Triggers the policy and waits for the execution to end. The duration runs from
+   * just before the trigger request to the execution's own `endedAt` (same clock),
+   * so the polling interval does not add to it.
+   */
+  async run(
+    policyId: string,
+    timeoutMs: number,
+  ): Promise<{ seconds: number; execution: ExecutionDto }> {
+    const started = Date.now();
+    const { id } = await this.call<{ id: string }>(
+      'POST',
+      `/policies/${policyId}/executions`,
+      undefined,
+      202,
+    );
+    const deadline = started + timeoutMs;
+    for (;;) {
+      const execution = await this.call<ExecutionDto>('GET', `/executions/${id}`);
+      if (execution.status !== 'pending' && execution.status !== 'running') {
+        if (execution.status !== 'succeeded')
+          throw new Error(`execution ${id} ${execution.status}: ${execution.message ?? ''}`);
+        return { seconds: (Date.parse(execution.endedAt!) - started) / 1000, execution };
+      }
+      if (Date.now() > deadline)
+        throw new Error(`execution ${id} still ${execution.status} after ${timeoutMs} ms`);
+      await sleep(50);
+    }
+  }
+
+  /** The value of a counter on /metrics, summed over its label sets. */
+  async metricTotal(name: string): Promise<number> {
+    const text = await (await fetch(`${this.process.url}/metrics`)).text();
+    let total = 0;
+    for (const line of text.split('\n')) {
+      if (line.startsWith(`${name} `) || line.startsWith(`${name}{`))
+        total += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+    return total;
+  }
+}

@@ -1,0 +1,173 @@
+import type { Measurement, Tool } from './harness.js';
+import { formatSummary } from './stats.js';
+
+export interface BenchResults {
+  date: string;
+  command: string;
+  smoke: boolean;
+  rounds: number;
+  machine: Record<string, string>;
+  datasets: Record<string, string>;
+  measurements: Measurement[];
+}
+
+interface TargetCheck {
+  scenario: string;
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+/** The issue's targets, checked against the medians (worst round for memory and reads). */
+export function checkTargets(r: BenchResults): TargetCheck[] {
+  const find = (scenario: string, tool: Tool, metric: string) =>
+    r.measurements.find((m) => m.scenario === scenario && m.tool === tool && m.metric === metric)
+      ?.summary;
+  const checks: TargetCheck[] = [];
+  const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
+
+  const [reg, sko, floor] = (['regrelay', 'skopeo sync', 'floor'] as const).map(
+    (t) => find('bulk', t, 'MiBps')?.median,
+  );
+  if (reg !== undefined && sko !== undefined && floor !== undefined) {
+    checks.push({
+      scenario: 'bulk',
+      target: 'regrelay ≥ 90% of the floor',
+      measured: `${((reg / floor) * 100).toFixed(0)}% of the floor; ${ratio(reg, sko)} skopeo sync`,
+      met: reg >= 0.9 * floor,
+    });
+  }
+  const small = [
+    find('many small', 'regrelay', 'tagsPerSecond'),
+    find('many small', 'skopeo sync', 'tagsPerSecond'),
+  ];
+  if (small[0] && small[1]) {
+    checks.push({
+      scenario: 'many small',
+      target: 'regrelay ≥ 3× skopeo sync (tags/s)',
+      measured: `${ratio(small[0].median, small[1].median)} skopeo sync`,
+      met: small[0].median >= 3 * small[1].median,
+    });
+  }
+  const resync = [
+    find('many small', 'regrelay', 'resyncSeconds'),
+    find('many small', 'skopeo sync', 'resyncSeconds'),
+  ];
+  if (resync[0] && resync[1]) {
+    checks.push({
+      scenario: 'no-op resync',
+      target: 'regrelay ≥ 5× faster than skopeo sync',
+      measured: `${ratio(resync[1].median, resync[0].median)} faster`,
+      met: resync[1].median >= 5 * resync[0].median,
+    });
+  }
+  const large = find('large blob', 'regrelay', 'rssGrowthMiB');
+  if (large) {
+    checks.push({
+      scenario: 'large blob',
+      target: 'RSS growth < 64 MiB',
+      measured: `${large.max.toFixed(1)} MiB at most`,
+      met: large.max < 64,
+    });
+  }
+  const fan = [
+    find('fan-out', 'regrelay', 'MiBps'),
+    find('fan-out', 'skopeo sync ×3 sequential', 'MiBps'),
+  ];
+  const reads = find('fan-out', 'regrelay', 'sourceReadRatio');
+  if (fan[0] && fan[1] && reads) {
+    checks.push({
+      scenario: 'fan-out',
+      target: '≥ 2× three sequential skopeo syncs; source reads ≤ 1.2× the data set',
+      measured: `${ratio(fan[0].median, fan[1].median)}; reads ${reads.max.toFixed(2)}× at most`,
+      met: fan[0].median >= 2 * fan[1].median && reads.max <= 1.2,
+    });
+  }
+  const plans = r.measurements
+    .filter((m) => m.scenario === 'planning')
+    .map((m) => ({ tags: Number(m.metric.replace('noop', '')), seconds: m.summary.median }))
+    .sort((a, b) => a.tags - b.tags);
+  if (plans.length === 2) {
+    const [few, many] = plans as [
+      { tags: number; seconds: number },
+      { tags: number; seconds: number },
+    ];
+    const growth = many.seconds / many.tags / (few.seconds / few.tags);
+    checks.push({
+      scenario: 'planning',
+      target: 'linear in tags; 10,000 tags no-op < 30 s',
+      measured:
+        `${many.tags} tags ${many.seconds.toFixed(1)} s, ${few.tags} tags ${few.seconds.toFixed(1)} s; ` +
+        `time per tag ×${growth.toFixed(2)} from the small to the large set`,
+      met: growth <= 1.5 && (many.tags < 10_000 || many.seconds < 30),
+    });
+  }
+  return checks;
+}
+
+const TOOL_ORDER: Tool[] = [
+  'regrelay',
+  'skopeo sync',
+  'skopeo sync ×3 sequential',
+  'skopeo sync ×3 parallel',
+  'floor',
+];
+
+export function renderMarkdown(r: BenchResults): string {
+  const lines: string[] = [];
+  lines.push(`Run on ${r.date} with \`${r.command}\` (${r.rounds} rounds, tools alternating).`, '');
+  lines.push('| machine | |', '| --- | --- |');
+  for (const [k, v] of Object.entries(r.machine)) lines.push(`| ${k} | ${v} |`);
+  lines.push('', '| data set | |', '| --- | --- |');
+  for (const [k, v] of Object.entries(r.datasets)) lines.push(`| ${k} | ${v} |`);
+
+  lines.push(
+    '',
+    '### Targets',
+    '',
+    '| scenario | target | measured | met |',
+    '| --- | --- | --- | --- |',
+  );
+  for (const c of checkTargets(r))
+    lines.push(`| ${c.scenario} | ${c.target} | ${c.measured} | ${c.met ? 'yes' : '**no**'} |`);
+
+  lines.push(
+    '',
+    '### All measurements',
+    '',
+    'Median (min–max) over the rounds.',
+    '',
+    '| scenario | measure | tool | value | ÷ regrelay |',
+    '| --- | --- | --- | --- | --- |',
+  );
+  const scenarios = [...new Set(r.measurements.map((m) => m.scenario))];
+  for (const scenario of scenarios) {
+    const ofScenario = r.measurements.filter((m) => m.scenario === scenario);
+    for (const metric of [...new Set(ofScenario.map((m) => m.metric))]) {
+      const rows = ofScenario
+        .filter((m) => m.metric === metric)
+        .sort((a, b) => TOOL_ORDER.indexOf(a.tool) - TOOL_ORDER.indexOf(b.tool));
+      const reg = rows.find((m) => m.tool === 'regrelay')?.summary.median;
+      for (const m of rows) {
+        const relative =
+          reg && m.tool !== 'regrelay' ? `${(m.summary.median / reg).toFixed(2)}` : '';
+        lines.push(
+          `| ${scenario} | ${label(metric)} (${m.unit}) | ${m.tool} | ${formatSummary(m.summary, 2)} | ${relative} |`,
+        );
+      }
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+function label(metric: string): string {
+  const known: Record<string, string> = {
+    MiBps: 'throughput',
+    rssGrowthMiB: 'RSS growth',
+    tagsPerSecond: 'copy rate',
+    resyncSeconds: 'no-op resync',
+    sourceReadRatio: 'source bytes read',
+  };
+  if (metric.startsWith('noop')) return `no-op plan, ${metric.slice(4)} tags`;
+  return known[metric] ?? metric;
+}

@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import type { TestRegistry } from '../../test/support/registry.js';
+import type { BenchContext } from '../lib/harness.js';
+import { rssOf, sampleRss } from '../lib/proc.js';
+
+export interface RegrelayRun {
+  seconds: number;
+  /** Peak RSS of the regrelay process during the copy minus its RSS just before. */
+  rssGrowthBytes: number;
+  /** A second execution of the same policy once everything is there. */
+  resyncSeconds?: number;
+}
+
+/**
+ * One policy from the source to `destinations` (registered for this run), run once
+ * through the REST API and the workers; with `resync`, run again as a no-op. The
+ * policy and registries are removed afterwards so later runs plan only their own.
+ */
+export async function regrelayCopy(
+  ctx: BenchContext,
+  sourceId: string,
+  destinations: TestRegistry[],
+  options: { repositories?: string[]; resync?: boolean } = {},
+): Promise<RegrelayRun> {
+  const api = ctx.regrelay;
+  const runId = randomUUID().slice(0, 8);
+  const destinationIds = await Promise.all(
+    destinations.map((d, i) => api.addRegistry(`bench-${runId}-d${i}`, d)),
+  );
+  const policyId = await api.addPolicy(
+    `bench-${runId}`,
+    sourceId,
+    destinationIds,
+    options.repositories,
+  );
+  try {
+    const idle = await rssOf(api.pid);
+    const sampler = sampleRss(api.pid);
+    const { seconds } = await api.run(policyId, ctx.runTimeoutMs);
+    const peak = await sampler.stop();
+    const result: RegrelayRun = { seconds, rssGrowthBytes: Math.max(0, peak - idle) };
+    if (options.resync) {
+      const again = await api.run(policyId, ctx.runTimeoutMs);
+      const copied = again.execution.counts.succeeded;
+      if (copied > 0) throw new Error(`the no-op resync copied ${copied} artifacts`);
+      result.resyncSeconds = again.seconds;
+    }
+    return result;
+  } finally {
+    await api.call('DELETE', `/policies/${policyId}`, undefined, 204);
+    await Promise.all(
+      destinationIds.map((id) => api.call('DELETE', `/registries/${id}`, undefined, 204)),
+    );
+  }
+}
