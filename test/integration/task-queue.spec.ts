@@ -92,6 +92,42 @@ describe('TaskQueue', () => {
     ]);
   });
 
+  it('claims the same artifact for the other destinations with it, so fan-out reads once', async () => {
+    const { policyId, executionId } = await policyWithTasks('fan-out', 0, null);
+    const destinations: string[] = [];
+    for (const name of ['d1', 'd2', 'd3']) {
+      const [{ id }] = await dataSource.query(
+        `INSERT INTO registry (name, url) VALUES ($1, 'http://127.0.0.1:1') RETURNING id`,
+        [name],
+      );
+      destinations.push(id);
+    }
+    for (const digest of ['sha256:a', 'sha256:b']) {
+      for (const [i, destination] of destinations.entries()) {
+        await dataSource.query(
+          `INSERT INTO task (execution_id, policy_id, operation, destination_registry_id, source_repository,
+                             destination_repository, tag, digest, status, not_before)
+           VALUES ($1, $2, 'copy', $3, 'repo', 'repo', $4, $5, 'pending', $6)`,
+          // The third destination's copy of b is backing off: not due, so not claimed.
+          [
+            executionId,
+            policyId,
+            destination,
+            digest,
+            digest,
+            i === 2 && digest === 'sha256:b' ? new Date(Date.now() + 60_000) : null,
+          ],
+        );
+      }
+    }
+    const first = await queue.claim(1, worker);
+    expect(first.map((t) => t.digest)).toEqual(['sha256:a', 'sha256:a', 'sha256:a']);
+    expect(new Set(first.map((t) => t.destinationRegistryId)).size).toBe(3);
+    const second = await queue.claim(1, worker);
+    expect(second.map((t) => t.digest)).toEqual(['sha256:b', 'sha256:b']);
+    expect(await queue.claim(1, worker)).toHaveLength(0);
+  });
+
   it('gives a task back when its lease expired, and the late worker can no longer finish it', async () => {
     await policyWithTasks('leased', 1, null);
     const [task] = await queue.claim(1, { owner: 'dead-worker', seconds: 30 });

@@ -2,6 +2,7 @@ import { CreateApiTokens1763798400000 } from './1763798400000-create-api-tokens.
 import { CreateReplicationSchema1763884800000 } from './1763884800000-create-replication-schema.js';
 import { DeletionGuardAndDrift1763971200000 } from './1763971200000-deletion-guard-and-drift.js';
 import { CreateEventInbox1764057600000 } from './1764057600000-create-event-inbox.js';
+import { TaskFanOutSiblings1764144000000 } from './1764144000000-task-fan-out-siblings.js';
 
 /** Every migration, oldest first. Listed explicitly: ESM has no reliable glob loading. */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   CreateReplicationSchema1763884800000,
   DeletionGuardAndDrift1763971200000,
   CreateEventInbox1764057600000,
+  TaskFanOutSiblings1764144000000,
 ];

@@ -39,6 +39,13 @@ export class TaskQueue {
    * Claims up to `limit` runnable tasks: pending (and due), or running with an
    * expired lease; of running, not-stopping executions; within each policy's
    * maxConcurrency; taken round-robin across policies in insertion order.
+   *
+   * With each copy task come its pending siblings: the same artifact going to the
+   * policy's other destinations. Started together, they share one read of each blob
+   * from the source (SharedBlobReads); claimed one by one, they would start a whole
+   * task apart and each read the source again. So a fan-out claim may return up to
+   * destinations − 1 tasks more per task than `limit` (and than maxConcurrency): the
+   * extra tasks cost destination writes, not source reads.
    */
   async claim(limit: number, lease: Lease): Promise<ClaimedTask[]> {
     if (limit <= 0) return [];
@@ -72,10 +79,20 @@ export class TaskQueue {
            ) t
            WHERE c.free > 0
          ),
-         chosen AS (SELECT id FROM picked ORDER BY rank, seq LIMIT $1)
+         chosen AS (SELECT id FROM picked ORDER BY rank, seq LIMIT $1),
+         siblings AS (
+           SELECT s.id FROM task c
+           JOIN task s ON s.execution_id = c.execution_id AND s.digest = c.digest
+                      AND s.source_repository = c.source_repository
+                      AND s.destination_registry_id <> c.destination_registry_id
+           WHERE c.id IN (SELECT id FROM chosen) AND c.operation = 'copy'
+             AND s.operation = 'copy' AND s.status = 'pending'
+             AND (s.not_before IS NULL OR s.not_before <= now())
+           FOR UPDATE OF s SKIP LOCKED
+         )
          UPDATE task SET status = 'running', lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3),
                 attempts = attempts + 1, started_at = coalesce(started_at, now()), not_before = NULL, updated_at = now()
-         WHERE id IN (SELECT id FROM chosen)
+         WHERE id IN (SELECT id FROM chosen UNION SELECT id FROM siblings)
          RETURNING *`,
         [limit, lease.owner, lease.seconds],
       );
