@@ -43,3 +43,12 @@ export function sampleRss(pid: number, intervalMs = 50): { stop(): Promise<numbe
     },
   };
 }
+
+/** CPU time (user + system) a process has used so far, in seconds (Linux /proc/PID/stat). */
+export async function cpuSecondsOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
+  return ticks / 100; // USER_HZ is 100 on Linux
+}

@@ -21,12 +21,20 @@ export class RegrelayUnderTest {
   static async start(main: string): Promise<RegrelayUnderTest> {
     const dataDir = await mkdtemp(join(tmpdir(), 'regrelay-bench-'));
     const token = generateToken();
-    const process = await startRegrelayProcess(
-      { REGRELAY_DATA_DIR: dataDir, REGRELAY_ADMIN_TOKEN: token, LOG_LEVEL: 'warn' },
+    const child = await startRegrelayProcess(
+      {
+        REGRELAY_DATA_DIR: dataDir,
+        REGRELAY_ADMIN_TOKEN: token,
+        LOG_LEVEL: 'warn',
+        // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where regrelay spends a run
+        ...(process.env.BENCH_REGRELAY_NODE_OPTIONS
+          ? { NODE_OPTIONS: process.env.BENCH_REGRELAY_NODE_OPTIONS }
+          : {}),
+      },
       main,
     );
-    await process.waitReady(120_000);
-    return new RegrelayUnderTest(process, token, dataDir);
+    await child.waitReady(120_000);
+    return new RegrelayUnderTest(child, token, dataDir);
   }
 
   get pid(): number {

@@ -164,6 +164,7 @@ function label(metric: string): string {
   const known: Record<string, string> = {
     MiBps: 'throughput',
     rssGrowthMiB: 'RSS growth',
+    cpuSeconds: 'regrelay process CPU',
     tagsPerSecond: 'copy rate',
     resyncSeconds: 'no-op resync',
     sourceReadRatio: 'source bytes read',

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { TestRegistry } from '../../test/support/registry.js';
 import type { BenchContext } from '../lib/harness.js';
-import { rssOf, sampleRss } from '../lib/proc.js';
+import { cpuSecondsOf, rssOf, sampleRss } from '../lib/proc.js';
 
 export interface RegrelayRun {
   seconds: number;
   /** Peak RSS of the regrelay process during the copy minus its RSS just before. */
   rssGrowthBytes: number;
+  /** CPU seconds the regrelay process used for the copy (its share of the two cores). */
+  cpuSeconds: number;
   /** A second execution of the same policy once everything is there. */
   resyncSeconds?: number;
 }
@@ -35,10 +37,15 @@ export async function regrelayCopy(
   );
   try {
     const idle = await rssOf(api.pid);
+    const cpuBefore = await cpuSecondsOf(api.pid);
     const sampler = sampleRss(api.pid);
     const { seconds } = await api.run(policyId, ctx.runTimeoutMs);
     const peak = await sampler.stop();
-    const result: RegrelayRun = { seconds, rssGrowthBytes: Math.max(0, peak - idle) };
+    const result: RegrelayRun = {
+      seconds,
+      rssGrowthBytes: Math.max(0, peak - idle),
+      cpuSeconds: (await cpuSecondsOf(api.pid)) - cpuBefore,
+    };
     if (options.resync) {
       const again = await api.run(policyId, ctx.runTimeoutMs);
       const copied = again.execution.counts.succeeded;

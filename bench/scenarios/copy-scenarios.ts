@@ -23,6 +23,7 @@ export interface Source {
 
 const throughput = { MiBps: { unit: 'MiB/s', better: 'higher' as const } };
 const rss = { rssGrowthMiB: { unit: 'MiB', better: 'lower' as const } };
+const cpu = { cpuSeconds: { unit: 'CPU s', better: 'lower' as const } };
 
 /**
  * Scenarios 1 and 4: one source → one empty destination, as throughput. For
@@ -38,7 +39,7 @@ export function throughputScenario(
     ctx,
     scenario,
     ['regrelay', 'skopeo sync', 'floor'],
-    { ...throughput, ...rss },
+    { ...throughput, ...rss, ...cpu },
     (tool) =>
       withDestinations(1, async ([destination]) => {
         const figures: Record<string, number> = {};
@@ -46,6 +47,7 @@ export function throughputScenario(
           const run = await regrelayCopy(ctx, source.id, [destination!]);
           figures.MiBps = mib / run.seconds;
           figures.rssGrowthMiB = run.rssGrowthBytes / MiB;
+          figures.cpuSeconds = run.cpuSeconds;
         } else {
           figures.MiBps = mib / (await timed(() => copyWith(tool, source, destination!, ctx)));
         }
@@ -110,6 +112,7 @@ export function fanOutScenario(
     {
       ...throughput,
       ...rss,
+      ...cpu,
       sourceReadRatio: { unit: '× data set', better: 'lower' },
     },
     (tool) =>
@@ -121,6 +124,7 @@ export function fanOutScenario(
           const run = await regrelayCopy(ctx, source.id, targets);
           seconds = run.seconds;
           figures.rssGrowthMiB = run.rssGrowthBytes / MiB;
+          figures.cpuSeconds = run.cpuSeconds;
         } else if (tool === 'skopeo sync ×3 sequential') {
           seconds = await timed(async () => {
             for (const target of targets) await copyWith('skopeo sync', source, target, ctx);
