@@ -1,15 +1,17 @@
 /**
  * Calls `fn` with the latest arguments at most once per `intervalMs`: at once when
  * idle, then once more at the end of the interval if anything new came in, so the
- * last value is never lost. `cancel` drops
- * what is pending.
+ * last value is never lost. With `delayFirst`, the first call also waits an interval
+ * (work that ends sooner, and cancels, sends nothing). `cancel` drops what is pending.
  */
 export function trailingThrottle<A extends unknown[]>(
   intervalMs: number,
   fn: (...args: A) => void,
+  options: { delayFirst?: boolean } = {},
 ) {
   let timer: NodeJS.Timeout | undefined;
   let pending: A | undefined;
+  let waitFirst = options.delayFirst ?? false;
   const fire = () => {
     timer = undefined;
     if (!pending) return;
@@ -21,7 +23,13 @@ export function trailingThrottle<A extends unknown[]>(
   return {
     call(...args: A): void {
       pending = args;
-      if (!timer) fire();
+      if (timer) return;
+      if (waitFirst) {
+        waitFirst = false; // only the very first call waits
+        timer = setTimeout(fire, intervalMs);
+      } else {
+        fire();
+      }
     },
     cancel(): void {
       clearTimeout(timer);

@@ -21,7 +21,17 @@ export function referrersTag(subjectDigest: string): string {
 
 const MAX_REFERRERS_BYTES = 4 << 20;
 
+/**
+ * How long an endpoint that showed it has no referrers API is believed: long enough
+ * that copying thousands of tags asks once, short enough that an upgraded registry
+ * is noticed without a restart.
+ */
+export const NO_REFERRERS_API_RECHECK_MS = 10 * 60_000;
+
 export class ReferrerOps {
+  /** Until when the tag schema is used without asking the API (see NO_REFERRERS_API_RECHECK_MS). */
+  private noApiUntil = 0;
+
   constructor(
     private readonly t: Transport,
     private readonly manifests: ManifestOps,
@@ -38,7 +48,10 @@ export class ReferrerOps {
     options: { artifactType?: string; signal?: AbortSignal } = {},
   ): Promise<ReferrersResult> {
     assertDigest(this.t.registry, repository, subjectDigest);
-    const fromApi = await this.viaApi(repository, subjectDigest, options);
+    const fromApi =
+      Date.now() < this.noApiUntil
+        ? undefined
+        : await this.viaApi(repository, subjectDigest, options);
     const result = fromApi ?? {
       descriptors: await this.viaTagSchema(repository, subjectDigest, options.signal),
       via: 'tag-schema' as const,
@@ -76,13 +89,26 @@ export class ReferrerOps {
         signal: options.signal,
       });
     } catch (error) {
-      if (error instanceof NotFoundError) return undefined;
+      if (error instanceof NotFoundError) {
+        // A 404 without an OCI error code is a route the registry does not have
+        // (distribution 2.8.2). One with a code (NAME_UNKNOWN…) may come from a registry
+        // that has the API but not this repository: that says nothing about the endpoint.
+        if (!error.code) this.rememberNoApi();
+        return undefined;
+      }
       throw error;
     }
     // A registry without the API may still answer 200 with something else (HTML).
-    if (baseMediaType(String(response.headers['content-type'] ?? '')) !== MediaType.OciIndex)
+    if (baseMediaType(String(response.headers['content-type'] ?? '')) !== MediaType.OciIndex) {
+      this.rememberNoApi();
       return undefined;
+    }
+    this.noApiUntil = 0;
     return { descriptors: this.parseIndex(response.bytes, repository, subjectDigest), via: 'api' };
+  }
+
+  private rememberNoApi(): void {
+    this.noApiUntil = Date.now() + NO_REFERRERS_API_RECHECK_MS;
   }
 
   private async viaTagSchema(repository: string, subjectDigest: string, signal?: AbortSignal) {

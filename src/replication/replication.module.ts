@@ -19,6 +19,7 @@ import { LedgerEntity } from './ledger/ledger.entity.js';
 import { LedgerService } from './ledger/ledger.service.js';
 import { Planner } from './planning/planner.js';
 import { ReplicationMetrics } from './replication-metrics.js';
+import { ExecutionSettings } from './tasks/execution-settings.js';
 import { ReplicationTaskExecutor } from './tasks/replication-task-executor.js';
 import { TaskExecutor } from './tasks/task-executor.js';
 import { TaskQueue } from './tasks/task-queue.js';
@@ -51,6 +52,7 @@ import { Reconciler } from './reconcile/reconciler.js';
     ArtifactCopier,
     TagDeleter,
     TaskQueue,
+    ExecutionSettings,
     { provide: TaskExecutor, useClass: ReplicationTaskExecutor },
     Worker,
     PolicySchedules,

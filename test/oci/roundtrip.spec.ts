@@ -117,6 +117,33 @@ describe('round trip between two distribution registries', () => {
     await expectSameEverywhere('signed/app', sig.descriptor.digest, sig.descriptor.digest);
   });
 
+  it('asks distribution for the referrers API once, then reads the tag schema directly', async () => {
+    const seen: RequestEvent[] = [];
+    const client = new RegistryClient({
+      name: 'a-fresh',
+      url: a.url,
+      observer: { onRequest: (e) => seen.push(e) },
+    });
+    try {
+      const builder = new ImageBuilder(client);
+      const subject = await builder.image('refcache/app', {
+        tag: 'v1',
+        layers: [{ seed: 'refcache', size: 100 }],
+      });
+      const sig = await builder.referrer('refcache/app', subject.descriptor, 'signature');
+      for (const expected of [2, 1, 1]) {
+        seen.length = 0;
+        const found = await client.referrers('refcache/app', subject.descriptor.digest);
+        expect(found.via).toBe('tag-schema');
+        expect(found.descriptors.map((d) => d.digest)).toEqual([sig.descriptor.digest]);
+        // The first time: the API (404) and the sha256-<hex> tag; then the tag alone.
+        expect(seen.map((e) => `${e.method} ${e.status}`)).toHaveLength(expected);
+      }
+    } finally {
+      await client.close();
+    }
+  });
+
   it('copies an artifact of unknown media types as opaque content', async () => {
     const unknown = await new ImageBuilder(src).unknownArtifact('artifacts/unknown', { tag: 'v1' });
     await copyGraph(src, 'artifacts/unknown', dst, 'artifacts/unknown', 'v1');

@@ -249,14 +249,14 @@ export class ExecutionsService {
     return result;
   }
 
-  /** When the registry reported a change to `repository:tag`, for event-driven executions. */
-  async eventTime(executionId: string, repository: string, tag: string): Promise<Date | undefined> {
-    const [row] = await queryRows<{ at: string | null }>(
+  /** `repository:tag` → when an event reported it, for event-driven executions; else null. */
+  async eventTimes(executionId: string): Promise<Record<string, string> | null> {
+    const [row] = await queryRows<{ since: Record<string, string> | null }>(
       this.dataSource,
-      `SELECT scope->'since'->>$2 AS at FROM execution WHERE id = $1`,
-      [executionId, `${repository}:${tag}`],
+      `SELECT scope->'since' AS since FROM execution WHERE id = $1`,
+      [executionId],
     );
-    return row?.at ? new Date(row.at) : undefined;
+    return row?.since ?? null;
   }
 
   /** Records what an execution has to say (e.g. why deletions were held). */

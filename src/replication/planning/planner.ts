@@ -13,6 +13,7 @@ import { ExecutionsService } from '../executions/executions.service.js';
 import { LedgerService } from '../ledger/ledger.service.js';
 import { ReplicationMetrics } from '../replication-metrics.js';
 import { DeletionPlanner, type GuardDecision } from './deletion-planner.js';
+import { listDestinations } from './destination-tags.js';
 import { SourceUnreadableError, SourceWalker, type SourceRepository } from './source-walker.js';
 import { compareTag, type PlanDestination, type TagComparison } from './tag-comparator.js';
 import { TaskBatch, type PlannedTask } from './task-batch.js';
@@ -162,11 +163,15 @@ export class Planner {
     const listed = new Set<string>();
     const present: string[] = [];
     const absent: string[] = [];
+    // A scoped execution names a few tags: asking about each beats listing them all.
+    const listings = repository.listsEverything
+      ? listDestinations(ctx.destinations, repository.name, ctx.signal)
+      : undefined;
     for await (const page of repository.pages) {
       for (const tag of page) listed.add(tag);
       const wanted = page.filter((tag) => ctx.walker.tags.matches(tag));
       const compared = await mapConcurrent(wanted, this.config.planningConcurrency, (tag) =>
-        compareTag(ctx.source, ctx.destinations, repository.name, tag, ctx.signal),
+        compareTag(ctx.source, ctx.destinations, repository.name, tag, ctx.signal, listings),
       );
       for (const comparison of compared) {
         (comparison.source.kind === 'absent' ? absent : present).push(comparison.tag);

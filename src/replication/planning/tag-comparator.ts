@@ -1,6 +1,7 @@
 import { describeError } from '../../common/describe-error.js';
 import type { Descriptor, RegistryClient } from '../../oci/index.js';
 import { destinationRepository } from '../../policies/destination-naming.js';
+import type { DestinationListings } from './destination-tags.js';
 
 /** A destination of a policy, ready to be asked. */
 export interface PlanDestination {
@@ -25,9 +26,10 @@ export interface TagComparison {
 
 /**
  * Where one source tag stands at the source and at each destination: a HEAD at the
- * source, and (when the source has it) a HEAD per destination, in parallel. Errors
- * are reported as states, not thrown, so one bad tag or one dead destination does
- * not stop a plan; aborts are thrown.
+ * source, and (when the source has it) a HEAD per destination, in parallel, unless
+ * the destination's tag listing (when given) shows it lacks the tag. Errors are
+ * reported as states, not thrown, so one bad tag or one dead destination does not
+ * stop a plan; aborts are thrown.
  */
 export async function compareTag(
   source: RegistryClient,
@@ -35,15 +37,17 @@ export async function compareTag(
   repository: string,
   tag: string,
   signal: AbortSignal,
+  listings?: DestinationListings,
 ): Promise<TagComparison> {
   const sourceState = await headTag(source, repository, tag, signal);
   const states = await Promise.all(
     destinations.map(async (destination) => {
       const target = destinationRepository(destination.namespace, repository);
+      const listed = await listings?.get(destination.registryId);
       const state: TagState =
-        sourceState.kind === 'present'
-          ? await headTag(destination.client, target, tag, signal)
-          : { kind: 'absent' };
+        sourceState.kind !== 'present' || (listed && !listed.has(tag))
+          ? { kind: 'absent' }
+          : await headTag(destination.client, target, tag, signal);
       return { destination, repository: target, state };
     }),
   );

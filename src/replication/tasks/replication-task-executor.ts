@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { TokenBucket, type RegistryClient } from '../../oci/index.js';
-import { PoliciesService } from '../../policies/policies.service.js';
 import type { PolicyEntity } from '../../policies/policy.entity.js';
 import { RegistryClients } from '../../registries/registry-clients.js';
 import { ArtifactCopier } from '../copy/artifact-copier.js';
 import { TagDeleter } from '../copy/tag-deleter.js';
-import { ExecutionsService } from '../executions/executions.service.js';
 import { LedgerService } from '../ledger/ledger.service.js';
 import { ReplicationMetrics } from '../replication-metrics.js';
+import { ExecutionSettings } from './execution-settings.js';
 import { TaskExecutor, type TaskOutcome, type TaskProgress } from './task-executor.js';
 import type { TaskEntity } from './task.entity.js';
 
@@ -22,12 +21,11 @@ export class ReplicationTaskExecutor extends TaskExecutor {
   private readonly policyBuckets = new Map<string, TokenBucket>();
 
   constructor(
-    private readonly policies: PoliciesService,
+    private readonly settings: ExecutionSettings,
     private readonly clients: RegistryClients,
     private readonly copier: ArtifactCopier,
     private readonly ledger: LedgerService,
     private readonly deleter: TagDeleter,
-    private readonly executions: ExecutionsService,
     private readonly metrics: ReplicationMetrics,
   ) {
     super();
@@ -38,10 +36,10 @@ export class ReplicationTaskExecutor extends TaskExecutor {
     signal: AbortSignal,
     progress: TaskProgress,
   ): Promise<TaskOutcome> {
-    const policy = await this.policies.get(task.policyId);
+    const policy = await this.settings.policy(task.executionId, task.policyId);
     const [source, destination] = await Promise.all([
-      this.clients.forId(policy.sourceRegistryId),
-      this.clients.forId(task.destinationRegistryId),
+      this.clientFor(task.executionId, policy.sourceRegistryId),
+      this.clientFor(task.executionId, task.destinationRegistryId),
     ]);
     if (task.operation === 'delete') return this.deleteTag(task, source, destination, signal);
     if (task.tag) {
@@ -126,7 +124,7 @@ export class ReplicationTaskExecutor extends TaskExecutor {
   /** For event-driven work: how long from the registry's event to the artifact being here. */
   private async observeLag(task: TaskEntity): Promise<void> {
     if (!task.tag) return;
-    const eventAt = await this.executions.eventTime(
+    const eventAt = await this.settings.eventTime(
       task.executionId,
       task.sourceRepository,
       task.tag,
@@ -146,6 +144,10 @@ export class ReplicationTaskExecutor extends TaskExecutor {
       sourceDigest: task.digest,
       executionId: task.executionId,
     });
+  }
+
+  private async clientFor(executionId: string, registryId: string): Promise<RegistryClient> {
+    return this.clients.forRegistry(await this.settings.registry(executionId, registryId));
   }
 
   private bucketFor(policy: PolicyEntity): TokenBucket | undefined {

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { RegistryClient } from '../../src/oci/index.js';
+import { startFaultProxy, type FaultProxy, type SeenRequest } from '../support/fault-proxy.js';
+import { ImageBuilder } from '../support/image-builder.js';
+import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { addPolicy, addRegistry, runToSuccess } from '../support/replication-api.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+const REPOSITORIES = ['many/a', 'many/b'];
+const TAGS_PER_REPOSITORY = 4;
+const TAGS = REPOSITORIES.length * TAGS_PER_REPOSITORY;
+
+/**
+ * What many small images cost in registry requests, counted at proxies in front of
+ * both registries: the per-tag work that decides throughput when artifacts are small.
+ */
+describe('registry requests per tag (many small images)', () => {
+  let t: TestApp;
+  let source: TestRegistry, destination: TestRegistry;
+  let src: FaultProxy, dst: FaultProxy;
+  let policyId: string;
+
+  beforeAll(async () => {
+    [source, destination] = await Promise.all([startRegistry(), startRegistry()]);
+    [src, dst] = await Promise.all([startFaultProxy(source.url), startFaultProxy(destination.url)]);
+    t = await startTestApp({ REGRELAY_POLL_INTERVAL_MS: '100' });
+    const client = new RegistryClient({ name: 'seed', url: source.url });
+    const build = new ImageBuilder(client);
+    for (const repository of REPOSITORIES) {
+      for (let i = 0; i < TAGS_PER_REPOSITORY; i++) {
+        await build.image(repository, {
+          tag: `v${i}`,
+          layers: [{ seed: `${repository}-${i}`, size: 2048 }],
+        });
+      }
+    }
+    await client.close();
+    const sourceId = await addRegistry(t, 'source', { ...source, url: src.url });
+    const destinationId = await addRegistry(t, 'destination', { ...destination, url: dst.url });
+    policyId = await addPolicy(t, {
+      name: 'many-small',
+      sourceRegistryId: sourceId,
+      destinations: [{ registryId: destinationId }],
+      filters: { repositories: ['many/**'] },
+    });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await Promise.all([src?.close(), dst?.close()]);
+    await Promise.all([source?.destroy(), destination?.destroy()]);
+  });
+
+  const count = (seen: SeenRequest[], method: string, path: RegExp) =>
+    seen.filter((r) => r.method === method && path.test(r.url)).length;
+  const TAG_MANIFEST = /\/manifests\/v\d+$/;
+
+  it('copies new repositories with one destination manifest HEAD per tag and one referrers API probe', async () => {
+    src.clear();
+    dst.clear();
+    const done = await runToSuccess(t, policyId);
+    expect(done.counts).toMatchObject({ total: TAGS, succeeded: TAGS });
+    // Planning lists each new destination repository instead of asking tag by tag;
+    // the task still checks the tag right before copying.
+    expect(count(dst.seen, 'HEAD', TAG_MANIFEST)).toBe(TAGS);
+    expect(count(dst.seen, 'GET', /\/tags\/list/)).toBe(REPOSITORIES.length);
+    // distribution 2.8.2 has no referrers API: asked once, then the tag schema only.
+    expect(count(src.seen, 'GET', /\/referrers\//)).toBe(1);
+    expect(count(src.seen, 'GET', /\/manifests\/sha256-/)).toBe(TAGS);
+  });
+
+  it('resyncs with one HEAD per tag on each side and no task work', async () => {
+    src.clear();
+    dst.clear();
+    const done = await runToSuccess(t, policyId);
+    expect(done.counts).toMatchObject({ total: TAGS, skipped: TAGS });
+    expect(count(src.seen, 'HEAD', TAG_MANIFEST)).toBe(TAGS);
+    expect(count(dst.seen, 'HEAD', TAG_MANIFEST)).toBe(TAGS);
+    expect(dst.seen.filter((r) => r.method !== 'HEAD' && r.method !== 'GET')).toEqual([]);
+  });
+});
