@@ -17,7 +17,7 @@ import { requireBinary } from '../test/support/binaries.js';
 import { startRegistry, type TestRegistry } from '../test/support/registry.js';
 import { distinctImages, pushImages, type ImageSpec } from './lib/datasets.js';
 import type { BenchContext, Measurement } from './lib/harness.js';
-import { RegrelayUnderTest } from './lib/regrelay.js';
+import { RegrelayUnderTest, regrelaySettings } from './lib/regrelay.js';
 import { renderMarkdown, checkTargets, type BenchResults } from './lib/report.js';
 import { MiB } from './lib/stats.js';
 import {
@@ -187,8 +187,13 @@ function machine(): Record<string, string> {
     registry: version('docker-registry', ['--version']),
     skopeo: version('skopeo', ['--version']),
     postgresql: `${embeddedPostgresVersion()} (embedded)`,
-    regrelay: `${version('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'])} (default settings)`,
+    regrelay: `${version('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD'])} (${settingsLabel()})`,
   };
+}
+
+function settingsLabel(): string {
+  const set = Object.entries(regrelaySettings()).map(([k, v]) => `${k}=${v}`);
+  return set.length ? set.join(', ') : 'default settings';
 }
 
 function embeddedPostgresVersion(): string {

@@ -8,6 +8,22 @@ import { startRegrelayProcess, type RegrelayProcess } from '../../test/support/r
 import type { TestRegistry } from '../../test/support/registry.js';
 
 /**
+ * REGRELAY_* variables set for the bench (other than the data directory and token,
+ * which the bench owns) are passed to regrelay: the default run uses none, and the
+ * report names any that were set.
+ */
+export function regrelaySettings(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (e): e is [string, string] =>
+        e[0].startsWith('REGRELAY_') &&
+        !['REGRELAY_DATA_DIR', 'REGRELAY_ADMIN_TOKEN'].includes(e[0]) &&
+        e[1] !== undefined,
+    ),
+  );
+}
+
+/**
  * regrelay as an operator runs it: `node dist/main.js` with the embedded PostgreSQL
  * under a fresh data directory and default settings, driven over its REST API.
  */
@@ -26,6 +42,7 @@ export class RegrelayUnderTest {
         REGRELAY_DATA_DIR: dataDir,
         REGRELAY_ADMIN_TOKEN: token,
         LOG_LEVEL: 'warn',
+        ...regrelaySettings(),
         // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where regrelay spends a run
         ...(process.env.BENCH_REGRELAY_NODE_OPTIONS
           ? { NODE_OPTIONS: process.env.BENCH_REGRELAY_NODE_OPTIONS }

@@ -31,6 +31,10 @@ export const NO_REFERRERS_API_RECHECK_MS = 10 * 60_000;
 export class ReferrerOps {
   /** Until when the tag schema is used without asking the API (see NO_REFERRERS_API_RECHECK_MS). */
   private noApiUntil = 0;
+  /** Whether any answer has shown if the endpoint has the API (until then, ask one at a time). */
+  private verdict = false;
+  /** The first question to an endpoint, while it is in flight. */
+  private probing?: Promise<unknown>;
 
   constructor(
     private readonly t: Transport,
@@ -48,10 +52,7 @@ export class ReferrerOps {
     options: { artifactType?: string; signal?: AbortSignal } = {},
   ): Promise<ReferrersResult> {
     assertDigest(this.t.registry, repository, subjectDigest);
-    const fromApi =
-      Date.now() < this.noApiUntil
-        ? undefined
-        : await this.viaApi(repository, subjectDigest, options);
+    const fromApi = await this.askApi(repository, subjectDigest, options);
     const result = fromApi ?? {
       descriptors: await this.viaTagSchema(repository, subjectDigest, options.signal),
       via: 'tag-schema' as const,
@@ -67,6 +68,26 @@ export class ReferrerOps {
   /** True when the registry serves the referrers API. */
   async hasApi(repository: string, subjectDigest: string, signal?: AbortSignal): Promise<boolean> {
     return (await this.viaApi(repository, subjectDigest, { signal })) !== undefined;
+  }
+
+  /**
+   * The API unless the endpoint recently showed it has none. The very first question
+   * goes alone: the tasks of a copy start together, and without this each of them
+   * would probe a registry that has no API before the first answer is remembered.
+   */
+  private async askApi(
+    repository: string,
+    subjectDigest: string,
+    options: { artifactType?: string; signal?: AbortSignal },
+  ): Promise<ReferrersResult | undefined> {
+    if (!this.verdict && this.probing) await this.probing;
+    if (Date.now() < this.noApiUntil) return undefined;
+    const asking = this.viaApi(repository, subjectDigest, options);
+    if (!this.verdict && !this.probing) {
+      // Waiters only need it settled; its failure is the asker's to handle.
+      this.probing = asking.finally(() => (this.probing = undefined)).catch(() => undefined);
+    }
+    return asking;
   }
 
   private async viaApi(
@@ -104,10 +125,12 @@ export class ReferrerOps {
       return undefined;
     }
     this.noApiUntil = 0;
+    this.verdict = true;
     return { descriptors: this.parseIndex(response.bytes, repository, subjectDigest), via: 'api' };
   }
 
   private rememberNoApi(): void {
+    this.verdict = true;
     this.noApiUntil = Date.now() + NO_REFERRERS_API_RECHECK_MS;
   }
 

@@ -37,6 +37,21 @@ describe('referrers API capability cache', () => {
     expect(tagCalls()).toBe(3);
   });
 
+  it('asks once when many copies start at the same moment', async () => {
+    liar = await startLyingRegistry();
+    liar.route((_r, url) =>
+      url.pathname.includes('/referrers/')
+        ? { status: 404, body: '404 page not found\n' }
+        : undefined,
+    );
+    client = new RegistryClient({ name: 'busy', url: liar.url });
+    const subjects = Array.from({ length: 8 }, (_, i) => `sha256:${String(i).repeat(64)}`);
+    const found = await Promise.all(subjects.map((s) => client!.referrers('app/one', s)));
+    expect(found.every((f) => f.via === 'tag-schema')).toBe(true);
+    expect(apiCalls()).toBe(1);
+    expect(tagCalls()).toBe(8);
+  });
+
   it('asks once when the route answers something that is not an OCI index', async () => {
     liar = await startLyingRegistry();
     liar.route((_r, url) =>
