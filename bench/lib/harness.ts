@@ -1,6 +1,10 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { startRegistry, type TestRegistry } from '../../test/support/registry.js';
 import type { RegrelayUnderTest } from './regrelay.js';
 import { summarize, type Summary } from './stats.js';
+
+const run = promisify(execFile);
 
 export type Tool =
   'regrelay' | 'skopeo sync' | 'skopeo sync ×3 sequential' | 'skopeo sync ×3 parallel' | 'floor';
@@ -49,6 +53,10 @@ export async function alternate(
   for (let round = 0; round < ctx.rounds; round++) {
     const order = tools.map((_, i) => tools[(i + round) % tools.length]!);
     for (const tool of order) {
+      // Every run starts with the disk quiet: the previous run's writes and removed
+      // registries are flushed now, not in the middle of the next tool's run (where
+      // they would slow PostgreSQL's commits and the registries' writes).
+      await run('sync');
       const figures = await runOnce(tool, round);
       ctx.log(
         `  ${scenario} round ${round + 1}/${ctx.rounds} ${tool}: ` +

@@ -71,13 +71,18 @@ export function manySmallScenario(ctx: BenchContext, source: Source): Promise<Me
     {
       tagsPerSecond: { unit: 'tags/s', better: 'higher' },
       resyncSeconds: { unit: 's', better: 'lower' },
+      ...cpu,
     },
     (tool) =>
       withDestinations(1, async ([destination]): Promise<Record<string, number>> => {
         if (tool === 'regrelay') {
           const run = await regrelayCopy(ctx, source.id, [destination!], { resync: true });
           await verifyCopy(destination!, source.dataset);
-          return { tagsPerSecond: tags / run.seconds, resyncSeconds: run.resyncSeconds! };
+          return {
+            tagsPerSecond: tags / run.seconds,
+            resyncSeconds: run.resyncSeconds!,
+            cpuSeconds: run.cpuSeconds,
+          };
         }
         const seconds = await timed(() => copyWith(tool, source, destination!, ctx));
         await verifyCopy(destination!, source.dataset);
