@@ -64,11 +64,17 @@ export class ArtifactCopier {
   /** Per destination registry: does it index referrers itself (OCI-Subject)? Learned from pushes. */
   private readonly subjectIndexing = new Map<string, boolean>();
   private readonly locator = new BlobLocator();
-  /** Copies of one artifact to several destinations start within milliseconds of each other. */
+  /**
+   * The copies of one artifact to a policy's destinations are claimed together
+   * (TaskQueue.claim), but each checks its own destination before reading, so the
+   * last may open a blob a few hundred ms after the first on busy registries: the
+   * window allows for that, and the replay is freed once every destination joined.
+   */
   private readonly sharedReads = new SharedBlobReads({
-    joinWindowMs: 250,
+    joinWindowMs: 1000,
     laneBufferBytes: 8 * 1024 * 1024,
     replayLimitBytes: 16 * 1024 * 1024,
+    stallGraceMs: 500,
   });
 
   constructor(private readonly metrics: ReplicationMetrics) {}
@@ -145,7 +151,7 @@ export class ArtifactCopier {
     };
     // With one destination there is nobody to share with: skip the replay's memory.
     return job.destinations > 1
-      ? this.sharedReads.source(`${job.sourceRegistryId}|${digest}`, counted)
+      ? this.sharedReads.source(`${job.sourceRegistryId}|${digest}`, counted, job.destinations)
       : counted;
   }
 

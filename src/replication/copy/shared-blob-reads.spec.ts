@@ -100,6 +100,64 @@ describe('SharedBlobReads', () => {
     expect(opens[1]).toBeLessThan(size);
   });
 
+  it('waits for a destination that falls behind for a moment, within its grace', async () => {
+    const size = 2 * 1024 * 1024;
+    const { source, opens, sha } = recordingSource(size);
+    const shared = new SharedBlobReads({
+      joinWindowMs: 1000,
+      laneBufferBytes: 256 * 1024,
+      replayLimitBytes: 64 << 20,
+      stallGraceMs: 10_000,
+    });
+    const signal = new AbortController().signal;
+    const [fast, hiccup] = await Promise.all(
+      [1, 2].map(() => shared.source('k', source).open(0, signal)),
+    );
+    // One pause far longer than it takes the other to run the buffer ahead.
+    const pauseOnce = async function* (stream: AsyncIterable<Uint8Array>) {
+      let n = 0;
+      for await (const chunk of stream) {
+        if (++n === 4) await sleep(200);
+        yield chunk;
+      }
+    };
+    expect(await Promise.all([drain(fast!), drain(pauseOnce(hiccup!))])).toEqual([sha, sha]);
+    expect(opens).toEqual([0]);
+  });
+
+  it('still cuts a destination that keeps lagging once its grace is used up', async () => {
+    const size = 2 * 1024 * 1024;
+    const { source, opens, sha } = recordingSource(size);
+    const shared = new SharedBlobReads({
+      joinWindowMs: 1000,
+      laneBufferBytes: 256 * 1024,
+      replayLimitBytes: 64 << 20,
+      stallGraceMs: 50,
+    });
+    const signal = new AbortController().signal;
+    const [fast, slow] = await Promise.all(
+      [1, 2].map(() => shared.source('k', source).open(0, signal)),
+    );
+    expect(await Promise.all([drain(fast!), drain(slow!, 5)])).toEqual([sha, sha]);
+    expect(opens).toHaveLength(2);
+    expect(opens[1]).toBeGreaterThan(0);
+  });
+
+  it('frees the replay as soon as every expected destination has joined', async () => {
+    const { source, opens, sha } = recordingSource(256 * 1024);
+    const shared = new SharedBlobReads({
+      joinWindowMs: 10_000,
+      laneBufferBytes: 8 << 20,
+      replayLimitBytes: 64 << 20,
+    });
+    const signal = new AbortController().signal;
+    const pair = await Promise.all([1, 2].map(() => shared.source('k', source, 2).open(0, signal)));
+    expect(shared.active).toBe(0); // both destinations are in: nothing kept for a third
+    expect(await Promise.all(pair.map((s) => drain(s)))).toEqual([sha, sha]);
+    await drain(await shared.source('k', source, 2).open(0, signal));
+    expect(opens).toEqual([0, 0]);
+  });
+
   it('gives a late joiner (after the window) and a resumed read a read of their own', async () => {
     const { source, opens } = recordingSource(256 * 1024);
     const shared = new SharedBlobReads({

@@ -7,6 +7,13 @@ export interface SharedReadOptions {
   laneBufferBytes: number;
   /** Most bytes kept for joiners to replay; a read past it can no longer be joined. */
   replayLimitBytes: number;
+  /**
+   * How long, in all, the read may wait for a lane that fell `laneBufferBytes` behind
+   * before cutting it loose (default 0: at once). Destinations on healthy links drift
+   * apart by a few MiB for a moment (a disk flush, a GC pause); waiting that out
+   * keeps them on one read, while a lane that keeps lagging soon uses up the grace.
+   */
+  stallGraceMs?: number;
 }
 
 /**
@@ -25,7 +32,11 @@ export class SharedBlobReads {
   constructor(private readonly options: SharedReadOptions) {}
 
   /** A source for `key` (registry and digest) that joins a shared read when it can. */
-  source(key: string, origin: BlobSource): BlobSource {
+  /**
+   * `readers`: how many destinations may ask for this blob; once that many have
+   * joined, nobody else will, and the replay memory is freed at once.
+   */
+  source(key: string, origin: BlobSource, readers = Infinity): BlobSource {
     return {
       open: async (offset, signal) => {
         if (offset > 0) return origin.open(offset, signal);
@@ -36,12 +47,14 @@ export class SharedBlobReads {
           });
           this.reads.set(key, read);
         }
-        return read.subscribe(signal);
+        const stream = read.subscribe(signal);
+        if (read.joined >= readers) read.closeToJoiners();
+        return stream;
       },
     };
   }
 
-  /** Reads in progress (for tests and gauges). */
+  /** Reads that can still be joined (for tests and gauges). */
   get active(): number {
     return this.reads.size;
   }
@@ -54,6 +67,8 @@ interface Lane {
   position: number;
   /** Cut loose: continues with a read of its own. */
   detached: boolean;
+  /** How long the read has waited for this lane so far. */
+  heldMs: number;
   wake?: () => void;
 }
 
@@ -74,10 +89,7 @@ class SharedRead {
     private readonly onEnd: () => void,
   ) {
     // After the window nobody joins: free the replay and forget the read.
-    setTimeout(() => {
-      this.replay = undefined;
-      this.onEnd();
-    }, options.joinWindowMs).unref();
+    setTimeout(() => this.closeToJoiners(), options.joinWindowMs).unref();
   }
 
   /**
@@ -92,13 +104,24 @@ class SharedRead {
     );
   }
 
+  /** Readers that have subscribed so far. */
+  joined = 0;
+
+  /** Nobody else will join: free the replay and forget the read. */
+  closeToJoiners(): void {
+    this.replay = undefined;
+    this.onEnd();
+  }
+
   subscribe(signal: AbortSignal): AsyncIterable<Uint8Array> {
+    this.joined++;
     const replayed = [...(this.replay ?? [])];
     const lane: Lane = {
       queue: replayed,
       queued: replayed.reduce((n, c) => n + c.byteLength, 0),
       position: 0,
       detached: false,
+      heldMs: 0,
     };
     this.lanes.add(lane);
     this.pumping ??= this.pump();
@@ -176,33 +199,57 @@ class SharedRead {
     }
   }
 
-  /** Lanes too far behind the fastest one continue on their own. */
+  /** Lanes too far behind the fastest one, and out of grace, continue on their own. */
   private cutStragglers(): void {
-    const attached = [...this.lanes].filter((l) => !l.detached);
-    if (attached.length < 2) return;
-    const fastest = Math.min(...attached.map((l) => l.queued));
-    for (const lane of attached) {
-      if (lane.queued - fastest > this.options.laneBufferBytes) {
-        lane.detached = true;
-        lane.queue = [];
-        lane.queued = 0;
-        lane.wake?.();
-      }
+    const grace = this.options.stallGraceMs ?? 0;
+    for (const lane of this.behind()) {
+      if (lane.heldMs < grace) continue;
+      lane.detached = true;
+      lane.queue = [];
+      lane.queued = 0;
+      lane.wake?.();
     }
   }
 
-  /** Reads ahead only while some attached lane has room: the fastest sets the pace. */
+  /** Attached lanes more than `laneBufferBytes` behind the fastest attached one. */
+  private behind(): Lane[] {
+    const attached = [...this.lanes].filter((l) => !l.detached);
+    if (attached.length < 2) return [];
+    const fastest = Math.min(...attached.map((l) => l.queued));
+    return attached.filter((l) => l.queued - fastest > this.options.laneBufferBytes);
+  }
+
+  /**
+   * Reads ahead only while some attached lane has room (the fastest sets the pace)
+   * and no lane is too far behind; a lane too far behind is waited for until its
+   * grace is used up, then cut loose.
+   */
   private async roomForMore(): Promise<void> {
+    const grace = this.options.stallGraceMs ?? 0;
     for (;;) {
+      if (this.abort.signal.aborted) return;
       const attached = [...this.lanes].filter((l) => !l.detached);
+      const lagging = this.behind();
       if (
         !attached.length ||
-        attached.some((l) => l.queued < this.options.laneBufferBytes / 2) ||
-        this.abort.signal.aborted
+        (!lagging.length && attached.some((l) => l.queued < this.options.laneBufferBytes / 2))
       )
         return;
-      await new Promise<void>((resolve) => (this.roomWaiter = resolve));
+      const graceLeft = lagging.length
+        ? Math.max(0, grace - Math.max(...lagging.map((l) => l.heldMs)))
+        : undefined;
+      const started = Date.now();
+      await new Promise<void>((resolve) => {
+        const timer = graceLeft === undefined ? undefined : setTimeout(resolve, graceLeft);
+        this.roomWaiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
       this.roomWaiter = undefined;
+      const waited = Date.now() - started;
+      for (const lane of lagging) lane.heldMs += waited;
+      this.cutStragglers();
     }
   }
 
