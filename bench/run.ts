@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
+import * as prettier from 'prettier';
 import { join, resolve } from 'node:path';
 import { requireBinary } from '../test/support/binaries.js';
 import { startRegistry, type TestRegistry } from '../test/support/registry.js';
@@ -163,10 +164,10 @@ async function updateDocs(markdown: string) {
   const from = doc.indexOf(begin);
   const to = doc.indexOf(end);
   if (from < 0 || to < from) throw new Error(`${path} lacks the ${begin} … ${end} markers`);
-  await writeFile(
-    path,
-    doc.slice(0, from + begin.length) + '\n\n' + markdown + '\n' + doc.slice(to),
-  );
+  const updated = doc.slice(0, from + begin.length) + '\n\n' + markdown + '\n' + doc.slice(to);
+  // Formatted as `npm run lint` expects, so a fresh run can be committed as it is.
+  const options = (await prettier.resolveConfig(path)) ?? {};
+  await writeFile(path, await prettier.format(updated, { ...options, filepath: path }));
   log(`updated ${path}`);
 }
 
