@@ -2,12 +2,7 @@
  * regrelay's OCI registry client: framework-free, over undici. See docs/oci-client.md.
  */
 export { RegistryClient, type RegistryClientOptions, type OpOptions } from './registry-client.js';
-export {
-  PROBE_BY_MOUNT_MAX_BYTES,
-  copyBlob,
-  type CopyBlobOptions,
-  type CopyBlobResult,
-} from './copy-blob.js';
+export { copyBlob, type CopyBlobOptions, type CopyBlobResult } from './copy-blob.js';
 export { bytesSource, generatorSource, healingRead, type BlobSource } from './blob-source.js';
 export type { UploadOptions, UploadResult, UploadSession } from './blob-upload.js';
 export type { BlobStream, MountResult } from './blobs.js';
