@@ -31,8 +31,8 @@ export class SharedBlobReads {
 
   constructor(private readonly options: SharedReadOptions) {}
 
-  /** A source for `key` (registry and digest) that joins a shared read when it can. */
   /**
+   * A source for `key` (registry and digest) that joins a shared read when it can.
    * `readers`: how many destinations may ask for this blob; once that many have
    * joined, nobody else will, and the replay memory is freed at once.
    */
