@@ -145,7 +145,8 @@ async function main() {
   const markdown = renderMarkdown(results);
   console.log('\n' + markdown);
   await mkdir(join(ROOT, 'bench/results'), { recursive: true });
-  const name = smoke ? 'smoke' : only.size === SCENARIOS.length ? 'latest' : 'partial';
+  const complete = only.size === SCENARIOS.length && !process.env.BENCH_TOOLS;
+  const name = smoke ? 'smoke' : complete ? 'latest' : 'partial';
   await writeFile(
     join(ROOT, `bench/results/${name}.json`),
     JSON.stringify(results, null, 2) + '\n',

@@ -50,8 +50,11 @@ export async function alternate(
   runOnce: (tool: Tool, round: number) => Promise<RunFigures>,
 ): Promise<Measurement[]> {
   const samples = new Map<string, number[]>();
+  // BENCH_TOOLS=regrelay iterates on regrelay alone (the report then has no ratios).
+  const only = process.env.BENCH_TOOLS?.split(',');
+  const chosen = only ? tools.filter((t) => only.includes(t)) : tools;
   for (let round = 0; round < ctx.rounds; round++) {
-    const order = tools.map((_, i) => tools[(i + round) % tools.length]!);
+    const order = chosen.map((_, i) => chosen[(i + round) % chosen.length]!);
     for (const tool of order) {
       // Every run starts with the disk quiet: the previous run's writes and removed
       // registries are flushed now, not in the middle of the next tool's run (where
