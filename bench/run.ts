@@ -55,7 +55,6 @@ async function main() {
   const ctx: BenchContext = {
     regrelay,
     rounds,
-    smoke,
     runTimeoutMs: smoke ? 120_000 : 900_000,
     log,
   };

@@ -22,8 +22,6 @@ export interface Measurement {
 export interface BenchContext {
   regrelay: RegrelayUnderTest;
   rounds: number;
-  /** Smoke runs use tiny data sets: they prove the harness works, not the figures. */
-  smoke: boolean;
   /** Bounds every single run (a hung copy fails the bench instead of stalling it). */
   runTimeoutMs: number;
   log(message: string): void;

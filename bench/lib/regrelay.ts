@@ -29,7 +29,7 @@ export function regrelaySettings(): Record<string, string> {
  */
 export class RegrelayUnderTest {
   private constructor(
-    private readonly process: RegrelayProcess,
+    private readonly app: RegrelayProcess,
     private readonly token: string,
     private readonly dataDir: string,
   ) {}
@@ -55,16 +55,16 @@ export class RegrelayUnderTest {
   }
 
   get pid(): number {
-    return this.process.child.pid!;
+    return this.app.child.pid!;
   }
 
   async stop(): Promise<void> {
-    await this.process.stop('SIGTERM');
+    await this.app.stop('SIGTERM');
     await rm(this.dataDir, { recursive: true, force: true });
   }
 
   async call<T>(method: string, path: string, body?: unknown, expected = 200): Promise<T> {
-    const res = await fetch(`${this.process.url}/api/v1${path}`, {
+    const res = await fetch(`${this.app.url}/api/v1${path}`, {
       method,
       headers: {
         authorization: `Bearer ${this.token}`,
@@ -141,16 +141,5 @@ export class RegrelayUnderTest {
         throw new Error(`execution ${id} still ${execution.status} after ${timeoutMs} ms`);
       await sleep(50);
     }
-  }
-
-  /** The value of a counter on /metrics, summed over its label sets. */
-  async metricTotal(name: string): Promise<number> {
-    const text = await (await fetch(`${this.process.url}/metrics`)).text();
-    let total = 0;
-    for (const line of text.split('\n')) {
-      if (line.startsWith(`${name} `) || line.startsWith(`${name}{`))
-        total += Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-    return total;
   }
 }
