@@ -120,10 +120,7 @@ export class BlobOps {
     const response = await this.t.send({
       method: 'POST',
       url: `/v2/${repository}/blobs/uploads/?${query}`,
-      scopes:
-        from === repository
-          ? [repositoryScope(repository, 'pull', 'push')]
-          : [repositoryScope(repository, 'pull', 'push'), repositoryScope(from, 'pull')],
+      scopes: [repositoryScope(repository, 'pull', 'push'), repositoryScope(from, 'pull')],
       context: { repository, reference: digest },
       headers: { 'content-length': '0' },
       expect: [201, 202],

@@ -25,10 +25,6 @@ export class RegistryClients implements OnApplicationShutdown {
     this.observer = observer;
   }
 
-  async forId(id: string): Promise<RegistryClient> {
-    return this.forRegistry(await this.registries.get(id));
-  }
-
   forRegistry(registry: RegistryEntity): RegistryClient {
     const version = registry.updatedAt.getTime();
     const cached = this.clients.get(registry.id);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from '@jest/globals';
 import type { BlobSource } from '../../oci/index.js';
-import { SharedBlobReads } from './shared-blob-reads.js';
+import { SharedBlobReads, type SharedReadOptions } from './shared-blob-reads.js';
 
 const CHUNK = 64 * 1024;
 
@@ -41,18 +41,27 @@ async function drain(stream: AsyncIterable<Uint8Array>, pauseEveryChunkMs = 0): 
   return hash.digest('hex');
 }
 
+/** Reads with the usual test settings, some overridden. */
+function sharedReads(options: Partial<SharedReadOptions> = {}) {
+  return new SharedBlobReads({
+    joinWindowMs: 1000,
+    laneBufferBytes: 8 << 20,
+    replayLimitBytes: 64 << 20,
+    ...options,
+  });
+}
+
+/** `n` destinations opening the same blob at the same moment. */
+function openTogether(source: BlobSource, n: number, signal: AbortSignal) {
+  return Promise.all(Array.from({ length: n }, () => source.open(0, signal)));
+}
+
 describe('SharedBlobReads', () => {
   it('reads once for destinations that start together, and each gets every byte', async () => {
     const { source, opens, read, sha } = recordingSource(4 * 1024 * 1024);
-    const shared = new SharedBlobReads({
-      joinWindowMs: 1000,
-      laneBufferBytes: 8 << 20,
-      replayLimitBytes: 64 << 20,
-    });
+    const shared = sharedReads();
     const signal = new AbortController().signal;
-    const streams = await Promise.all(
-      [1, 2, 3].map(() => shared.source('r|sha256:x', source).open(0, signal)),
-    );
+    const streams = await openTogether(shared.source('r|sha256:x', source), 3, signal);
     expect(await Promise.all(streams.map((s) => drain(s)))).toEqual([sha, sha, sha]);
     expect(opens).toEqual([0]);
     expect(read.bytes).toBe(4 * 1024 * 1024);
@@ -60,11 +69,7 @@ describe('SharedBlobReads', () => {
 
   it('lets a joiner within the window replay from memory', async () => {
     const { source, opens, sha } = recordingSource(1024 * 1024);
-    const shared = new SharedBlobReads({
-      joinWindowMs: 10_000,
-      laneBufferBytes: 8 << 20,
-      replayLimitBytes: 64 << 20,
-    });
+    const shared = sharedReads({ joinWindowMs: 10_000 });
     const signal = new AbortController().signal;
     const first = await shared.source('k', source).open(0, signal);
     const iterator = first[Symbol.asyncIterator]();
@@ -81,15 +86,9 @@ describe('SharedBlobReads', () => {
   it('cuts a slow destination loose to read on its own, without stalling the others', async () => {
     const size = 2 * 1024 * 1024;
     const { source, opens, sha } = recordingSource(size);
-    const shared = new SharedBlobReads({
-      joinWindowMs: 1000,
-      laneBufferBytes: 256 * 1024,
-      replayLimitBytes: 64 << 20,
-    });
+    const shared = sharedReads({ laneBufferBytes: 256 * 1024 });
     const signal = new AbortController().signal;
-    const [fast, slow] = await Promise.all(
-      [1, 2].map(() => shared.source('k', source).open(0, signal)),
-    );
+    const [fast, slow] = await openTogether(shared.source('k', source), 2, signal);
     const [fastSha, slowSha] = await Promise.all([drain(fast!), drain(slow!, 5)]);
     expect(fastSha).toBe(sha);
     expect(slowSha).toBe(sha);
@@ -103,16 +102,9 @@ describe('SharedBlobReads', () => {
   it('waits for a destination that falls behind for a moment, within its grace', async () => {
     const size = 2 * 1024 * 1024;
     const { source, opens, sha } = recordingSource(size);
-    const shared = new SharedBlobReads({
-      joinWindowMs: 1000,
-      laneBufferBytes: 256 * 1024,
-      replayLimitBytes: 64 << 20,
-      stallGraceMs: 10_000,
-    });
+    const shared = sharedReads({ laneBufferBytes: 256 * 1024, stallGraceMs: 10_000 });
     const signal = new AbortController().signal;
-    const [fast, hiccup] = await Promise.all(
-      [1, 2].map(() => shared.source('k', source).open(0, signal)),
-    );
+    const [fast, hiccup] = await openTogether(shared.source('k', source), 2, signal);
     // One pause far longer than it takes the other to run the buffer ahead.
     const pauseOnce = async function* (stream: AsyncIterable<Uint8Array>) {
       let n = 0;
@@ -128,16 +120,9 @@ describe('SharedBlobReads', () => {
   it('still cuts a destination that keeps lagging once its grace is used up', async () => {
     const size = 2 * 1024 * 1024;
     const { source, opens, sha } = recordingSource(size);
-    const shared = new SharedBlobReads({
-      joinWindowMs: 1000,
-      laneBufferBytes: 256 * 1024,
-      replayLimitBytes: 64 << 20,
-      stallGraceMs: 50,
-    });
+    const shared = sharedReads({ laneBufferBytes: 256 * 1024, stallGraceMs: 50 });
     const signal = new AbortController().signal;
-    const [fast, slow] = await Promise.all(
-      [1, 2].map(() => shared.source('k', source).open(0, signal)),
-    );
+    const [fast, slow] = await openTogether(shared.source('k', source), 2, signal);
     expect(await Promise.all([drain(fast!), drain(slow!, 5)])).toEqual([sha, sha]);
     expect(opens).toHaveLength(2);
     expect(opens[1]).toBeGreaterThan(0);
@@ -145,13 +130,9 @@ describe('SharedBlobReads', () => {
 
   it('frees the replay as soon as every expected destination has joined', async () => {
     const { source, opens, sha } = recordingSource(256 * 1024);
-    const shared = new SharedBlobReads({
-      joinWindowMs: 10_000,
-      laneBufferBytes: 8 << 20,
-      replayLimitBytes: 64 << 20,
-    });
+    const shared = sharedReads({ joinWindowMs: 10_000 });
     const signal = new AbortController().signal;
-    const pair = await Promise.all([1, 2].map(() => shared.source('k', source, 2).open(0, signal)));
+    const pair = await openTogether(shared.source('k', source, 2), 2, signal);
     expect(shared.active).toBe(0); // both destinations are in: nothing kept for a third
     expect(await Promise.all(pair.map((s) => drain(s)))).toEqual([sha, sha]);
     await drain(await shared.source('k', source, 2).open(0, signal));
@@ -160,11 +141,7 @@ describe('SharedBlobReads', () => {
 
   it('gives a late joiner (after the window) and a resumed read a read of their own', async () => {
     const { source, opens } = recordingSource(256 * 1024);
-    const shared = new SharedBlobReads({
-      joinWindowMs: 0,
-      laneBufferBytes: 8 << 20,
-      replayLimitBytes: 64 << 20,
-    });
+    const shared = sharedReads({ joinWindowMs: 0 });
     const signal = new AbortController().signal;
     const a = await shared.source('k', source).open(0, signal);
     const b = await shared.source('k', source).open(0, signal);
@@ -175,11 +152,7 @@ describe('SharedBlobReads', () => {
 
   it('lets a destination that asks after a small blob was read whole replay it', async () => {
     const { source, opens, sha } = recordingSource(100 * 1024);
-    const shared = new SharedBlobReads({
-      joinWindowMs: 10_000,
-      laneBufferBytes: 8 << 20,
-      replayLimitBytes: 64 << 20,
-    });
+    const shared = sharedReads({ joinWindowMs: 10_000 });
     const signal = new AbortController().signal;
     expect(await drain(await shared.source('k', source).open(0, signal))).toBe(sha);
     expect(await drain(await shared.source('k', source).open(0, signal))).toBe(sha);
@@ -188,11 +161,7 @@ describe('SharedBlobReads', () => {
 
   it('stops reading the source when every reader is aborted', async () => {
     const { source, read } = recordingSource(64 * 1024 * 1024);
-    const shared = new SharedBlobReads({
-      joinWindowMs: 1000,
-      laneBufferBytes: 1 << 20,
-      replayLimitBytes: 64 << 20,
-    });
+    const shared = sharedReads({ laneBufferBytes: 1 << 20 });
     const controller = new AbortController();
     const stream = await shared.source('k', source).open(0, controller.signal);
     const iterator = stream[Symbol.asyncIterator]();
