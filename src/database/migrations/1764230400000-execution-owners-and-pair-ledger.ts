@@ -64,6 +64,9 @@ export class ExecutionOwnersAndPairLedger1764230400000 implements MigrationInter
     );
 
     await q.query('ALTER TABLE ledger RENAME TO ledger_by_policy');
+    await q.query(
+      'ALTER TABLE ledger_by_policy RENAME CONSTRAINT ledger_pkey TO ledger_by_policy_pkey',
+    );
     await q.query(`
       CREATE TABLE ledger (
         destination_registry_id uuid NOT NULL,
@@ -76,7 +79,7 @@ export class ExecutionOwnersAndPairLedger1764230400000 implements MigrationInter
         owner_id uuid NOT NULL,
         execution_id uuid,
         written_at timestamptz NOT NULL DEFAULT now(),
-        PRIMARY KEY (destination_registry_id, repository, tag)
+        CONSTRAINT ledger_pkey PRIMARY KEY (destination_registry_id, repository, tag)
       )`);
     // Delete propagation asks per owner and origin repository.
     await q.query(
@@ -105,7 +108,7 @@ export class ExecutionOwnersAndPairLedger1764230400000 implements MigrationInter
         source_digest text NOT NULL,
         execution_id uuid,
         written_at timestamptz NOT NULL DEFAULT now(),
-        PRIMARY KEY (policy_id, destination_registry_id, repository, tag)
+        CONSTRAINT ledger_by_policy_pkey PRIMARY KEY (policy_id, destination_registry_id, repository, tag)
       )`);
     await q.query(`
       INSERT INTO ledger_by_policy
@@ -114,6 +117,7 @@ export class ExecutionOwnersAndPairLedger1764230400000 implements MigrationInter
       FROM ledger l WHERE owner_kind = 'policy' AND EXISTS (SELECT 1 FROM policy p WHERE p.id = l.owner_id)`);
     await q.query('DROP TABLE ledger');
     await q.query('ALTER TABLE ledger_by_policy RENAME TO ledger');
+    await q.query('ALTER TABLE ledger RENAME CONSTRAINT ledger_by_policy_pkey TO ledger_pkey');
 
     // Executions of other owners cannot be expressed before this migration.
     await q.query(
