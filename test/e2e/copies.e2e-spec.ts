@@ -235,7 +235,7 @@ describe('POST /api/v1/copies', () => {
       await api.api(`/api/v1/executions/${waiting.executionId}/stop`, { method: 'POST' }),
       202,
     );
-    expect(stopped.status).toBe('stopped');
+    expect(stopped).toMatchObject({ status: 'stopped', counts: { pending: 0, stopped: 1 } });
 
     const created = await json<{ token: string }>(
       await api.api('/api/v1/tokens', {

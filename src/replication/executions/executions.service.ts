@@ -232,10 +232,21 @@ export class ExecutionsService {
   async stop(id: string): Promise<ExecutionDto> {
     const execution = await this.get(id);
     if (execution.status === 'pending') {
-      await this.executions.update(
-        { id, status: 'pending' },
-        { status: 'stopped', endedAt: new Date(), message: 'Stopped before it started' },
-      );
+      // An execution created with its tasks (a copy, confirmed deletions) has them already.
+      await this.dataSource.transaction(async (m) => {
+        const { affected } = await m
+          .getRepository(ExecutionEntity)
+          .update(
+            { id, status: 'pending' },
+            { status: 'stopped', endedAt: new Date(), message: 'Stopped before it started' },
+          );
+        if (affected)
+          await m.query(
+            `UPDATE task SET status = 'stopped', ended_at = now(), updated_at = now(), reason = 'execution stopped'
+             WHERE execution_id = $1 AND status = 'pending'`,
+            [id],
+          );
+      });
     } else if (execution.status === 'running') {
       await this.dataSource.transaction(async (m) => {
         await m.getRepository(ExecutionEntity).update(id, { stopRequested: true });
