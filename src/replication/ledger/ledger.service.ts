@@ -27,17 +27,8 @@ export interface WrittenTag {
   writtenAt: Date;
 }
 
-interface Row {
-  destinationRegistryId: string;
-  repository: string;
-  tag: string;
-  digest: string;
-  originRegistryId: string;
-  originRepository: string;
-  ownerKind: ExecutionOwner['kind'];
-  ownerId: string;
-  writtenAt: Date;
-}
+/** A row as COLUMNS selects it: the owner in two columns. */
+type Row = Omit<WrittenTag, 'owner'> & { ownerKind: ExecutionOwner['kind']; ownerId: string };
 
 const COLUMNS = `destination_registry_id AS "destinationRegistryId", repository, tag, digest,
   origin_registry_id AS "originRegistryId", origin_repository AS "originRepository",
