@@ -4,6 +4,7 @@ import { DeletionGuardAndDrift1763971200000 } from './1763971200000-deletion-gua
 import { CreateEventInbox1764057600000 } from './1764057600000-create-event-inbox.js';
 import { TaskFanOutSiblings1764144000000 } from './1764144000000-task-fan-out-siblings.js';
 import { ExecutionOwnersAndPairLedger1764230400000 } from './1764230400000-execution-owners-and-pair-ledger.js';
+import { OwnerKindsTopologyPromotion1764230400001 } from './1764230400001-owner-kinds-topology-promotion.js';
 
 /** Every migration, oldest first. Listed explicitly: ESM has no reliable glob loading. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   CreateEventInbox1764057600000,
   TaskFanOutSiblings1764144000000,
   ExecutionOwnersAndPairLedger1764230400000,
+  OwnerKindsTopologyPromotion1764230400001,
 ];

@@ -2,9 +2,10 @@
  * What an execution belongs to. At most one execution of an owner runs and one waits;
  * coalescing joins only executions of the same owner. Policies own their runs; a
  * one-off copy (POST /api/v1/copies) is its own owner, so copies never wait for each
- * other. Topologies and promotions add their kinds.
+ * other; topologies and promotion stages own theirs (their modules register them
+ * with ExecutionOwners).
  */
-export const OWNER_KINDS = ['policy', 'copy'] as const;
+export const OWNER_KINDS = ['policy', 'copy', 'topology', 'promotion'] as const;
 export type OwnerKind = (typeof OWNER_KINDS)[number];
 
 export interface ExecutionOwner {
