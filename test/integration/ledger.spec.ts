@@ -166,9 +166,10 @@ describe('migration to owners and the ledger by destination', () => {
     await before.query(ledgerRow, [older, dest, 'own', DIGEST(4), '2026-01-01T00:00:00Z']);
     await before.destroy();
 
-    dataSource = await new DataSource(
-      dataSourceOptions(database.url, { poolSize: 2 }),
-    ).initialize();
+    dataSource = await new DataSource({
+      ...dataSourceOptions(database.url, { poolSize: 2 }),
+      migrations: migrations.slice(0, at + 1),
+    }).initialize();
     await dataSource.runMigrations({ transaction: 'each' });
     expect(
       await dataSource.query(
