@@ -15,6 +15,7 @@ import { ExecutionsService } from '../replication/executions/executions.service.
 import { EventInbox, type PendingEvent } from './event-inbox.js';
 import { EventMetrics } from './event-metrics.js';
 import { eventTriggers } from './event-scope.js';
+import { RegistryPushes } from './registry-pushes.js';
 
 /** Events claimed in one transaction; a burst larger than this is handled in rounds. */
 const CLAIM_LIMIT = 500;
@@ -60,6 +61,7 @@ export class EventCoalescer implements OnApplicationBootstrap, OnApplicationShut
     private readonly executions: ExecutionsService,
     private readonly bus: EventBus,
     private readonly metrics: EventMetrics,
+    private readonly pushes: RegistryPushes,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -156,6 +158,7 @@ export class EventCoalescer implements OnApplicationBootstrap, OnApplicationShut
       );
     }
     await this.markProcessed(m, events, fed);
+    this.pushes.report(registryId, events);
     if (fed.size < events.length) {
       this.logger.debug(
         { registryId, events: events.length - fed.size },

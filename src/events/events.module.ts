@@ -9,6 +9,7 @@ import { EventInbox } from './event-inbox.js';
 import { EventIntake } from './event-intake.js';
 import { EventMetrics } from './event-metrics.js';
 import { EventsController } from './events.controller.js';
+import { RegistryPushes } from './registry-pushes.js';
 import { WebhookAuthGuard } from './webhook-auth.guard.js';
 
 /**
@@ -23,6 +24,14 @@ import { WebhookAuthGuard } from './webhook-auth.guard.js';
     ReplicationModule,
   ],
   controllers: [EventsController],
-  providers: [EventInbox, EventIntake, EventMetrics, EventCoalescer, WebhookAuthGuard],
+  providers: [
+    EventInbox,
+    EventIntake,
+    EventMetrics,
+    EventCoalescer,
+    WebhookAuthGuard,
+    RegistryPushes,
+  ],
+  exports: [RegistryPushes],
 })
 export class EventsModule {}
