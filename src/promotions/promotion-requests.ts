@@ -123,7 +123,7 @@ export class PromotionRequests {
       ...row,
       status: target.gates.length ? 'waiting' : 'queued',
       queuedAt: target.gates.length ? null : new Date(),
-      nextEvaluationAt: target.gates.length ? new Date() : null,
+      nextEvaluationAt: target.gates.length ? this.clock.now() : null,
     });
     await this.scheduler.admitted(created);
     return this.views.one(await this.store.get(created.id));

@@ -62,7 +62,7 @@ export class PromotionRunner {
         status: 'waiting',
         queuedAt: null,
         gates: closed,
-        nextEvaluationAt: new Date(),
+        nextEvaluationAt: this.clock.now(),
       });
       return 'next';
     }

@@ -10,6 +10,7 @@ import { Subscription, filter } from 'rxjs';
 import type { Repository } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
 import { EventBus } from '../replication/event-bus.js';
+import { Clock } from './clock.js';
 import { GateRunner } from './gate-runner.js';
 import { PipelineEntity } from './pipeline.entity.js';
 import type { PromotionEntity } from './promotion.entity.js';
@@ -48,6 +49,7 @@ export class PromotionScheduler implements OnApplicationBootstrap, OnApplication
     private readonly gates: GateRunner,
     private readonly bus: EventBus,
     private readonly metrics: PromotionMetrics,
+    private readonly clock: Clock,
     @InjectRepository(PipelineEntity) private readonly pipelines: Repository<PipelineEntity>,
   ) {}
 
@@ -114,6 +116,7 @@ export class PromotionScheduler implements OnApplicationBootstrap, OnApplication
       this.instance,
       EVALUATIONS_PER_PASS,
       EVALUATION_LEASE_SECONDS,
+      this.clock.now(),
     )) {
       if (this.stopped) return;
       await this.evaluateClaimed(p);
@@ -130,7 +133,7 @@ export class PromotionScheduler implements OnApplicationBootstrap, OnApplication
     } catch (error) {
       // Not a gate's verdict (the source registry was deleted, …): look again later.
       await this.store.finishEvaluation(p.id, this.instance, {
-        nextEvaluationAt: new Date(Date.now() + 15_000),
+        nextEvaluationAt: new Date(this.clock.now().getTime() + 15_000),
       });
       throw error;
     }

@@ -253,17 +253,22 @@ export class PromotionStore {
    * Claims waiting promotions due for evaluation, with a lease so one replica
    * evaluates each at a time; the lease ends with `finishEvaluation`.
    */
-  async claimDue(owner: string, limit: number, leaseSeconds: number): Promise<PromotionEntity[]> {
+  async claimDue(
+    owner: string,
+    limit: number,
+    leaseSeconds: number,
+    now: Date,
+  ): Promise<PromotionEntity[]> {
     const rows = await queryRows<{ id: string }>(
       this.dataSource,
       `UPDATE promotion SET lease_owner = $1, lease_expires_at = now() + make_interval(secs => $3)
        WHERE id IN (
          SELECT id FROM promotion
-         WHERE status = 'waiting' AND next_evaluation_at <= now()
+         WHERE status = 'waiting' AND next_evaluation_at <= $4
            AND (lease_expires_at IS NULL OR lease_expires_at < now())
          ORDER BY next_evaluation_at LIMIT $2 FOR UPDATE SKIP LOCKED)
        RETURNING id`,
-      [owner, limit, leaseSeconds],
+      [owner, limit, leaseSeconds, now],
     );
     return rows.length ? this.promotions.findBy({ id: In(rows.map((r) => r.id)) }) : [];
   }
