@@ -64,15 +64,13 @@ export class PromotionStore {
     changes: Changes,
     m: EntityManager | DataSource = this.dataSource,
   ): Promise<boolean> {
-    const { affected } = await m
-      .getRepository(PromotionEntity)
-      .update(
-        {
-          id,
-          status: Array.isArray(from) ? In(from as PromotionStatus[]) : (from as PromotionStatus),
-        },
-        row(changes),
-      );
+    const { affected } = await m.getRepository(PromotionEntity).update(
+      {
+        id,
+        status: Array.isArray(from) ? In(from as PromotionStatus[]) : (from as PromotionStatus),
+      },
+      row(changes),
+    );
     return (affected ?? 0) > 0;
   }
 

@@ -6,7 +6,13 @@ import type { PipelineStateDto } from '../../src/promotions/dto/state.dto.js';
 import { generateSigningKey, pushCosignSignature, type SigningKey } from '../support/cosign.js';
 import { ImageBuilder, type PushedManifest } from '../support/image-builder.js';
 import { metricValue } from '../support/metrics.js';
-import { createPipeline, createToken, promote, promotion, promotionIn } from '../support/promotion-api.js';
+import {
+  createPipeline,
+  createToken,
+  promote,
+  promotion,
+  promotionIn,
+} from '../support/promotion-api.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { addRegistry, json } from '../support/replication-api.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -38,8 +44,14 @@ describe('promotion pipelines across four registries', () => {
     await new ImageBuilder(clients.dev).referrer('team/app', image.descriptor, 'sbom');
     return image;
   };
-  const referrerTypes = async (stage: (typeof STAGES)[number], repository: string, digest: string) =>
-    (await clients[stage].referrers(repository, digest)).descriptors.map((d) => d.artifactType).sort();
+  const referrerTypes = async (
+    stage: (typeof STAGES)[number],
+    repository: string,
+    digest: string,
+  ) =>
+    (await clients[stage].referrers(repository, digest)).descriptors
+      .map((d) => d.artifactType)
+      .sort();
 
   beforeAll(async () => {
     t = await startTestApp({ REGRELAY_POLL_INTERVAL_MS: '100' });
@@ -48,7 +60,8 @@ describe('promotion pipelines across four registries', () => {
       clients[stage] = new RegistryClient({ name: stage, url: registries[stage].url });
     }
     const ids = {} as Record<string, string>;
-    for (const stage of STAGES) ids[stage] = await addRegistry(t, `${stage}-registry`, registries[stage]);
+    for (const stage of STAGES)
+      ids[stage] = await addRegistry(t, `${stage}-registry`, registries[stage]);
     key = generateSigningKey();
     pipeline = await createPipeline(t, {
       name: 'release',
@@ -90,12 +103,29 @@ describe('promotion pipelines across four registries', () => {
 
   it('promotes a digest stage by stage; its signature and SBOM arrive in every stage; digests identical', async () => {
     const digest = v1.descriptor.digest;
-    const toTest = await promote(t, pipeline.id, { repository: 'team/app', tag: 'v1', toStage: 'test' }, ci);
+    const toTest = await promote(
+      t,
+      pipeline.id,
+      { repository: 'team/app', tag: 'v1', toStage: 'test' },
+      ci,
+    );
     expect(toTest.status).toBe(202);
-    expect(toTest.body).toMatchObject({ digest, tag: 'v1', requestedTag: 'v1', from: { stage: 'dev' } });
-    expect((await promotionIn(t, toTest.body.id, ['succeeded', 'failed', 'refused'])).status).toBe('succeeded');
+    expect(toTest.body).toMatchObject({
+      digest,
+      tag: 'v1',
+      requestedTag: 'v1',
+      from: { stage: 'dev' },
+    });
+    expect((await promotionIn(t, toTest.body.id, ['succeeded', 'failed', 'refused'])).status).toBe(
+      'succeeded',
+    );
 
-    const toStaging = await promote(t, pipeline.id, { repository: 'team/app', digest, tag: 'v1', toStage: 'staging' }, ci);
+    const toStaging = await promote(
+      t,
+      pipeline.id,
+      { repository: 'team/app', digest, tag: 'v1', toStage: 'staging' },
+      ci,
+    );
     expect(toStaging.status).toBe(202);
     const staged = await promotionIn(t, toStaging.body.id, ['succeeded', 'failed', 'refused']);
     expect(staged.status).toBe('succeeded');
@@ -103,7 +133,10 @@ describe('promotion pipelines across four registries', () => {
       ['signature', 'passed'],
       ['referrer', 'passed'],
     ]);
-    expect(staged.gates[0]!.evidence).toMatchObject({ via: 'referrer', key: expect.stringMatching(/^sha256:/) });
+    expect(staged.gates[0]!.evidence).toMatchObject({
+      via: 'referrer',
+      key: expect.stringMatching(/^sha256:/),
+    });
 
     for (const [stage, repository] of [
       ['test', 'team/app'],
@@ -119,13 +152,22 @@ describe('promotion pipelines across four registries', () => {
 
   it('needs two distinct approvers for prod, never the requester', async () => {
     const digest = v1.descriptor.digest;
-    const asked = await promote(t, pipeline.id, { repository: 'team/app', tag: 'v1', toStage: 'prod' }, ci);
+    const asked = await promote(
+      t,
+      pipeline.id,
+      { repository: 'team/app', tag: 'v1', toStage: 'prod' },
+      ci,
+    );
     expect(asked.status).toBe(202);
     expect(asked.body.status).toBe('waiting');
     expect(asked.body.message).toContain('0 of 2 approvals');
     const id = asked.body.id;
     const decide = (token: string, action = 'approve') =>
-      t.api(`/api/v1/promotions/${id}/${action}`, { method: 'POST', json: { comment: 'ok' }, token });
+      t.api(`/api/v1/promotions/${id}/${action}`, {
+        method: 'POST',
+        json: { comment: 'ok' },
+        token,
+      });
 
     expect((await decide(ci)).status).toBe(403); // the requester
     expect((await decide(viewer)).status).toBe(403); // reads only
@@ -147,16 +189,30 @@ describe('promotion pipelines across four registries', () => {
     const refused = await promote(t, pipeline.id, skip, ci);
     expect(refused.status).toBe(409);
     expect(refused.body.message).toContain('is not in stage test');
-    expect((await promote(t, pipeline.id, { ...skip, force: true, forceReason: 'hotfix' }, ci)).status).toBe(403);
+    expect(
+      (await promote(t, pipeline.id, { ...skip, force: true, forceReason: 'hotfix' }, ci)).status,
+    ).toBe(403);
     const noReason = await promote(t, pipeline.id, { ...skip, force: true });
     expect(noReason.status).toBe(400);
     expect(JSON.stringify(noReason.body)).toContain('forceReason');
 
-    const forced = await promote(t, pipeline.id, { ...skip, force: true, forceReason: 'incident 4711' });
+    const forced = await promote(t, pipeline.id, {
+      ...skip,
+      force: true,
+      forceReason: 'incident 4711',
+    });
     expect(forced.status).toBe(202);
-    expect(forced.body).toMatchObject({ forced: true, forceReason: 'incident 4711', from: { stage: 'dev' } });
-    expect((await promotionIn(t, forced.body.id, ['succeeded', 'failed', 'refused'])).status).toBe('succeeded');
-    expect((await clients.staging.headManifest('staging/team/app', 'v2'))?.digest).toBe(v2.descriptor.digest);
+    expect(forced.body).toMatchObject({
+      forced: true,
+      forceReason: 'incident 4711',
+      from: { stage: 'dev' },
+    });
+    expect((await promotionIn(t, forced.body.id, ['succeeded', 'failed', 'refused'])).status).toBe(
+      'succeeded',
+    );
+    expect((await clients.staging.headManifest('staging/team/app', 'v2'))?.digest).toBe(
+      v2.descriptor.digest,
+    );
   });
 
   it('never re-points an immutable prod tag (409 naming the tag and the stage)', async () => {
@@ -169,46 +225,73 @@ describe('promotion pipelines across four registries', () => {
     });
     expect(res.status).toBe(409);
     expect(res.body.message).toContain('Tag v1 in stage prod is immutable');
-    expect((await clients.prod.headManifest('prod/team/app', 'v1'))?.digest).toBe(v1.descriptor.digest);
+    expect((await clients.prod.headManifest('prod/team/app', 'v1'))?.digest).toBe(
+      v1.descriptor.digest,
+    );
   });
 
   it('answers a dry run with the gates and what would be copied, and records nothing', async () => {
-    const before = await json<{ total: number }>(await t.api(`/api/v1/pipelines/${pipeline.id}/history`));
+    const before = await json<{ total: number }>(
+      await t.api(`/api/v1/pipelines/${pipeline.id}/history`),
+    );
     const res = await t.api(`/api/v1/pipelines/${pipeline.id}/promotions`, {
       method: 'POST',
       json: { repository: 'team/app', tag: 'v2', toStage: 'prod', dryRun: true },
     });
     const dry = await json<DryRunDto>(res, 200);
-    expect(dry).toMatchObject({ dryRun: true, status: 'would-wait', tag: 'v2', to: { stage: 'prod' } });
+    expect(dry).toMatchObject({
+      dryRun: true,
+      status: 'would-wait',
+      tag: 'v2',
+      to: { stage: 'prod' },
+    });
     expect(dry.message).toContain('0 of 2 approvals');
     expect(dry.plan).toMatchObject({ retag: false, manifests: 3 });
     expect(dry.plan.referrers).toHaveLength(2);
     expect(dry.plan.bytes).toBeGreaterThan(40 * KiB);
-    const after = await json<{ total: number }>(await t.api(`/api/v1/pipelines/${pipeline.id}/history`));
+    const after = await json<{ total: number }>(
+      await t.api(`/api/v1/pipelines/${pipeline.id}/history`),
+    );
     expect(after.total).toBe(before.total);
   });
 
   it('runs one promotion per stage at a time, in request order', async () => {
     const images = [];
     for (const tag of ['q1', 'q2', 'q3'])
-      images.push(await new ImageBuilder(clients.dev).image('team/queue', { tag, layers: [{ seed: tag, size: 64 * KiB }] }));
+      images.push(
+        await new ImageBuilder(clients.dev).image('team/queue', {
+          tag,
+          layers: [{ seed: tag, size: 64 * KiB }],
+        }),
+      );
     const ids = [];
     for (const tag of ['q1', 'q2', 'q3']) {
-      const res = await promote(t, pipeline.id, { repository: 'team/queue', tag, targetTag: 'latest', toStage: 'test' });
+      const res = await promote(t, pipeline.id, {
+        repository: 'team/queue',
+        tag,
+        targetTag: 'latest',
+        toStage: 'test',
+      });
       ids.push(res.body.id);
     }
     const done = [];
     for (const id of ids) done.push(await promotionIn(t, id, ['succeeded', 'failed', 'refused']));
     expect(done.map((p) => p.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
     for (let i = 1; i < done.length; i++)
-      expect(Date.parse(done[i]!.startedAt!)).toBeGreaterThanOrEqual(Date.parse(done[i - 1]!.endedAt!));
+      expect(Date.parse(done[i]!.startedAt!)).toBeGreaterThanOrEqual(
+        Date.parse(done[i - 1]!.endedAt!),
+      );
     // The last requested wrote the tag last.
-    expect((await clients.test.headManifest('team/queue', 'latest'))?.digest).toBe(images[2]!.descriptor.digest);
+    expect((await clients.test.headManifest('team/queue', 'latest'))?.digest).toBe(
+      images[2]!.descriptor.digest,
+    );
   });
 
   it('keeps the history with who, what, from, to, gates and evidence; the state per stage; metrics', async () => {
     const history = await json<{ items: PromotionDto[] }>(
-      await t.api(`/api/v1/pipelines/${pipeline.id}/history?stage=prod&repository=team/app`, { token: viewer }),
+      await t.api(`/api/v1/pipelines/${pipeline.id}/history?stage=prod&repository=team/app`, {
+        token: viewer,
+      }),
     );
     const prod = history.items.find((p) => p.status === 'succeeded')!;
     expect(prod).toMatchObject({
@@ -220,7 +303,9 @@ describe('promotion pipelines across four registries', () => {
     expect(prod.decisions.map((d) => d.name)).toEqual(['alice', 'bob']);
     expect(prod.gates[0]!.evidence.approvers).toHaveLength(2);
 
-    const state = await json<PipelineStateDto>(await t.api(`/api/v1/pipelines/${pipeline.id}/state?repository=team/app`));
+    const state = await json<PipelineStateDto>(
+      await t.api(`/api/v1/pipelines/${pipeline.id}/state?repository=team/app`),
+    );
     const prodState = state.stages.find((s) => s.stage === 'prod')!;
     expect(prodState.repositories[0]!.tags).toEqual([
       expect.objectContaining({ tag: 'v1', digest: v1.descriptor.digest }),
@@ -228,10 +313,25 @@ describe('promotion pipelines across four registries', () => {
     const testState = state.stages.find((s) => s.stage === 'test')!;
     expect(testState.repositories[0]!.digests.map((d) => d.digest)).toContain(v1.descriptor.digest);
 
-    expect(await metricValue(t, 'regrelay_promotions_total', { pipeline: 'release', stage: 'prod', result: 'succeeded' })).toBe(1);
-    expect(await metricValue(t, 'regrelay_promotions_total', { pipeline: 'release', stage: 'test', result: 'succeeded' })).toBe(4);
     expect(
-      await metricValue(t, 'regrelay_promotion_duration_seconds_count', { pipeline: 'release', stage: 'staging' }),
+      await metricValue(t, 'regrelay_promotions_total', {
+        pipeline: 'release',
+        stage: 'prod',
+        result: 'succeeded',
+      }),
+    ).toBe(1);
+    expect(
+      await metricValue(t, 'regrelay_promotions_total', {
+        pipeline: 'release',
+        stage: 'test',
+        result: 'succeeded',
+      }),
+    ).toBe(4);
+    expect(
+      await metricValue(t, 'regrelay_promotion_duration_seconds_count', {
+        pipeline: 'release',
+        stage: 'staging',
+      }),
     ).toBe(2);
   });
 

@@ -42,7 +42,8 @@ describe('promotion gates', () => {
       tag: name,
       layers: [{ seed: name, size: 8 * 1024 }],
     });
-    const ask = () => promote(t, pipeline.id, { repository: 'team/app', tag: name, toStage: 'gated' });
+    const ask = () =>
+      promote(t, pipeline.id, { repository: 'team/app', tag: name, toStage: 'gated' });
     return { pipeline, image, ask, tag: name };
   };
 
@@ -73,7 +74,9 @@ describe('promotion gates', () => {
     const unsigned = await setUp(gates);
     const waiting = (await unsigned.ask()).body;
     expect(waiting.status).toBe('waiting');
-    expect(waiting.gates[0]!.reason).toContain(`no signature of ${unsigned.image.descriptor.digest}`);
+    expect(waiting.gates[0]!.reason).toContain(
+      `no signature of ${unsigned.image.descriptor.digest}`,
+    );
     expect(waiting.message).toContain('no signature');
     // Signed later, where cosign puts it by default: the waiting promotion goes on.
     await pushCosignSignature(devClient, 'team/app', unsigned.image.descriptor, key, 'tag');
@@ -83,7 +86,13 @@ describe('promotion gates', () => {
     expect(late.gates[0]!.evidence).toMatchObject({ via: 'tag' });
 
     const foreign = await setUp(gates);
-    await pushCosignSignature(devClient, 'team/app', foreign.image.descriptor, otherKey, 'referrer');
+    await pushCosignSignature(
+      devClient,
+      'team/app',
+      foreign.image.descriptor,
+      otherKey,
+      'referrer',
+    );
     const refused = (await foreign.ask()).body;
     expect(refused.status).toBe('refused');
     expect(refused.message).toContain('does not verify with the configured key');
@@ -112,7 +121,10 @@ describe('promotion gates', () => {
     offsetMs += 3601_000;
     const done = await promotionIn(t, asked.id, ENDED);
     expect(done.status).toBe('succeeded');
-    expect(done.gates[0]).toMatchObject({ status: 'passed', evidence: { seconds: 3600, how: 'observed' } });
+    expect(done.gates[0]).toMatchObject({
+      status: 'passed',
+      evidence: { seconds: 3600, how: 'observed' },
+    });
   });
 
   it('check: retries what is not 2xx or 4xx, passes on 2xx, refuses on 4xx with the body, and at its timeout', async () => {
@@ -123,7 +135,10 @@ describe('promotion gates', () => {
     expect(first.gates[0]!.reason).toContain('answered 503; retrying until');
     const passed = await promotionIn(t, first.id, ENDED, 30_000);
     expect(passed.status).toBe('succeeded');
-    expect(passed.gates[0]).toMatchObject({ status: 'passed', evidence: { calls: 2, status: 200 } });
+    expect(passed.gates[0]).toMatchObject({
+      status: 'passed',
+      evidence: { calls: 2, status: 200 },
+    });
     expect(check.calls.at(-1)!.body).toMatchObject({
       pipeline: passing.pipeline.name,
       stage: 'gated',
@@ -158,9 +173,9 @@ describe('promotion gates', () => {
     const opensAt = new Date(noon + 15 * 3_600_000).toISOString();
     expect(held.gates[0]!.reason).toContain(`frozen: outside the promotion windows`);
     expect(held.gates[0]!.reason).toContain(`the next opens at ${opensAt}`);
-    expect((await t.api(`/api/v1/promotions/${held.id}`).then((r) => r.json()) as PromotionDto).status).toBe(
-      'waiting',
-    );
+    expect(
+      ((await t.api(`/api/v1/promotions/${held.id}`).then((r) => r.json())) as PromotionDto).status,
+    ).toBe('waiting');
     offsetMs += 15 * 3_600_000 + 10 * 60_000; // 03:10 the next day
     const done = await promotionIn(t, held.id, ENDED);
     expect(done.status).toBe('succeeded');
@@ -190,7 +205,9 @@ describe('promotion gates', () => {
       },
     });
     expect(res.status).toBe(400);
-    const fields = ((await res.json()) as { errors: { field: string }[] }).errors.map((e) => e.field);
+    const fields = ((await res.json()) as { errors: { field: string }[] }).errors.map(
+      (e) => e.field,
+    );
     expect(fields).toEqual(
       expect.arrayContaining([
         'stages[1].repository',

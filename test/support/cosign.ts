@@ -55,7 +55,11 @@ export async function pushCosignSignature(
   const configType = mode === 'referrer' ? COSIGN_SIGNATURE_ARTIFACT_TYPE : MediaType.OciConfig;
   const config = await client.pushBlobBytes(
     repository,
-    Buffer.from(mode === 'referrer' ? '{}' : JSON.stringify({ architecture: '', os: '', rootfs: { type: 'layers', diff_ids: [] } })),
+    Buffer.from(
+      mode === 'referrer'
+        ? '{}'
+        : JSON.stringify({ architecture: '', os: '', rootfs: { type: 'layers', diff_ids: [] } }),
+    ),
     configType,
   );
   const manifest: Record<string, unknown> = {
