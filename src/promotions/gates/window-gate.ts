@@ -7,13 +7,16 @@ export function windowAt(
   gate: WindowGate,
   now: Date,
 ): { open: true; openedAt: Date; closesAt: Date } | { open: false; opensAt: Date } {
-  const time = new CronTime(gate.cron, gate.timeZone ?? 'UTC');
+  const zone = gate.timeZone ?? 'UTC';
+  const time = new CronTime(gate.cron, zone);
   const duration = gate.durationMinutes * 60_000;
+  // getNextDateFrom reads the expression in the zone it is given, not the constructor's.
+  const next = (from: Date) => time.getNextDateFrom(from, zone).toJSDate();
   // The first opening after (now − duration) is the current window when it is not in the future.
-  const candidate = time.getNextDateFrom(new Date(now.getTime() - duration - 1)).toJSDate();
+  const candidate = next(new Date(now.getTime() - duration - 1));
   if (candidate.getTime() <= now.getTime())
     return { open: true, openedAt: candidate, closesAt: new Date(candidate.getTime() + duration) };
-  return { open: false, opensAt: time.getNextDateFrom(now).toJSDate() };
+  return { open: false, opensAt: next(now) };
 }
 
 /** Promotions into the stage only inside the windows; a freeze outside them. */
