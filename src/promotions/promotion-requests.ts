@@ -23,6 +23,7 @@ import { immutableTagConflict, isImmutable, missingFromStage } from './promotion
 import { PromotionScheduler } from './promotion-scheduler.js';
 import { PromotionStore } from './promotion-store.js';
 import { PromotionViews, gateViews, place } from './promotion-views.js';
+import { headOrBadGateway } from './registry-asks.js';
 
 /** Who asked: a token, or regrelay itself (auto-promotion). */
 export type Requester = Pick<Principal, 'name' | 'role'> & { tokenId: string | null };
@@ -76,8 +77,14 @@ export class PromotionRequests {
     const destination = registries.get(target.registryId)!;
     const destinationRepository = stageRepository(target, dto.repository);
     const previousDigest = tag
-      ? ((await this.clients.forRegistry(destination).headManifest(destinationRepository, tag))
-          ?.digest ?? null)
+      ? ((
+          await headOrBadGateway(
+            this.clients.forRegistry(destination),
+            destination.name,
+            destinationRepository,
+            tag,
+          )
+        )?.digest ?? null)
       : null;
     const immutable = isImmutable(target, tag);
     if (immutable && previousDigest && previousDigest !== resolved.digest)
@@ -105,7 +112,7 @@ export class PromotionRequests {
       requestedBy: requester.name,
       reason: dto.reason ?? null,
       forced: resolved.source.id !== stages[index - 1]!.id,
-      forceReason: dto.force ? (dto.forceReason ?? null) : null,
+      forceReason: resolved.source.id !== stages[index - 1]!.id ? (dto.forceReason ?? null) : null,
       immutable,
       gates: target.gates.map(pendingRecord),
     };
@@ -192,9 +199,12 @@ export class PromotionRequests {
     const candidates = dto.force ? stages.slice(0, index).reverse() : [previous];
     for (const stage of candidates) {
       const registry = registries.get(stage.registryId)!;
-      const found = await this.clients
-        .forRegistry(registry)
-        .headManifest(stageRepository(stage, dto.repository), reference);
+      const found = await headOrBadGateway(
+        this.clients.forRegistry(registry),
+        registry.name,
+        stageRepository(stage, dto.repository),
+        reference,
+      );
       if (found)
         return {
           source: stage,

@@ -12,6 +12,7 @@ import { immutableTagConflict, isImmutable } from './promotion-rules.js';
 import { PromotionScheduler } from './promotion-scheduler.js';
 import { PromotionStore } from './promotion-store.js';
 import { PromotionViews } from './promotion-views.js';
+import { headOrBadGateway } from './registry-asks.js';
 
 /**
  * Rollback re-points a stage's tag to a digest promoted there earlier (by default
@@ -50,8 +51,9 @@ export class PromotionRollbacks {
     ]);
     const registry = await this.registries.get(stage.registryId);
     const repository = stageRepository(stage, dto.repository);
-    const current = (await this.clients.forRegistry(registry).headManifest(repository, dto.tag))
-      ?.digest;
+    const current = (
+      await headOrBadGateway(this.clients.forRegistry(registry), registry.name, repository, dto.tag)
+    )?.digest;
     const earlier = await this.store.succeededInto(stage.id, dto.repository);
     const target = dto.digest
       ? earlier.find((p) => p.digest === dto.digest)
