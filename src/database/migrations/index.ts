@@ -5,6 +5,7 @@ import { CreateEventInbox1764057600000 } from './1764057600000-create-event-inbo
 import { TaskFanOutSiblings1764144000000 } from './1764144000000-task-fan-out-siblings.js';
 import { ExecutionOwnersAndPairLedger1764230400000 } from './1764230400000-execution-owners-and-pair-ledger.js';
 import { OwnerKindsTopologyPromotion1764230400001 } from './1764230400001-owner-kinds-topology-promotion.js';
+import { ExecutionOwnerLane1764230400002 } from './1764230400002-execution-owner-lane.js';
 
 /** Every migration, oldest first. Listed explicitly: ESM has no reliable glob loading. */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   TaskFanOutSiblings1764144000000,
   ExecutionOwnersAndPairLedger1764230400000,
   OwnerKindsTopologyPromotion1764230400001,
+  ExecutionOwnerLane1764230400002,
 ];
