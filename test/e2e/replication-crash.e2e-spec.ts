@@ -9,13 +9,7 @@ import {
   startRegrelayProcess,
   type RegrelayProcess,
 } from '../support/regrelay-process.js';
-import {
-  addPolicy,
-  addRegistry,
-  finished,
-  tasks,
-  trigger,
-} from '../support/replication-api.js';
+import { addPolicy, addRegistry, finished, tasks, trigger } from '../support/replication-api.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { waitFor } from '../support/wait.js';
 
