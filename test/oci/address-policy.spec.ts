@@ -9,7 +9,7 @@ import {
 } from '../../src/oci/index.js';
 import { startLyingRegistry, type LyingRegistry } from '../support/lying-registry.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
-import { startTokenServer, type TokenServer } from '../support/token-server.js';
+import { startTokenServer, tokenAuthOf, type TokenServer } from '../support/token-server.js';
 
 /** 127.0.0.2 plays a host in a denied network; 127.0.0.1 an ordinary registry. */
 const policy = new AddressPolicy(['127.0.0.2/32']);
@@ -139,14 +139,7 @@ describe('a token realm on a denied address', () => {
 
   beforeAll(async () => {
     tokens = await startTokenServer({ users: [], address: '127.0.0.2' });
-    registry = await startRegistry({
-      token: {
-        realm: tokens.realm,
-        service: tokens.service,
-        issuer: tokens.issuer,
-        rootCertBundle: tokens.certPath,
-      },
-    });
+    registry = await startRegistry({ token: tokenAuthOf(tokens) });
   });
   afterAll(async () => {
     await registry?.destroy();

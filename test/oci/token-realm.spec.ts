@@ -4,7 +4,7 @@ import { ImageBuilder } from '../support/image-builder.js';
 import { startLyingRegistry, type LyingRegistry } from '../support/lying-registry.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { selfSignedCertificate } from '../support/tls-cert.js';
-import { startTokenServer, type TokenServer } from '../support/token-server.js';
+import { startTokenServer, tokenAuthOf, type TokenServer } from '../support/token-server.js';
 
 const alice = { username: 'alice', password: 'Realm-Pa55word-alice' };
 
@@ -24,14 +24,7 @@ describe('a token realm on another host', () => {
       grant: (user, type, name, actions) =>
         user || name.startsWith('public/') ? actions.filter((a) => user || a === 'pull') : [],
     });
-    registry = await startRegistry({
-      token: {
-        realm: tokens.realm,
-        service: tokens.service,
-        issuer: tokens.issuer,
-        rootCertBundle: tokens.certPath,
-      },
-    });
+    registry = await startRegistry({ token: tokenAuthOf(tokens) });
   });
   afterAll(async () => {
     await registry?.destroy();

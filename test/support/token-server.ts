@@ -173,3 +173,13 @@ async function readBody(req: IncomingMessage): Promise<string> {
   for await (const chunk of req) parts.push(chunk as Buffer);
   return Buffer.concat(parts).toString();
 }
+
+/** distribution's `auth.token` settings (startRegistry's `token`) for this token server. */
+export function tokenAuthOf(tokens: TokenServer) {
+  return {
+    realm: tokens.realm,
+    service: tokens.service,
+    issuer: tokens.issuer,
+    rootCertBundle: tokens.certPath,
+  };
+}
