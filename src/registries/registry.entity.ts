@@ -47,6 +47,10 @@ export class RegistryEntity {
   @Column({ name: 'ca_cert', type: 'text', nullable: true })
   caCert!: string | null;
 
+  /** Hosts besides the registry's own that its token realm may receive credentials on. */
+  @Column({ name: 'token_realm_hosts', type: 'text', array: true, default: () => "'{}'" })
+  tokenRealmHosts!: string[];
+
   @Column({ name: 'max_concurrent_requests', type: 'integer', nullable: true })
   maxConcurrentRequests!: number | null;
 

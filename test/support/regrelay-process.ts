@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../src/common/free-port.js';
+import type { ApiCaller } from './replication-api.js';
 
 const MAIN = join(import.meta.dirname, '../../dist/main.js');
 
@@ -72,6 +73,23 @@ export async function startRegrelayProcess(
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (!exitedYet) child.kill(signal);
       return exited;
+    },
+  };
+}
+
+/** The api() helper of TestApp, for a child process and an admin token. */
+export function processCaller(p: RegrelayProcess, token: string): ApiCaller {
+  return {
+    api(path, init = {}) {
+      const { json, token: _ignored, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      headers.set('authorization', `Bearer ${token}`);
+      if (json !== undefined) headers.set('content-type', 'application/json');
+      return fetch(p.url + path, {
+        ...rest,
+        headers,
+        body: json !== undefined ? JSON.stringify(json) : rest.body,
+      });
     },
   };
 }

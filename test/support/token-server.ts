@@ -22,17 +22,21 @@ export interface TokenServerOptions {
   /** Answer POST with this status (e.g. 404) to exercise the GET fallback. */
   postStatus?: number;
   expiresInSeconds?: number;
+  /** A loopback address to listen on (127.0.0.2 is "another host"). Default 127.0.0.1. */
+  address?: string;
 }
 
 /** A Docker token server for distribution's `auth.token`, with a cert made at test time. */
 export interface TokenServer {
-  /** `http://127.0.0.1:PORT/token` */
+  /** `http://127.0.0.1:PORT/token` (or the address asked for) */
   realm: string;
   service: string;
   issuer: string;
   /** PEM certificate path for distribution's `rootcertbundle`. */
   certPath: string;
   log: TokenRequestLog[];
+  /** TCP connections accepted so far (0 proves nothing was sent to it). */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -129,14 +133,20 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
       );
     })();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  let connections = 0;
+  server.on('connection', () => connections++);
+  const address = options.address ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(0, address, resolve));
   const port = (server.address() as { port: number }).port;
   return {
-    realm: `http://127.0.0.1:${port}/token`,
+    realm: `http://${address}:${port}/token`,
     service,
     issuer,
     certPath,
     log,
+    get connections() {
+      return connections;
+    },
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -162,4 +172,14 @@ async function readBody(req: IncomingMessage): Promise<string> {
   const parts: Buffer[] = [];
   for await (const chunk of req) parts.push(chunk as Buffer);
   return Buffer.concat(parts).toString();
+}
+
+/** distribution's `auth.token` settings (startRegistry's `token`) for this token server. */
+export function tokenAuthOf(tokens: TokenServer) {
+  return {
+    realm: tokens.realm,
+    service: tokens.service,
+    issuer: tokens.issuer,
+    rootCertBundle: tokens.certPath,
+  };
 }

@@ -6,6 +6,7 @@ import { TaskFanOutSiblings1764144000000 } from './1764144000000-task-fan-out-si
 import { ExecutionOwnersAndPairLedger1764230400000 } from './1764230400000-execution-owners-and-pair-ledger.js';
 import { OwnerKindsTopologyPromotion1764230400001 } from './1764230400001-owner-kinds-topology-promotion.js';
 import { ExecutionOwnerLane1764230400002 } from './1764230400002-execution-owner-lane.js';
+import { RegistryTokenRealmHosts1764316800000 } from './1764316800000-registry-token-realm-hosts.js';
 
 /** Every migration, oldest first. Listed explicitly: ESM has no reliable glob loading. */
 export const migrations = [
@@ -17,4 +18,5 @@ export const migrations = [
   ExecutionOwnersAndPairLedger1764230400000,
   OwnerKindsTopologyPromotion1764230400001,
   ExecutionOwnerLane1764230400002,
+  RegistryTokenRealmHosts1764316800000,
 ];

@@ -1,11 +1,24 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
-import { IsBoolean, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  MaxLength,
+} from 'class-validator';
 import { NullableOptional, OptionalInt } from '../../common/dto-decorators.js';
 import type { RegistryCapabilities, RegistryEntity } from '../registry.entity.js';
 import { WEBHOOK_SECRET_PATTERN } from '../webhook-secret.js';
 
 const NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
+
+/** A DNS name or IPv4 address, or an IPv6 address in brackets, as URL.hostname has it. */
+const HOST =
+  /^(?:(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])$/i;
 
 const WEBHOOK_SECRET_MESSAGE =
   'webhookSecret must be 16 to 256 visible ASCII characters without spaces (use a long random value)';
@@ -77,6 +90,27 @@ export class CreateRegistryDto {
   @IsString()
   @MaxLength(65536)
   caCert?: string;
+
+  @ApiPropertyOptional({
+    description:
+      "Hosts besides the registry's own to which its token realm (the Bearer realm in WWW-Authenticate) " +
+      'may be sent the credentials, e.g. auth.docker.io for Docker Hub or the dockerauth host of an ' +
+      'Alibaba ACR region. A realm on an unlisted host gets anonymous token requests only, and a ' +
+      'request that needs credentials fails naming the realm. Host names only: no scheme, port or path.',
+    example: ['auth.docker.io'],
+    default: [],
+    type: [String],
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsString({ each: true })
+  @Matches(HOST, {
+    each: true,
+    message:
+      'each of tokenRealmHosts must be a host name or IP address, without scheme, port or path',
+  })
+  tokenRealmHosts?: string[];
 
   @ApiPropertyOptional({
     description: 'Most requests in flight to this registry at once',
@@ -153,6 +187,8 @@ export class RegistryDto {
       'A webhook secret is set (it is shown only when created or rotated); webhooks from this registry are accepted',
   })
   hasWebhookSecret!: boolean;
+  @ApiProperty({ type: [String], example: ['auth.docker.io'] })
+  tokenRealmHosts!: string[];
   @ApiProperty()
   insecureTls!: boolean;
   @ApiProperty({ nullable: true, type: String })
@@ -178,6 +214,7 @@ export class RegistryDto {
       username: r.username,
       hasPassword: r.passwordSealed !== null,
       hasWebhookSecret: r.webhookSecretHash !== null,
+      tokenRealmHosts: r.tokenRealmHosts,
       insecureTls: r.insecureTls,
       caCert: r.caCert,
       maxConcurrentRequests: r.maxConcurrentRequests,
