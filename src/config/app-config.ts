@@ -33,6 +33,10 @@ export class AppConfig {
   readonly deletionGuardShare!: number;
   /** How long events from one registry are gathered before they trigger executions. */
   readonly eventCoalesceMs!: number;
+  /** How often a running Dragonfly preheat job is asked for its state. */
+  readonly preheatPollIntervalMs!: number;
+  /** How long a preheat may take, from its creation, before it counts as failed. */
+  readonly preheatTimeoutSeconds!: number;
 
   constructor(values: AppConfigValues) {
     Object.assign(this, values);
@@ -141,6 +145,8 @@ const schema = z.object({
       .transform(Number),
   ),
   REGRELAY_EVENT_COALESCE_MS: optional(integer(0, 60_000)),
+  REGRELAY_PREHEAT_POLL_INTERVAL_MS: optional(integer(100, 60_000)),
+  REGRELAY_PREHEAT_TIMEOUT_SECONDS: optional(integer(10, 86_400)),
   NODE_ENV: optional(z.string()),
 });
 
@@ -196,6 +202,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
     executionRetentionDays: e.REGRELAY_EXECUTION_RETENTION_DAYS ?? 30,
     deletionGuardShare: e.REGRELAY_DELETION_GUARD_SHARE ?? 0.5,
     eventCoalesceMs: e.REGRELAY_EVENT_COALESCE_MS ?? 1000,
+    preheatPollIntervalMs: e.REGRELAY_PREHEAT_POLL_INTERVAL_MS ?? 5000,
+    // Dragonfly's own job timeout is 60 minutes; a little more for its bookkeeping.
+    preheatTimeoutSeconds: e.REGRELAY_PREHEAT_TIMEOUT_SECONDS ?? 3900,
   });
 }
 

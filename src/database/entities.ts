@@ -1,6 +1,7 @@
 import { ApiTokenEntity } from '../auth/api-token.entity.js';
 import { EventInboxEntity } from '../events/event-inbox.entity.js';
 import { PolicyDestinationEntity, PolicyEntity } from '../policies/policy.entity.js';
+import { PreheatEntity } from '../preheat/preheat.entity.js';
 import { RegistryEntity } from '../registries/registry.entity.js';
 import { ExecutionEntity } from '../replication/executions/execution.entity.js';
 import { LedgerEntity } from '../replication/ledger/ledger.entity.js';
@@ -16,4 +17,5 @@ export const entities = [
   TaskEntity,
   LedgerEntity,
   EventInboxEntity,
+  PreheatEntity,
 ];

@@ -6,6 +6,7 @@ import { isUniqueViolation, nameTaken, notFound } from '../common/errors.js';
 import { InvalidInputException, type FieldError } from '../common/validation.js';
 import { SecretBox } from '../secrets/secret-box.js';
 import type { CreateRegistryDto, UpdateRegistryDto } from './dto/registry.dto.js';
+import { dragonflyColumns } from './dragonfly-settings.js';
 import { RegistryEntity, type RegistryCapabilities } from './registry.entity.js';
 import { normaliseRegistryUrl } from './registry-url.js';
 import {
@@ -62,6 +63,11 @@ export class RegistriesService {
       bandwidthLimit: dto.bandwidthLimit ?? null,
       capabilities: null,
       capabilitiesCheckedAt: null,
+      ...dragonflyColumns(
+        dto.dragonfly ?? null,
+        { dragonfly: null, dragonflyTokenSealed: null },
+        (token) => this.sealDragonflyToken(id, token),
+      ),
     });
     try {
       return { registry: await this.registries.save(entity), webhookSecret };
@@ -132,6 +138,12 @@ export class RegistriesService {
     if (dto.maxConcurrentRequests !== undefined)
       entity.maxConcurrentRequests = dto.maxConcurrentRequests ?? null;
     if (dto.bandwidthLimit !== undefined) entity.bandwidthLimit = dto.bandwidthLimit ?? null;
+    if (dto.dragonfly !== undefined) {
+      Object.assign(
+        entity,
+        dragonflyColumns(dto.dragonfly, entity, (token) => this.sealDragonflyToken(id, token)),
+      );
+    }
     if (dto.url !== undefined || dto.username !== undefined || dto.password !== undefined) {
       // Another endpoint or identity may support other things.
       entity.capabilities = null;
@@ -182,6 +194,16 @@ export class RegistriesService {
     };
   }
 
+  /** The Dragonfly manager's personal access token, or undefined when none is set. */
+  dragonflyToken(registry: RegistryEntity): string | undefined {
+    if (!registry.dragonflyTokenSealed) return undefined;
+    return this.secrets.open(registry.dragonflyTokenSealed, dragonflyTokenContext(registry.id));
+  }
+
+  private sealDragonflyToken(id: string, token: string): string {
+    return this.secrets.seal(token, dragonflyTokenContext(id));
+  }
+
   private webhookSecretColumns(
     id: string,
     secret: string,
@@ -214,6 +236,10 @@ function passwordContext(registryId: string): string {
 
 function webhookSecretContext(registryId: string): string {
   return `registry:${registryId}:webhook-secret`;
+}
+
+function dragonflyTokenContext(registryId: string): string {
+  return `registry:${registryId}:dragonfly-token`;
 }
 
 function webhookSecretTaken(): ConflictException {

@@ -3,6 +3,8 @@ import { CreateReplicationSchema1763884800000 } from './1763884800000-create-rep
 import { DeletionGuardAndDrift1763971200000 } from './1763971200000-deletion-guard-and-drift.js';
 import { CreateEventInbox1764057600000 } from './1764057600000-create-event-inbox.js';
 import { TaskFanOutSiblings1764144000000 } from './1764144000000-task-fan-out-siblings.js';
+import { RegistryDragonfly1764576000000 } from './1764576000000-registry-dragonfly.js';
+import { CreatePreheat1764576000001 } from './1764576000001-create-preheat.js';
 
 /** Every migration, oldest first. Listed explicitly: ESM has no reliable glob loading. */
 export const migrations = [
@@ -11,4 +13,6 @@ export const migrations = [
   DeletionGuardAndDrift1763971200000,
   CreateEventInbox1764057600000,
   TaskFanOutSiblings1764144000000,
+  RegistryDragonfly1764576000000,
+  CreatePreheat1764576000001,
 ];
