@@ -40,6 +40,7 @@ describe('Dragonfly preheat after replication', () => {
   let manager: FakeDragonflyManager, failing: FakeDragonflyManager;
   let image: PushedManifest, index: PushedManifest;
   let sourceId: string, warmId: string;
+  let lastExecutionId: string;
 
   beforeAll(async () => {
     [source, warm, cold] = await Promise.all([startRegistry(), startRegistry(), startRegistry()]);
@@ -92,6 +93,23 @@ describe('Dragonfly preheat after replication', () => {
     await Promise.all([manager?.close(), failing?.close()]);
     await Promise.all([source, warm, cold].map((r) => r?.destroy()));
   });
+
+  /** Replicates apps/web to `registry` (managed by `dragonfly`) and waits for its preheats. */
+  async function replicateWithPreheat(
+    name: string,
+    registry: TestRegistry,
+    dragonfly: { url: string; token: string },
+  ): Promise<PreheatListDto> {
+    const policyId = await addPolicy(t, {
+      name,
+      sourceRegistryId: sourceId,
+      destinations: [{ registryId: await addRegistry(t, name, registry, { dragonfly }) }],
+      filters: { repositories: ['apps/web'] },
+    });
+    const done = await runToSuccess(t, policyId);
+    lastExecutionId = done.id;
+    return preheatsSettled(t, done.id);
+  }
 
   it('keeps the manager token write-only and checks the settings field by field', async () => {
     const bad = await t.api('/api/v1/registries', {
@@ -206,23 +224,13 @@ describe('Dragonfly preheat after replication', () => {
   });
 
   it('a failing manager leaves the execution succeeded, with the failure on it and in the preheats', async () => {
-    const coldId = await addRegistry(t, 'cold', cold, {
-      dragonfly: { url: failing.url, token: TOKEN },
-    });
-    const policyId = await addPolicy(t, {
-      name: 'to-cold',
-      sourceRegistryId: sourceId,
-      destinations: [{ registryId: coldId }],
-      filters: { repositories: ['apps/web'] },
-    });
-    const done = await runToSuccess(t, policyId);
-    const preheats = await preheatsSettled(t, done.id);
+    const preheats = await replicateWithPreheat('cold', cold, { url: failing.url, token: TOKEN });
     expect(preheats.counts).toMatchObject({ total: 1, failed: 1 });
     expect(preheats.items[0]).toMatchObject({ platform: null, jobState: 'FAILURE' });
     expect(preheats.items[0]!.error).toContain('no seed peer could download the image');
     const execution = await waitFor('the preheat warning on the execution', async () => {
       const e = await json<{ status: string; message: string | null }>(
-        await t.api(`/api/v1/executions/${done.id}`),
+        await t.api(`/api/v1/executions/${lastExecutionId}`),
       );
       return e.message?.includes('Preheat:') ? e : undefined;
     });
@@ -233,17 +241,10 @@ describe('Dragonfly preheat after replication', () => {
   it('a rejected token fails at once, naming the manager and what to check', async () => {
     const other = await startRegistry();
     try {
-      const id = await addRegistry(t, 'wrong-token', other, {
-        dragonfly: { url: manager.url, token: 'not-a-token-of-this-manager' },
+      const preheats = await replicateWithPreheat('wrong-token', other, {
+        url: manager.url,
+        token: 'not-a-token-of-this-manager',
       });
-      const policyId = await addPolicy(t, {
-        name: 'wrong-token',
-        sourceRegistryId: sourceId,
-        destinations: [{ registryId: id }],
-        filters: { repositories: ['apps/web'] },
-      });
-      const done = await runToSuccess(t, policyId);
-      const preheats = await preheatsSettled(t, done.id);
       expect(preheats.items[0]).toMatchObject({ status: 'failed', jobId: null, attempts: 1 });
       expect(preheats.items[0]!.error).toContain(
         `Dragonfly manager ${manager.url} POST /oapi/v1/jobs: 401 Unauthorized`,
@@ -258,17 +259,10 @@ describe('Dragonfly preheat after replication', () => {
     const limited = await FakeDragonflyManager.start({ tokens: [TOKEN], rateLimitFirst: 1 });
     const other = await startRegistry();
     try {
-      const id = await addRegistry(t, 'limited', other, {
-        dragonfly: { url: limited.url, token: TOKEN },
+      const preheats = await replicateWithPreheat('limited', other, {
+        url: limited.url,
+        token: TOKEN,
       });
-      const policyId = await addPolicy(t, {
-        name: 'limited',
-        sourceRegistryId: sourceId,
-        destinations: [{ registryId: id }],
-        filters: { repositories: ['apps/web'] },
-      });
-      const done = await runToSuccess(t, policyId);
-      const preheats = await preheatsSettled(t, done.id);
       expect(preheats.items[0]).toMatchObject({ status: 'succeeded', attempts: 2, error: null });
       expect(limited.requests.filter((r) => r.method === 'POST')).toHaveLength(2);
     } finally {
