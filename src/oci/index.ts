@@ -31,7 +31,6 @@ export {
   annotationsOf,
   artifactTypeOf,
   children,
-  dependencies,
   type ManifestChildren,
 } from './manifest-graph.js';
 export { MANIFEST_ACCEPT, MediaType, isIndex, isKnownManifest } from './media-types.js';
