@@ -38,6 +38,10 @@ export class AppConfig {
   readonly denyNetworks!: string[];
   /** CIDRs reachable even inside a denied network. */
   readonly allowNetworks!: string[];
+  /** How often a running Dragonfly preheat job is asked for its state. */
+  readonly preheatPollIntervalMs!: number;
+  /** How long a preheat may take, from its creation, before it counts as failed. */
+  readonly preheatTimeoutSeconds!: number;
 
   constructor(values: AppConfigValues) {
     Object.assign(this, values);
@@ -166,6 +170,8 @@ const schema = z.object({
   REGRELAY_EVENT_COALESCE_MS: optional(integer(0, 60_000)),
   REGRELAY_DENY_NETWORKS: optional(networkList),
   REGRELAY_ALLOW_NETWORKS: optional(networkList),
+  REGRELAY_PREHEAT_POLL_INTERVAL_MS: optional(integer(100, 60_000)),
+  REGRELAY_PREHEAT_TIMEOUT_SECONDS: optional(integer(10, 86_400)),
   NODE_ENV: optional(z.string()),
 });
 
@@ -223,6 +229,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
     eventCoalesceMs: e.REGRELAY_EVENT_COALESCE_MS ?? 1000,
     denyNetworks: e.REGRELAY_DENY_NETWORKS ?? [...DEFAULT_DENY_NETWORKS],
     allowNetworks: e.REGRELAY_ALLOW_NETWORKS ?? [],
+    preheatPollIntervalMs: e.REGRELAY_PREHEAT_POLL_INTERVAL_MS ?? 5000,
+    // Dragonfly's own job timeout is 60 minutes; a little more for its bookkeeping.
+    preheatTimeoutSeconds: e.REGRELAY_PREHEAT_TIMEOUT_SECONDS ?? 3900,
   });
 }
 

@@ -6,6 +6,7 @@ import { isUniqueViolation, nameTaken, notFound } from '../common/errors.js';
 import { InvalidInputException, type FieldError } from '../common/validation.js';
 import { SecretBox, SecretUnreadableError } from '../secrets/secret-box.js';
 import type { CreateRegistryDto, UpdateRegistryDto } from './dto/registry.dto.js';
+import { dragonflyColumns } from './dragonfly-settings.js';
 import { RegistryEntity, type RegistryCapabilities } from './registry.entity.js';
 import {
   legacyPasswordContext,
@@ -85,6 +86,11 @@ export class RegistriesService implements OnApplicationBootstrap {
       bandwidthLimit: dto.bandwidthLimit ?? null,
       capabilities: null,
       capabilitiesCheckedAt: null,
+      ...dragonflyColumns(
+        dto.dragonfly ?? null,
+        { dragonfly: null, dragonflyTokenSealed: null },
+        (token) => this.sealDragonflyToken(id, token),
+      ),
     });
     try {
       return { registry: await this.registries.save(entity), webhookSecret };
@@ -168,6 +174,12 @@ export class RegistriesService implements OnApplicationBootstrap {
     if (dto.maxConcurrentRequests !== undefined)
       entity.maxConcurrentRequests = dto.maxConcurrentRequests ?? null;
     if (dto.bandwidthLimit !== undefined) entity.bandwidthLimit = dto.bandwidthLimit ?? null;
+    if (dto.dragonfly !== undefined) {
+      Object.assign(
+        entity,
+        dragonflyColumns(dto.dragonfly, entity, (token) => this.sealDragonflyToken(id, token)),
+      );
+    }
     if (dto.url !== undefined || dto.username !== undefined || dto.password !== undefined) {
       // Another endpoint or identity may support other things.
       entity.capabilities = null;
@@ -264,6 +276,16 @@ export class RegistriesService implements OnApplicationBootstrap {
     return resealed;
   }
 
+  /** The Dragonfly manager's personal access token, or undefined when none is set. */
+  dragonflyToken(registry: RegistryEntity): string | undefined {
+    if (!registry.dragonflyTokenSealed) return undefined;
+    return this.secrets.open(registry.dragonflyTokenSealed, dragonflyTokenContext(registry.id));
+  }
+
+  private sealDragonflyToken(id: string, token: string): string {
+    return this.secrets.seal(token, dragonflyTokenContext(id));
+  }
+
   private webhookSecretColumns(
     id: string,
     secret: string,
@@ -302,6 +324,10 @@ export class RegistriesService implements OnApplicationBootstrap {
 
 function webhookSecretContext(registryId: string): string {
   return `registry:${registryId}:webhook-secret`;
+}
+
+function dragonflyTokenContext(registryId: string): string {
+  return `registry:${registryId}:dragonfly-token`;
 }
 
 function webhookSecretTaken(): ConflictException {

@@ -14,6 +14,18 @@ export interface RegistryCapabilities {
   catalog: boolean;
 }
 
+export const DRAGONFLY_SCOPES = ['single_seed_peer', 'all_seed_peers', 'all_peers'] as const;
+export type DragonflyScope = (typeof DRAGONFLY_SCOPES)[number];
+
+/** A Dragonfly manager to preheat what is delivered here (its token is sealed apart). */
+export interface DragonflyManagerSettings {
+  url: string;
+  scope: DragonflyScope;
+  platforms: string[];
+  schedulerClusterIds: number[];
+  passCredentials: boolean;
+}
+
 @Entity({ name: 'registry' })
 export class RegistryEntity {
   @PrimaryGeneratedColumn('uuid')
@@ -63,6 +75,13 @@ export class RegistryEntity {
 
   @Column({ name: 'capabilities_checked_at', type: 'timestamptz', nullable: true })
   capabilitiesCheckedAt!: Date | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  dragonfly!: DragonflyManagerSettings | null;
+
+  /** SecretBox-sealed Dragonfly personal access token; never leaves the service. */
+  @Column({ name: 'dragonfly_token_sealed', type: 'text', nullable: true })
+  dragonflyTokenSealed!: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

@@ -22,15 +22,22 @@ export interface RegrelayProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
+export interface RegrelayProcessOptions {
+  /** Runs `node main.js` through another command (e.g. in its own mount namespace). */
+  wrap?: (command: [string, ...string[]]) => [string, ...string[]];
+}
+
 /** `main` defaults to this checkout's dist/main.js (benchmarks, compiled elsewhere, pass it). */
 export async function startRegrelayProcess(
   env: Record<string, string>,
   main = MAIN,
+  options: RegrelayProcessOptions = {},
 ): Promise<RegrelayProcess> {
   if (!existsSync(main))
     throw new Error(`${main} is missing: run \`npm run build\` (npm test does)`);
   const port = env.PORT && /^\d+$/.test(env.PORT) ? Number(env.PORT) : await freePort();
-  const child = spawn(process.execPath, [main], {
+  const [command, ...args] = options.wrap?.([process.execPath, main]) ?? [process.execPath, main];
+  const child = spawn(command, args, {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,

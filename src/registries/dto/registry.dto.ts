@@ -1,5 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   IsArray,
@@ -9,10 +10,12 @@ import {
   Length,
   Matches,
   MaxLength,
+  ValidateNested,
 } from 'class-validator';
 import { NullableOptional, OptionalInt } from '../../common/dto-decorators.js';
 import type { RegistryCapabilities, RegistryEntity } from '../registry.entity.js';
 import { WEBHOOK_SECRET_PATTERN } from '../webhook-secret.js';
+import { DragonflyManagerDto, DragonflyManagerInputDto } from './dragonfly.dto.js';
 
 const NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
 
@@ -129,6 +132,16 @@ export class CreateRegistryDto {
 
   @WebhookSecretProperty()
   webhookSecret?: string;
+
+  @ApiPropertyOptional({
+    type: DragonflyManagerInputDto,
+    description:
+      'A Dragonfly manager asked to preheat what regrelay delivers to this registry (docs/dragonfly.md)',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => DragonflyManagerInputDto)
+  dragonfly?: DragonflyManagerInputDto;
 }
 
 /**
@@ -160,6 +173,14 @@ export class UpdateRegistryDto extends PartialType(
   @NullableOptional()
   @OptionalInt(1024)
   declare bandwidthLimit?: number;
+
+  @NullableOptional({
+    type: DragonflyManagerInputDto,
+    description: 'Replaces the Dragonfly manager settings; null removes them',
+  })
+  @ValidateNested()
+  @Type(() => DragonflyManagerInputDto)
+  declare dragonfly?: DragonflyManagerInputDto;
 }
 
 export class CapabilitiesDto implements RegistryCapabilities {
@@ -197,6 +218,13 @@ export class RegistryDto {
   maxConcurrentRequests!: number | null;
   @ApiProperty({ nullable: true, type: Number, example: null })
   bandwidthLimit!: number | null;
+  @ApiProperty({
+    nullable: true,
+    type: DragonflyManagerDto,
+    description:
+      'The Dragonfly manager that preheats deliveries here (its token is never returned)',
+  })
+  dragonfly!: DragonflyManagerDto | null;
   @ApiProperty({ nullable: true, type: CapabilitiesDto, description: 'From the last ping' })
   capabilities!: CapabilitiesDto | null;
   @ApiProperty({ nullable: true, type: String })
@@ -219,6 +247,7 @@ export class RegistryDto {
       caCert: r.caCert,
       maxConcurrentRequests: r.maxConcurrentRequests,
       bandwidthLimit: r.bandwidthLimit,
+      dragonfly: r.dragonfly ? { ...r.dragonfly, hasToken: r.dragonflyTokenSealed !== null } : null,
       capabilities: r.capabilities,
       capabilitiesCheckedAt: r.capabilitiesCheckedAt?.toISOString() ?? null,
       createdAt: r.createdAt.toISOString(),
