@@ -3,6 +3,7 @@ import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { In, type DataSource, type Repository } from 'typeorm';
 import { isUniqueViolation, nameTaken, notFound } from '../common/errors.js';
+import { canonicalTimeZone } from '../common/time-zone.js';
 import { InvalidInputException, type FieldError } from '../common/validation.js';
 import { SecretBox } from '../secrets/secret-box.js';
 import type { CreateRegistryDto, UpdateRegistryDto } from './dto/registry.dto.js';
@@ -60,6 +61,7 @@ export class RegistriesService {
       caCert: dto.caCert ? checkedCaCert(dto.caCert) : null,
       maxConcurrentRequests: dto.maxConcurrentRequests ?? null,
       bandwidthLimit: dto.bandwidthLimit ?? null,
+      timezone: dto.timezone === undefined ? null : checkedTimeZone(dto.timezone),
       capabilities: null,
       capabilitiesCheckedAt: null,
     });
@@ -132,6 +134,8 @@ export class RegistriesService {
     if (dto.maxConcurrentRequests !== undefined)
       entity.maxConcurrentRequests = dto.maxConcurrentRequests ?? null;
     if (dto.bandwidthLimit !== undefined) entity.bandwidthLimit = dto.bandwidthLimit ?? null;
+    if (dto.timezone !== undefined)
+      entity.timezone = dto.timezone === null ? null : checkedTimeZone(dto.timezone);
     if (dto.url !== undefined || dto.username !== undefined || dto.password !== undefined) {
       // Another endpoint or identity may support other things.
       entity.capabilities = null;
@@ -221,6 +225,20 @@ function webhookSecretTaken(): ConflictException {
   return new ConflictException(
     'Another registry already uses this webhook secret; every registry needs its own',
   );
+}
+
+/** The canonical IANA name, or a 400 naming the field. */
+function checkedTimeZone(name: string): string {
+  const zone = canonicalTimeZone(name);
+  if (!zone) {
+    throw new InvalidInputException([
+      {
+        field: 'timezone',
+        reason: `timezone must be an IANA time zone name such as "Asia/Shanghai" or "UTC", not ${JSON.stringify(name)}`,
+      },
+    ]);
+  }
+  return zone;
 }
 
 function checkedCaCert(pem: string): string {

@@ -80,6 +80,8 @@ export function postWebhook(
 
 export interface InboxRow {
   event_id: string;
+  status: string;
+  reason: string | null;
   action: string;
   repository: string;
   tag: string | null;
@@ -91,7 +93,7 @@ export interface InboxRow {
 /** The inbox rows of a registry, oldest first. */
 export function inboxRows(t: TestApp, registryId: string): Promise<InboxRow[]> {
   return t.app.get(DataSource).query(
-    `SELECT event_id, action, repository, tag, digest, processed_at, execution_ids
+    `SELECT event_id, status, reason, action, repository, tag, digest, processed_at, execution_ids
          FROM event_inbox WHERE registry_id = $1 ORDER BY id`,
     [registryId],
   );

@@ -2,6 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import { IsBoolean, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
 import { NullableOptional, OptionalInt } from '../../common/dto-decorators.js';
+import { DEFAULT_REGISTRY_TIMEZONE } from '../../common/time-zone.js';
 import type { RegistryCapabilities, RegistryEntity } from '../registry.entity.js';
 import { WEBHOOK_SECRET_PATTERN } from '../webhook-secret.js';
 
@@ -95,6 +96,17 @@ export class CreateRegistryDto {
 
   @WebhookSecretProperty()
   webhookSecret?: string;
+
+  @ApiPropertyOptional({
+    description:
+      "IANA time zone of the registry's webhook timestamps that carry none (ACR's `pushed_at`). " +
+      `Unset: ${DEFAULT_REGISTRY_TIMEZONE}.`,
+    example: 'Asia/Shanghai',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  timezone?: string;
 }
 
 /**
@@ -126,6 +138,11 @@ export class UpdateRegistryDto extends PartialType(
   @NullableOptional()
   @OptionalInt(1024)
   declare bandwidthLimit?: number;
+
+  @NullableOptional({ description: `IANA time zone; null: ${DEFAULT_REGISTRY_TIMEZONE}` })
+  @IsString()
+  @MaxLength(64)
+  declare timezone?: string;
 }
 
 export class CapabilitiesDto implements RegistryCapabilities {
@@ -161,6 +178,13 @@ export class RegistryDto {
   maxConcurrentRequests!: number | null;
   @ApiProperty({ nullable: true, type: Number, example: null })
   bandwidthLimit!: number | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: 'Asia/Shanghai',
+    description: `Time zone of zone-less webhook timestamps (ACR); null: ${DEFAULT_REGISTRY_TIMEZONE}`,
+  })
+  timezone!: string | null;
   @ApiProperty({ nullable: true, type: CapabilitiesDto, description: 'From the last ping' })
   capabilities!: CapabilitiesDto | null;
   @ApiProperty({ nullable: true, type: String })
@@ -182,6 +206,7 @@ export class RegistryDto {
       caCert: r.caCert,
       maxConcurrentRequests: r.maxConcurrentRequests,
       bandwidthLimit: r.bandwidthLimit,
+      timezone: r.timezone,
       capabilities: r.capabilities,
       capabilitiesCheckedAt: r.capabilitiesCheckedAt?.toISOString() ?? null,
       createdAt: r.createdAt.toISOString(),
