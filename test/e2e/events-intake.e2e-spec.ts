@@ -13,6 +13,7 @@ import {
   DISTRIBUTION_EVENTS_TYPE,
   distributionEvent,
   executionsOf,
+  harborCloudEvent,
   harborPayload,
   inboxRows,
   postWebhook,
@@ -61,6 +62,7 @@ describe('webhook intake', () => {
       'library/sentinel:1.0',
       'library/mixed:1.0',
       'project/app:h1',
+      'project/app:h2',
     ]) {
       const [repository, tag] = ref.split(':') as [string, string];
       images[ref] = await build.image(repository, {
@@ -576,6 +578,70 @@ describe('webhook intake', () => {
         digest,
         execution_ids: [],
       });
+    });
+
+    it('turns CloudEvents pushes and deletes into executions like Default ones, deduped by id', async () => {
+      const image = images['project/app:h2']!;
+      const digest = image.descriptor.digest;
+      const post = (event: Record<string, unknown>) =>
+        postWebhook(t, 'harbor', {
+          authorization: HARBOR_SECRET,
+          body: JSON.stringify(event),
+          contentType: 'application/cloudevents+json',
+        });
+      const pushed = harborCloudEvent('harbor.artifact.pushed', 'project/app', {
+        digest,
+        tag: 'h2',
+      });
+      const first = await post(pushed);
+      expect(first.status).toBe(202);
+      expect(await first.json()).toEqual(receipt({ accepted: 1 }));
+      // Harbor retries with the same CloudEvents id.
+      expect(await (await post(pushed)).json()).toEqual(receipt({ duplicates: 1 }));
+
+      const pushRow = await waitFor('the CloudEvents push to trigger', async () => {
+        const row = (await inboxRows(t, harborId)).find((r) => r.event_id === pushed.id);
+        return row?.execution_ids?.length ? row : undefined;
+      });
+      expect(pushRow).toMatchObject({ status: 'accepted', action: 'push', tag: 'h2', digest });
+      const copied = await finished(t, pushRow.execution_ids![0]!);
+      expect(copied).toMatchObject({ trigger: 'event', status: 'succeeded' });
+      expect((await tasks(t, copied.id)).map((x) => [x.destinationRepository, x.tag])).toEqual([
+        ['from-harbor/project/app', 'h2'],
+      ]);
+      expect(
+        (await skopeoRawDigest(destination.host, 'from-harbor/project/app', 'h2')).digest,
+      ).toBe(digest);
+
+      // The artifact is deleted in Harbor; a policy that propagates deletes follows.
+      await json(
+        await t.api(`/api/v1/policies/${harborPolicy}`, {
+          method: 'PATCH',
+          json: { deletion: true },
+        }),
+      );
+      await sourceClient.deleteManifest('project/app', digest);
+      const deleted = harborCloudEvent('harbor.artifact.deleted', 'project/app', {
+        digest,
+        tag: 'h2',
+      });
+      expect(await (await post(deleted)).json()).toEqual(receipt({ accepted: 1 }));
+      const deleteRow = await waitFor('the CloudEvents delete to trigger', async () => {
+        const row = (await inboxRows(t, harborId)).find((r) => r.event_id === deleted.id);
+        return row?.execution_ids?.length ? row : undefined;
+      });
+      expect(deleteRow).toMatchObject({ action: 'delete', tag: null, digest });
+      const removed = await finished(t, deleteRow.execution_ids![0]!);
+      expect(removed.status).toBe('succeeded');
+      const check = new RegistryClient({ name: 'destination', url: destination.url });
+      try {
+        expect(await check.headManifest('from-harbor/project/app', 'h2')).toBeUndefined();
+        expect((await check.headManifest('from-harbor/project/app', 'h1'))?.digest).toBe(
+          images['project/app:h1']!.descriptor.digest,
+        );
+      } finally {
+        await check.close();
+      }
     });
   });
 });

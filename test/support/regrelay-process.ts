@@ -75,3 +75,20 @@ export async function startRegrelayProcess(
     },
   };
 }
+
+/** The api() helper of the fixtures (replication-api.ts), for a child process and a token. */
+export function processCaller(p: Pick<RegrelayProcess, 'url'>, token: string) {
+  return {
+    api(path: string, init: RequestInit & { token?: string | null; json?: unknown } = {}) {
+      const { json, token: given = token, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (given !== null) headers.set('authorization', `Bearer ${given}`);
+      if (json !== undefined) headers.set('content-type', 'application/json');
+      return fetch(p.url + path, {
+        ...rest,
+        headers,
+        body: json !== undefined ? JSON.stringify(json) : rest.body,
+      });
+    },
+  };
+}
