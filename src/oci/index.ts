@@ -14,6 +14,7 @@ export {
   DeniedError,
   DigestMismatchError,
   InvalidReferenceError,
+  MissingNamespaceError,
   NotFoundError,
   ProtocolError,
   RateLimitedError,

@@ -13,6 +13,8 @@ export interface TokenRequestLog {
   method: 'GET' | 'POST';
   user?: string;
   scopes: string[];
+  /** The `service` parameter as the client sent it. */
+  service?: string;
 }
 
 export interface TokenServerOptions {
@@ -22,6 +24,13 @@ export interface TokenServerOptions {
   /** Answer POST with this status (e.g. 404) to exercise the GET fallback. */
   postStatus?: number;
   expiresInSeconds?: number;
+  /** The realm's path (default `/token`). */
+  path?: string;
+  /** The `service` the registry names in its challenge and the token's audience. */
+  service?: string;
+  issuer?: string;
+  /** Answer only `token` (as ACR's token service does), not also `access_token`. */
+  tokenOnly?: boolean;
 }
 
 /** A Docker token server for distribution's `auth.token`, with a cert made at test time. */
@@ -63,8 +72,9 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
   ]);
   const certDer = new X509Certificate(await readFile(certPath)).raw.toString('base64');
 
-  const service = 'regrelay-test-registry';
-  const issuer = 'regrelay-test-issuer';
+  const service = options.service ?? 'regrelay-test-registry';
+  const issuer = options.issuer ?? 'regrelay-test-issuer';
+  const realmPath = options.path ?? '/token';
   const log: TokenRequestLog[] = [];
   const grant =
     options.grant ??
@@ -73,7 +83,7 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
   const server: Server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      if (url.pathname !== '/token') return void res.writeHead(404).end();
+      if (url.pathname !== realmPath) return void res.writeHead(404).end();
       let params = url.searchParams;
       let user: string | undefined;
       let scopes: string[];
@@ -94,7 +104,12 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
           user = found.username;
         }
       }
-      log.push({ method: req.method as 'GET' | 'POST', user, scopes });
+      log.push({
+        method: req.method as 'GET' | 'POST',
+        user,
+        scopes,
+        service: params.get('service') ?? undefined,
+      });
       const access = scopes.map((scope) => {
         const parts = scope.split(':');
         const actions = parts.pop()!.split(',');
@@ -120,19 +135,23 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
       );
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
-        JSON.stringify({
-          token,
-          access_token: token,
-          expires_in: expiresIn,
-          issued_at: new Date().toISOString(),
-        }),
+        JSON.stringify(
+          options.tokenOnly
+            ? { token }
+            : {
+                token,
+                access_token: token,
+                expires_in: expiresIn,
+                issued_at: new Date().toISOString(),
+              },
+        ),
       );
     })();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   return {
-    realm: `http://127.0.0.1:${port}/token`,
+    realm: `http://127.0.0.1:${port}${realmPath}`,
     service,
     issuer,
     certPath,
