@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { HARBOR_ACTED_ON, harborType, readHarborEventData } from './harbor-event-data.js';
-import { emptyParse, shown, type ParsedWebhook } from './inbox-event.js';
+import { actedHarborType, readHarborEventData } from './harbor-event-data.js';
+import { emptyParse, shown, type EventActionLabel, type ParsedWebhook } from './inbox-event.js';
 import { eventId, firstIssue, optional, rejectedEvent, rfc3339Time } from './payload-fields.js';
 
 const CloudEvent = z.looseObject({
@@ -31,25 +31,17 @@ const CloudEvent = z.looseObject({
  */
 export function parseHarborCloudEvent(document: Record<string, unknown>): ParsedWebhook {
   const parsed = emptyParse();
-  const type = harborType(document.type, 'cloudEvent');
+  let action: EventActionLabel = 'unknown';
   const reject = (field: string, reason: string) =>
     parsed.rejected.push(
       rejectedEvent(
-        { raw: document, id: document.id, action: type?.acted ?? 'unknown', idPrefix: 'harbor-ce' },
+        { raw: document, id: document.id, action, idPrefix: 'harbor-ce' },
         { field, reason },
       ),
     );
-  if (!type) {
-    reject(
-      'type',
-      `unknown Harbor CloudEvents type ${shown(document.type)}; regrelay acts on ${HARBOR_ACTED_ON.map((t) => t.cloudEvent).join(', ')}`,
-    );
-    return parsed;
-  }
-  if (type.ignoredAs) {
-    parsed.ignored.push({ action: type.ignoredAs, reason: `${type.cloudEvent} events` });
-    return parsed;
-  }
+  const type = actedHarborType(document.type, 'cloudEvent', parsed, reject);
+  if (!type) return parsed;
+  action = type.acted;
   const envelope = CloudEvent.safeParse(document);
   if (!envelope.success) {
     const { field, reason } = firstIssue(envelope.error, '');
@@ -65,7 +57,7 @@ export function parseHarborCloudEvent(document: Record<string, unknown>): Parsed
     document.data,
     {
       type: type.name,
-      action: type.acted!,
+      action: type.acted,
       // `time` is optional in CloudEvents (Harbor always sets it).
       occurredAt: time ?? new Date(),
       at: 'data',

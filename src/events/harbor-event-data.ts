@@ -42,10 +42,31 @@ const TYPES: HarborType[] = [
   { name: 'TAG_RETENTION', cloudEvent: 'harbor.tag_retention.finished', ignoredAs: 'other' },
 ];
 
-export const HARBOR_ACTED_ON = TYPES.filter((t) => t.acted);
-
-export function harborType(value: unknown, format: 'name' | 'cloudEvent'): HarborType | undefined {
-  return TYPES.find((t) => t[format] === value);
+/**
+ * The type of a Harbor event, by its Default or CloudEvents name, when regrelay acts
+ * on it. An ignored type is recorded as ignored, an unknown one is rejected; both
+ * give undefined.
+ */
+export function actedHarborType(
+  value: unknown,
+  format: 'name' | 'cloudEvent',
+  into: ParsedWebhook,
+  reject: (field: string, reason: string) => void,
+): { name: string; acted: InboxAction } | undefined {
+  const type = TYPES.find((t) => t[format] === value);
+  if (!type) {
+    const known = TYPES.filter((t) => t.acted).map((t) => t[format]);
+    reject(
+      'type',
+      `unknown Harbor ${format === 'name' ? 'event' : 'CloudEvents'} type ${shown(value)}; regrelay acts on ${known.join(', ')}`,
+    );
+    return undefined;
+  }
+  if (type.ignoredAs) {
+    into.ignored.push({ action: type.ignoredAs, reason: `${type[format]} events` });
+    return undefined;
+  }
+  return { name: type.name, acted: type.acted! };
 }
 
 const Resource = z.looseObject(

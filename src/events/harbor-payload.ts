@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseHarborCloudEvent } from './harbor-cloudevents.js';
-import { HARBOR_ACTED_ON, harborType, readHarborEventData } from './harbor-event-data.js';
+import { actedHarborType, readHarborEventData } from './harbor-event-data.js';
 import {
   derivedEventId,
   emptyParse,
@@ -52,19 +52,9 @@ export function parseHarborPayload(document: unknown): ParsedWebhook {
     reject('body', 'expected a Harbor webhook payload: a JSON object');
     return parsed;
   }
-  const type = harborType(document.type, 'name');
-  if (!type) {
-    reject(
-      'type',
-      `unknown Harbor event type ${shown(document.type)}; regrelay acts on ${HARBOR_ACTED_ON.map((t) => t.name).join(', ')}`,
-    );
-    return parsed;
-  }
-  if (type.ignoredAs) {
-    parsed.ignored.push({ action: type.ignoredAs, reason: `${type.name} events` });
-    return parsed;
-  }
-  const action = type.acted!;
+  const type = actedHarborType(document.type, 'name', parsed, reject);
+  if (!type) return parsed;
+  const action = type.acted;
   const header = DefaultPayload.safeParse(document);
   if (!header.success) {
     const { field, reason } = firstIssue(header.error, '');

@@ -12,7 +12,7 @@ import { ImageBuilder } from '../support/image-builder.js';
 import { startLyingRegistry, type LyingRegistry } from '../support/lying-registry.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { skopeoRawDigest } from '../support/skopeo.js';
-import { startTokenServer, type TokenServer } from '../support/token-server.js';
+import { startTokenServer, tokenAuthOf, type TokenServer } from '../support/token-server.js';
 
 const alice = { username: 'alice', password: 'Secret-Pa55word-alice' };
 const WRONG = 'Wrong-Pa55word-never-shown';
@@ -102,14 +102,7 @@ describe('Bearer token auth (distribution auth.token)', () => {
           : [];
       },
     });
-    registry = await startRegistry({
-      token: {
-        realm: tokens.realm,
-        service: tokens.service,
-        issuer: tokens.issuer,
-        rootCertBundle: tokens.certPath,
-      },
-    });
+    registry = await startRegistry({ token: tokenAuthOf(tokens) });
     client = new RegistryClient({ name: 'bearer', url: registry.url, credentials: alice });
   });
   afterAll(async () => {
@@ -157,14 +150,7 @@ describe('Bearer token auth (distribution auth.token)', () => {
 
   it('falls back from POST to GET when the token server does not do OAuth2', async () => {
     const getOnly = await startTokenServer({ users: [alice], postStatus: 404 });
-    const reg = await startRegistry({
-      token: {
-        realm: getOnly.realm,
-        service: getOnly.service,
-        issuer: getOnly.issuer,
-        rootCertBundle: getOnly.certPath,
-      },
-    });
+    const reg = await startRegistry({ token: tokenAuthOf(getOnly) });
     const c = new RegistryClient({ name: 'get-only', url: reg.url, credentials: alice });
     try {
       await new ImageBuilder(c).image('x/y', { tag: 'v1', layers: [{ seed: 'g', size: 100 }] });
@@ -251,14 +237,7 @@ describe("ACR's token service (the challenge and token shapes of registry.<regio
       issuer: 'dockerauth.aliyuncs.com',
       tokenOnly: true,
     });
-    registry = await startRegistry({
-      token: {
-        realm: tokens.realm,
-        service: tokens.service,
-        issuer: tokens.issuer,
-        rootCertBundle: tokens.certPath,
-      },
-    });
+    registry = await startRegistry({ token: tokenAuthOf(tokens) });
     client = new RegistryClient({ name: 'acr', url: registry.url, credentials: acrUser });
   });
   afterAll(async () => {

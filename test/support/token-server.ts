@@ -182,3 +182,13 @@ async function readBody(req: IncomingMessage): Promise<string> {
   for await (const chunk of req) parts.push(chunk as Buffer);
   return Buffer.concat(parts).toString();
 }
+
+/** distribution's `auth.token` settings for a registry that trusts this token server. */
+export function tokenAuthOf(server: TokenServer) {
+  return {
+    realm: server.realm,
+    service: server.service,
+    issuer: server.issuer,
+    rootCertBundle: server.certPath,
+  };
+}
