@@ -32,7 +32,6 @@ export {
   annotationsOf,
   artifactTypeOf,
   children,
-  dependencies,
   type ManifestChildren,
 } from './manifest-graph.js';
 export { MANIFEST_ACCEPT, MediaType, isIndex, isKnownManifest } from './media-types.js';

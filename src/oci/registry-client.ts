@@ -3,7 +3,6 @@ import { Agent } from 'undici';
 import { Authenticator, type Credentials } from './bearer-auth.js';
 import { bytesSource, type BlobSource } from './blob-source.js';
 import {
-  cancelUpload,
   startUpload,
   uploadBlob,
   type UploadOptions,
@@ -289,11 +288,6 @@ export class RegistryClient {
   startUpload(repository: string, op: OpOptions = {}): Promise<UploadSession> {
     assertRepository(this.name, repository);
     return startUpload(this.transport, repository, op.signal);
-  }
-
-  /** Deletes an upload session; best effort. */
-  cancelUpload(session: UploadSession): Promise<void> {
-    return cancelUpload(this.transport, session);
   }
 
   // --- referrers --------------------------------------------------------------

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { validateCronExpression } from 'cron';
 import { Subject } from 'rxjs';
-import type { Repository } from 'typeorm';
+import { In, type Repository } from 'typeorm';
 import { isUniqueViolation, nameTaken, notFound } from '../common/errors.js';
 import { InvalidInputException, type FieldError } from '../common/validation.js';
 import { isRepository } from '../oci/index.js';
@@ -39,7 +39,9 @@ export class PoliciesService {
   constructor(
     @InjectRepository(PolicyEntity) private readonly policies: Repository<PolicyEntity>,
     private readonly registries: RegistriesService,
-  ) {}
+  ) {
+    registries.addUsage('policies', (registryId) => this.namesUsing(registryId));
+  }
 
   async create(dto: CreatePolicyDto): Promise<PolicyEntity> {
     const entity = this.policies.create({
@@ -75,6 +77,24 @@ export class PoliciesService {
     const found = await this.policies.findOneBy({ id });
     if (!found) throw notFound('Policy', id);
     return found;
+  }
+
+  /** Policies by id; a missing one is absent from the map. */
+  async getMany(ids: readonly string[]): Promise<Map<string, PolicyEntity>> {
+    const rows = ids.length ? await this.policies.findBy({ id: In([...new Set(ids)]) }) : [];
+    return new Map(rows.map((p) => [p.id, p]));
+  }
+
+  /** Names of the policies that read from or write to a registry. */
+  async namesUsing(registryId: string): Promise<string[]> {
+    const rows = await this.policies
+      .createQueryBuilder('p')
+      .leftJoin('p.destinations', 'd')
+      .where('p.source_registry_id = :registryId OR d.registry_id = :registryId', { registryId })
+      .select('DISTINCT p.name', 'name')
+      .orderBy('name')
+      .getRawMany<{ name: string }>();
+    return rows.map((r) => r.name);
   }
 
   async update(id: string, dto: UpdatePolicyDto): Promise<PolicyEntity> {

@@ -1,7 +1,7 @@
 import { randomUUID, X509Certificate } from 'node:crypto';
 import { ConflictException, Injectable } from '@nestjs/common';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { In, type DataSource, type Repository } from 'typeorm';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, type Repository } from 'typeorm';
 import { isUniqueViolation, nameTaken, notFound } from '../common/errors.js';
 import { canonicalTimeZone } from '../common/time-zone.js';
 import { InvalidInputException, type FieldError } from '../common/validation.js';
@@ -33,18 +33,29 @@ const WEBHOOK_SECRET_INDEX = 'registry_webhook_secret_hash';
 /** Listeners are told when a registry's connection settings change, to drop cached clients. */
 export type RegistryChangeListener = (registryId: string) => void;
 
+/** Names of the things (of one kind) that use a registry; a used registry cannot be deleted. */
+export type RegistryUsage = (registryId: string) => Promise<string[]>;
+
 @Injectable()
 export class RegistriesService {
   private readonly listeners = new Set<RegistryChangeListener>();
+  private readonly usages = new Map<string, RegistryUsage>();
 
   constructor(
     @InjectRepository(RegistryEntity) private readonly registries: Repository<RegistryEntity>,
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly secrets: SecretBox,
   ) {}
 
   onChange(listener: RegistryChangeListener): void {
     this.listeners.add(listener);
+  }
+
+  /**
+   * Lets a feature that refers to registries (policies, topologies, pipelines) keep
+   * one it uses from being deleted: `kind` names them in the 409.
+   */
+  addUsage(kind: string, usage: RegistryUsage): void {
+    this.usages.set(kind, usage);
   }
 
   async create(dto: CreateRegistryDto): Promise<CreatedRegistry> {
@@ -151,21 +162,22 @@ export class RegistriesService {
     }
   }
 
-  /** Deletes a registry no policy uses; otherwise 409 naming the policies. */
+  /** Deletes a registry nothing uses; otherwise 409 naming what uses it. */
   async delete(id: string): Promise<void> {
     await this.get(id);
-    const users: { name: string }[] = await this.dataSource.query(
-      `SELECT name FROM policy WHERE source_registry_id = $1
-       UNION SELECT p.name FROM policy p JOIN policy_destination d ON d.policy_id = p.id WHERE d.registry_id = $1
-       ORDER BY name`,
-      [id],
-    );
-    if (users.length) {
+    const users: Record<string, string[]> = {};
+    for (const [kind, usage] of this.usages) {
+      const names = await usage(id);
+      if (names.length) users[kind] = names;
+    }
+    const kinds = Object.keys(users);
+    if (kinds.length) {
+      const named = kinds.map((kind) => `${kind}: ${users[kind]!.join(', ')}`).join('; ');
       throw new ConflictException({
         statusCode: 409,
         error: 'Conflict',
-        message: `Registry ${id} is used by policies: ${users.map((u) => u.name).join(', ')}. Remove it from them first.`,
-        policies: users.map((u) => u.name),
+        message: `Registry ${id} is used by ${named}. Remove it from them first.`,
+        ...users,
       });
     }
     await this.registries.delete(id);

@@ -9,14 +9,23 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+export function createTestDatabase(): Promise<TestDatabase> {
+  return createDatabase(`TEMPLATE ${TEMPLATE_DATABASE}`);
+}
+
+/** A fresh database with no schema at all (for tests of migrations). */
+export function createEmptyDatabase(): Promise<TestDatabase> {
+  return createDatabase('');
+}
+
+async function createDatabase(options: string): Promise<TestDatabase> {
   const adminUrl = process.env.REGRELAY_TEST_PG_ADMIN_URL;
   if (!adminUrl)
     throw new Error(
       'REGRELAY_TEST_PG_ADMIN_URL is unset: run the tests through Jest (globalSetup starts PostgreSQL)',
     );
   const name = `regrelay_test_${randomBytes(6).toString('hex')}`;
-  await adminQuery(adminUrl, `CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`);
+  await adminQuery(adminUrl, `CREATE DATABASE ${name} ${options}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
