@@ -1,10 +1,9 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../src/database/data-source-options.js';
+import type { DataSource } from 'typeorm';
 import { migrations } from '../../src/database/migrations/index.js';
 import { InboxRejectionsAndRegistryTimezone1764489600000 } from '../../src/database/migrations/1764489600000-inbox-rejections-and-registry-timezone.js';
-import { createEmptyDatabase, type TestDatabase } from '../support/test-database.js';
+import { createEmptyDatabase, migratedTo, type TestDatabase } from '../support/test-database.js';
 
 const DIGEST = `sha256:${'e'.repeat(64)}`;
 
@@ -23,12 +22,7 @@ describe('migration: inbox rejections and registry time zone', () => {
   });
 
   it('keeps stored events as accepted, then holds rejected rows to their shape, and reverts', async () => {
-    const before = new DataSource({
-      ...dataSourceOptions(database.url, { poolSize: 2 }),
-      migrations: migrations.slice(0, at),
-    });
-    await before.initialize();
-    await before.runMigrations({ transaction: 'each' });
+    const before = await migratedTo(database.url, at);
     const [{ id: registry }] = await before.query(
       `INSERT INTO registry (name, url) VALUES ('src', 'http://127.0.0.1:1') RETURNING id`,
     );
@@ -39,11 +33,7 @@ describe('migration: inbox rejections and registry time zone', () => {
     );
     await before.destroy();
 
-    dataSource = await new DataSource({
-      ...dataSourceOptions(database.url, { poolSize: 2 }),
-      migrations: migrations.slice(0, at + 1),
-    }).initialize();
-    await dataSource.runMigrations({ transaction: 'each' });
+    dataSource = await migratedTo(database.url, at + 1);
     expect(await dataSource.query('SELECT event_id, status, reason FROM event_inbox')).toEqual([
       { event_id: 'old-1', status: 'accepted', reason: null },
     ]);
