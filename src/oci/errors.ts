@@ -77,6 +77,25 @@ export class DeniedError extends RegistryError {
     'The credentials were accepted but lack permission for this repository and action; grant pull/push (or delete) rights.';
 }
 
+/**
+ * The namespace a repository lives in does not exist and is not created by a push:
+ * Harbor answers so for a project nobody created. Not retryable: someone must create
+ * it, or the destination must map to one that exists.
+ */
+export class MissingNamespaceError extends RegistryError {
+  readonly hint: string;
+  /** The namespace (Harbor project) the registry says does not exist. */
+  readonly namespace: string;
+  constructor(summary: string, details: RegistryErrorDetails & { namespace: string }) {
+    super(summary, details);
+    this.namespace = details.namespace;
+    this.hint =
+      `Create the project "${details.namespace}" at this registry (Harbor: Projects → New Project) and ` +
+      'give the account regrelay uses push access to it, or map the destination to an existing ' +
+      "project (the policy destination's namespace).";
+  }
+}
+
 export class RateLimitedError extends RegistryError {
   readonly hint = 'The registry is rate limiting: lower concurrency or bandwidth for it, or wait.';
   override readonly retryable = true;
@@ -222,6 +241,13 @@ export interface ResponseFacts {
   redact?: (text: string) => string;
 }
 
+/**
+ * Harbor's answer to any request into a project that does not exist (its v2auth
+ * middleware, Harbor 2.x): 401, an empty WWW-Authenticate, and
+ * `{"errors":[{"code":"UNAUTHORIZED","message":"project nope not found: project nope not found"}]}`.
+ */
+const HARBOR_MISSING_PROJECT = /^project (\S+) not found\b/;
+
 /** The single mapping from an unexpected HTTP answer to a typed error. */
 export function errorFromResponse(facts: ResponseFacts, context: ErrorContext): RegistryError {
   const { code, message } = parseErrorBody(facts.bodyText);
@@ -232,6 +258,13 @@ export function errorFromResponse(facts: ResponseFacts, context: ErrorContext): 
     registryMessage: message && facts.redact ? facts.redact(message) : message,
   };
   const s = facts.status;
+  const project = message ? HARBOR_MISSING_PROJECT.exec(message)?.[1] : undefined;
+  if (project && (s === 401 || s === 403 || s === 404)) {
+    return new MissingNamespaceError(`the project "${project}" does not exist at this registry`, {
+      ...details,
+      namespace: project,
+    });
+  }
   if (s === 429 || code === 'TOOMANYREQUESTS') {
     return new RateLimitedError('rate limited', {
       ...details,

@@ -16,6 +16,7 @@ export {
   DeniedError,
   DigestMismatchError,
   InvalidReferenceError,
+  MissingNamespaceError,
   NotFoundError,
   ProtocolError,
   RateLimitedError,

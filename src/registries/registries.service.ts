@@ -3,6 +3,7 @@ import { ConflictException, Injectable, Logger, type OnApplicationBootstrap } fr
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, type Repository } from 'typeorm';
 import { isUniqueViolation, nameTaken, notFound } from '../common/errors.js';
+import { canonicalTimeZone } from '../common/time-zone.js';
 import { InvalidInputException, type FieldError } from '../common/validation.js';
 import { SecretBox, SecretUnreadableError } from '../secrets/secret-box.js';
 import type { CreateRegistryDto, UpdateRegistryDto } from './dto/registry.dto.js';
@@ -84,6 +85,7 @@ export class RegistriesService implements OnApplicationBootstrap {
       caCert: dto.caCert ? checkedCaCert(dto.caCert) : null,
       maxConcurrentRequests: dto.maxConcurrentRequests ?? null,
       bandwidthLimit: dto.bandwidthLimit ?? null,
+      timezone: dto.timezone === undefined ? null : checkedTimeZone(dto.timezone),
       capabilities: null,
       capabilitiesCheckedAt: null,
       ...dragonflyColumns(
@@ -180,6 +182,8 @@ export class RegistriesService implements OnApplicationBootstrap {
         dragonflyColumns(dto.dragonfly, entity, (token) => this.sealDragonflyToken(id, token)),
       );
     }
+    if (dto.timezone !== undefined)
+      entity.timezone = dto.timezone === null ? null : checkedTimeZone(dto.timezone);
     if (dto.url !== undefined || dto.username !== undefined || dto.password !== undefined) {
       // Another endpoint or identity may support other things.
       entity.capabilities = null;
@@ -339,6 +343,20 @@ function webhookSecretTaken(): ConflictException {
 
 function normaliseHosts(hosts: string[]): string[] {
   return [...new Set(hosts.map((h) => h.toLowerCase()))];
+}
+
+/** The canonical IANA name, or a 400 naming the field. */
+function checkedTimeZone(name: string): string {
+  const zone = canonicalTimeZone(name);
+  if (!zone) {
+    throw new InvalidInputException([
+      {
+        field: 'timezone',
+        reason: `timezone must be an IANA time zone name such as "Asia/Shanghai" or "UTC", not ${JSON.stringify(name)}`,
+      },
+    ]);
+  }
+  return zone;
 }
 
 function checkedCaCert(pem: string): string {

@@ -70,6 +70,13 @@ export class RegistryEntity {
   @Column({ name: 'bandwidth_limit', type: 'bigint', nullable: true, transformer: bigintColumn })
   bandwidthLimit!: number | null;
 
+  /**
+   * IANA time zone of the registry's webhook timestamps that carry none (ACR); null:
+   * DEFAULT_REGISTRY_TIMEZONE.
+   */
+  @Column({ type: 'text', nullable: true })
+  timezone!: string | null;
+
   @Column({ type: 'jsonb', nullable: true })
   capabilities!: RegistryCapabilities | null;
 

@@ -218,6 +218,56 @@ describe('Bearer token auth (distribution auth.token)', () => {
   });
 });
 
+describe("ACR's token service (the challenge and token shapes of registry.<region>.aliyuncs.com)", () => {
+  // As ACR's personal edition answers GET /v2/: `Bearer realm="https://dockerauth.cn-hangzhou
+  // .aliyuncs.com/auth",service="registry.aliyuncs.com:cn-hangzhou:26842"`. The token
+  // service lives on another host (here another port), its path is /auth, the service
+  // holds colons, tokens are issued by dockerauth.aliyuncs.com, and the answer carries
+  // `token` alone (no access_token), POST included.
+  const acrUser = { username: 'regrelay@example-corp', password: 'Acr-Registry-Pa55word' };
+  let tokens: TokenServer;
+  let registry: TestRegistry;
+  let client: RegistryClient;
+
+  beforeAll(async () => {
+    tokens = await startTokenServer({
+      users: [acrUser],
+      path: '/auth',
+      service: 'registry.aliyuncs.com:cn-hangzhou:26842',
+      issuer: 'dockerauth.aliyuncs.com',
+      tokenOnly: true,
+    });
+    registry = await startRegistry({ token: tokenAuthOf(tokens) });
+    client = new RegistryClient({ name: 'acr', url: registry.url, credentials: acrUser });
+  });
+  afterAll(async () => {
+    await client?.close();
+    await registry?.destroy();
+    await tokens?.close();
+  });
+
+  it('pushes and reads namespace/repository with the service and scopes ACR expects', async () => {
+    const image = await new ImageBuilder(client).image('namespace/repotest', {
+      tag: 'latest',
+      layers: [{ seed: 'acr', size: 12_000 }],
+    });
+    expect((await client.headManifest('namespace/repotest', 'latest'))?.digest).toBe(
+      image.descriptor.digest,
+    );
+    expect(await client.listTags('namespace/repotest')).toEqual(['latest']);
+    expect(tokens.log.length).toBeGreaterThan(0);
+    expect(
+      tokens.log.every(
+        (l) =>
+          l.service === 'registry.aliyuncs.com:cn-hangzhou:26842' && l.user === acrUser.username,
+      ),
+    ).toBe(true);
+    const scopes = tokens.log.flatMap((l) => l.scopes);
+    expect(scopes).toContain('repository:namespace/repotest:pull,push');
+    expect(scopes).toContain('repository:namespace/repotest:pull');
+  });
+});
+
 describe('redirects to storage', () => {
   let lying: LyingRegistry;
   let storage: LyingRegistry;

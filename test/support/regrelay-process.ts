@@ -84,13 +84,13 @@ export async function startRegrelayProcess(
   };
 }
 
-/** The api() helper of TestApp, for a child process and an admin token. */
-export function processCaller(p: RegrelayProcess, token: string): ApiCaller {
+/** The api() helper of the fixtures (replication-api.ts), for a child process and a token. */
+export function processCaller(p: Pick<RegrelayProcess, 'url'>, token: string): ApiCaller {
   return {
-    api(path, init = {}) {
-      const { json, token: _ignored, ...rest } = init;
+    api(path: string, init: RequestInit & { token?: string | null; json?: unknown } = {}) {
+      const { json, token: given = token, ...rest } = init;
       const headers = new Headers(rest.headers);
-      headers.set('authorization', `Bearer ${token}`);
+      if (given !== null) headers.set('authorization', `Bearer ${given}`);
       if (json !== undefined) headers.set('content-type', 'application/json');
       return fetch(p.url + path, {
         ...rest,

@@ -13,6 +13,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { NullableOptional, OptionalInt } from '../../common/dto-decorators.js';
+import { DEFAULT_REGISTRY_TIMEZONE } from '../../common/time-zone.js';
 import type { RegistryCapabilities, RegistryEntity } from '../registry.entity.js';
 import { WEBHOOK_SECRET_PATTERN } from '../webhook-secret.js';
 import { DragonflyManagerDto, DragonflyManagerInputDto } from './dragonfly.dto.js';
@@ -142,6 +143,17 @@ export class CreateRegistryDto {
   @ValidateNested()
   @Type(() => DragonflyManagerInputDto)
   dragonfly?: DragonflyManagerInputDto;
+
+  @ApiPropertyOptional({
+    description:
+      "IANA time zone of the registry's webhook timestamps that carry none (ACR's `pushed_at`). " +
+      `Unset: ${DEFAULT_REGISTRY_TIMEZONE}.`,
+    example: 'Asia/Shanghai',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  timezone?: string;
 }
 
 /**
@@ -181,6 +193,10 @@ export class UpdateRegistryDto extends PartialType(
   @ValidateNested()
   @Type(() => DragonflyManagerInputDto)
   declare dragonfly?: DragonflyManagerInputDto;
+  @NullableOptional({ description: `IANA time zone; null: ${DEFAULT_REGISTRY_TIMEZONE}` })
+  @IsString()
+  @MaxLength(64)
+  declare timezone?: string;
 }
 
 export class CapabilitiesDto implements RegistryCapabilities {
@@ -225,6 +241,13 @@ export class RegistryDto {
       'The Dragonfly manager that preheats deliveries here (its token is never returned)',
   })
   dragonfly!: DragonflyManagerDto | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: 'Asia/Shanghai',
+    description: `Time zone of zone-less webhook timestamps (ACR); null: ${DEFAULT_REGISTRY_TIMEZONE}`,
+  })
+  timezone!: string | null;
   @ApiProperty({ nullable: true, type: CapabilitiesDto, description: 'From the last ping' })
   capabilities!: CapabilitiesDto | null;
   @ApiProperty({ nullable: true, type: String })
@@ -248,6 +271,7 @@ export class RegistryDto {
       maxConcurrentRequests: r.maxConcurrentRequests,
       bandwidthLimit: r.bandwidthLimit,
       dragonfly: r.dragonfly ? { ...r.dragonfly, hasToken: r.dragonflyTokenSealed !== null } : null,
+      timezone: r.timezone,
       capabilities: r.capabilities,
       capabilitiesCheckedAt: r.capabilitiesCheckedAt?.toISOString() ?? null,
       createdAt: r.createdAt.toISOString(),
