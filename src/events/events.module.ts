@@ -4,6 +4,7 @@ import { PoliciesModule } from '../policies/policies.module.js';
 import { RegistriesModule } from '../registries/registries.module.js';
 import { ReplicationModule } from '../replication/replication.module.js';
 import { EventCoalescer } from './event-coalescer.js';
+import { EventInboxController } from './event-inbox.controller.js';
 import { EventInboxEntity } from './event-inbox.entity.js';
 import { EventInbox } from './event-inbox.js';
 import { EventIntake } from './event-intake.js';
@@ -13,8 +14,8 @@ import { RegistryPushes } from './registry-pushes.js';
 import { WebhookAuthGuard } from './webhook-auth.guard.js';
 
 /**
- * Webhook intake (distribution, Harbor), the event inbox, and the coalescer that
- * turns stored events into targeted executions of event-triggered policies.
+ * Webhook intake (distribution, Harbor, ACR), the event inbox and its listing, and the
+ * coalescer that turns stored events into targeted executions of event-triggered policies.
  */
 @Module({
   imports: [
@@ -23,7 +24,7 @@ import { WebhookAuthGuard } from './webhook-auth.guard.js';
     PoliciesModule,
     ReplicationModule,
   ],
-  controllers: [EventsController],
+  controllers: [EventsController, EventInboxController],
   providers: [
     EventInbox,
     EventIntake,

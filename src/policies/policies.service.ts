@@ -15,6 +15,7 @@ import type {
   UpdatePolicyDto,
 } from './dto/policy.dto.js';
 import { InvalidPatternError, NameFilter } from './name-filter.js';
+import { namespaceOverlap } from './namespace-overlap.js';
 import { PolicyDestinationEntity, PolicyEntity } from './policy.entity.js';
 
 /** A policy was created, changed or deleted (deleted: `policy` is undefined). */
@@ -194,6 +195,7 @@ export class PoliciesService {
         problems.push({ field, reason: 'the same registry and namespace appear twice' });
       seen.add(key);
     });
+    let filtersCompile = true;
     for (const [field, patterns] of [
       ['filters.repositories', p.repositories],
       ['filters.excludeRepositories', p.excludeRepositories],
@@ -205,8 +207,10 @@ export class PoliciesService {
       } catch (error) {
         if (!(error instanceof InvalidPatternError)) throw error;
         problems.push({ field, reason: error.message });
+        filtersCompile = false;
       }
     }
+    if (filtersCompile) problems.push(...selfFeedingDestinations(p));
     if (p.triggerType === 'cron') {
       const check = p.triggerCron
         ? validateCronExpression(p.triggerCron)
@@ -226,6 +230,27 @@ export class PoliciesService {
     }
     if (problems.length) throw new InvalidInputException(problems);
   }
+}
+
+/** Same-registry destinations whose copies the policy would select again (see namespaceOverlap). */
+function selfFeedingDestinations(p: PolicyEntity): FieldError[] {
+  const problems: FieldError[] = [];
+  p.destinations.forEach((d, i) => {
+    if (d.registryId !== p.sourceRegistryId || !d.namespace) return;
+    const overlap = namespaceOverlap(d.namespace, p.repositories, p.excludeRepositories);
+    if (!overlap) return;
+    const ns = d.namespace;
+    const which = overlap.regex
+      ? `the regular expression ${JSON.stringify(overlap.pattern)} in filters.repositories may select repositories under "${ns}/" (a regular expression cannot be checked)`
+      : `filters.repositories pattern ${JSON.stringify(overlap.pattern)} selects repositories under "${ns}/"`;
+    problems.push({
+      field: `destinations[${i}].namespace`,
+      reason:
+        `the destination is the source registry, and ${which}: ${ns}/x would be copied again to ${ns}/${ns}/x, without end. ` +
+        `Choose a namespace the filters do not select, or add "${ns}/**" to filters.excludeRepositories`,
+    });
+  });
+  return problems;
 }
 
 function toDestinations(destinations: DestinationDto[]): PolicyDestinationEntity[] {

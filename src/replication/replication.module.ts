@@ -24,6 +24,8 @@ import { CopiesController } from './copies/copies.controller.js';
 import { CopiesService } from './copies/copies.service.js';
 import { ExecutionOwners } from './owners/execution-owners.js';
 import { PolicyOwner } from './owners/policy-owner.js';
+import { EventTargets } from './triggers/event-targets.js';
+import { DeliveryHooks } from './tasks/delivery-hooks.js';
 import { ExecutionReadCache } from './tasks/execution-read-cache.js';
 import { ReplicationTaskExecutor } from './tasks/replication-task-executor.js';
 import { TaskExecutor } from './tasks/task-executor.js';
@@ -45,6 +47,7 @@ import { Reconciler } from './reconcile/reconciler.js';
   controllers: [ExecutionsController, DriftController, CopiesController],
   providers: [
     ExecutionOwners,
+    EventTargets,
     PolicyOwner,
     CopiesService,
     EventBus,
@@ -61,13 +64,23 @@ import { Reconciler } from './reconcile/reconciler.js';
     TagDeleter,
     TaskQueue,
     ExecutionReadCache,
+    DeliveryHooks,
     { provide: TaskExecutor, useClass: ReplicationTaskExecutor },
     Worker,
     PolicySchedules,
     Reconciler,
     DriftStore,
   ],
-  exports: [ExecutionsService, ExecutionOwners, LedgerService, EventBus, ReplicationMetrics],
+  exports: [
+    ExecutionsService,
+    ExecutionOwners,
+    EventTargets,
+    DeliveryHooks,
+    LedgerService,
+    EventBus,
+    ReplicationMetrics,
+    Planner,
+  ],
 })
 export class ReplicationModule implements OnModuleInit {
   constructor(

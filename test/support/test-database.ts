@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../../src/database/data-source-options.js';
+import { migrations } from '../../src/database/migrations/index.js';
 
 export const TEMPLATE_DATABASE = 'regrelay_test_template';
 
@@ -42,4 +45,18 @@ async function adminQuery(url: string, sql: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * A connected DataSource on `url` with the first `count` migrations applied, for
+ * migration tests (the caller destroys it).
+ */
+export async function migratedTo(url: string, count: number): Promise<DataSource> {
+  const dataSource = new DataSource({
+    ...dataSourceOptions(url, { poolSize: 2 }),
+    migrations: migrations.slice(0, count),
+  });
+  await dataSource.initialize();
+  await dataSource.runMigrations({ transaction: 'each' });
+  return dataSource;
 }

@@ -30,6 +30,14 @@ export class ExecutionOwnerDto {
   @ApiProperty({
     nullable: true,
     type: String,
+    example: null,
+    description:
+      "The part of the owner that runs on its own: a tree topology's edge (the parent registry's id); else null",
+  })
+  lane!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
     example: 'hq-to-regions',
     description: "The owner's name (a policy's name); null for one-off copies",
   })

@@ -5,12 +5,13 @@ import { queryRows } from '../../database/sql.js';
 import { EventBus } from '../event-bus.js';
 import { ReplicationMetrics } from '../replication-metrics.js';
 import type { OwnerKind } from '../owners/execution-owner.js';
-import type { ExecutionStatus } from './execution.entity.js';
+import { ownerOfRow, type ExecutionStatus } from './execution.entity.js';
 
 interface Finished {
   id: string;
   owner_kind: OwnerKind;
   owner_id: string;
+  owner_lane: string;
   status: ExecutionStatus;
   message: string | null;
   trigger: string;
@@ -67,13 +68,13 @@ export class ExecutionFinisher {
                           ELSE NULL END
        FROM counts c
        WHERE e.id = $1 AND e.status = 'running' AND e.planned AND c.open = 0
-       RETURNING e.id, e.owner_kind, e.owner_id, e.status, e.message, e.trigger,
+       RETURNING e.id, e.owner_kind, e.owner_id, e.owner_lane, e.status, e.message, e.trigger,
                  extract(epoch FROM e.ended_at - coalesce(e.started_at, e.created_at))::float8 AS seconds`,
       [executionId],
     );
     const done = rows[0];
     if (!done) return undefined;
-    const owner = { kind: done.owner_kind, id: done.owner_id };
+    const owner = ownerOfRow(done);
     await this.metrics.executionFinished(owner, done.trigger, done.status, done.seconds);
     await this.bus.publish({
       type: 'execution.finished',

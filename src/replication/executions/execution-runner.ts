@@ -15,6 +15,7 @@ import { InstanceId } from '../instance-id.js';
 import type { ExecutionOwner, OwnerKind } from '../owners/execution-owner.js';
 import { Planner } from '../planning/planner.js';
 import { ExecutionFinisher } from './execution-finisher.js';
+import { ownerOfRow } from './execution.entity.js';
 
 /** Executions this process plans at once. */
 const PLANNING_SLOTS = 4;
@@ -113,7 +114,8 @@ export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShu
       `SELECT e.id, e.status FROM execution e
        WHERE (e.status = 'pending' AND NOT EXISTS (
                 SELECT 1 FROM execution r
-                WHERE r.owner_kind = e.owner_kind AND r.owner_id = e.owner_id AND r.status = 'running'))
+                WHERE r.owner_kind = e.owner_kind AND r.owner_id = e.owner_id
+                  AND r.owner_lane = e.owner_lane AND r.status = 'running'))
           OR (e.status = 'running' AND NOT e.planned AND (e.lease_expires_at IS NULL OR e.lease_expires_at < now()))
        ORDER BY e.created_at LIMIT $1`,
       [limit],
@@ -126,6 +128,7 @@ export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShu
           planned: boolean;
           owner_kind: OwnerKind;
           owner_id: string;
+          owner_lane: string;
         }>(
           this.dataSource,
           `UPDATE execution SET status = 'running', started_at = coalesce(started_at, now()),
@@ -133,14 +136,14 @@ export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShu
                   lease_expires_at = CASE WHEN planned THEN NULL ELSE now() + make_interval(secs => $3) END
            WHERE id = $1 AND (status = 'pending'
                  OR (status = 'running' AND NOT planned AND (lease_expires_at IS NULL OR lease_expires_at < now())))
-           RETURNING id, planned, owner_kind, owner_id`,
+           RETURNING id, planned, owner_kind, owner_id, owner_lane`,
           [candidate.id, this.instance.value, this.config.taskLeaseSeconds],
         );
         for (const row of rows)
           taken.push({
             id: row.id,
             planned: row.planned,
-            owner: { kind: row.owner_kind, id: row.owner_id },
+            owner: ownerOfRow(row),
           });
       } catch (error) {
         // Another replica started one for this owner in the meantime.

@@ -34,6 +34,10 @@ export class ExecutionEntity {
   @Column({ name: 'owner_id', type: 'uuid' })
   ownerId!: string;
 
+  /** '' for the owner's only lane (see ExecutionOwner.lane). */
+  @Column({ name: 'owner_lane', type: 'text', default: '' })
+  ownerLane!: string;
+
   /** Why it was asked for, as the requester put it (one-off copies). */
   @Column({ type: 'text', nullable: true })
   reason!: string | null;
@@ -88,6 +92,21 @@ export class ExecutionEntity {
   endedAt!: Date | null;
 }
 
-export function ownerOf(e: Pick<ExecutionEntity, 'ownerKind' | 'ownerId'>): ExecutionOwner {
-  return { kind: e.ownerKind, id: e.ownerId };
+export function ownerOf(
+  e: Pick<ExecutionEntity, 'ownerKind' | 'ownerId' | 'ownerLane'>,
+): ExecutionOwner {
+  return { kind: e.ownerKind, id: e.ownerId, ...(e.ownerLane ? { lane: e.ownerLane } : {}) };
+}
+
+/** An owner from a row's owner_kind, owner_id and owner_lane columns. */
+export function ownerOfRow(row: {
+  owner_kind: OwnerKind;
+  owner_id: string;
+  owner_lane?: string | null;
+}): ExecutionOwner {
+  return ownerOf({
+    ownerKind: row.owner_kind,
+    ownerId: row.owner_id,
+    ownerLane: row.owner_lane ?? '',
+  });
 }

@@ -102,11 +102,10 @@ export class ExecutionsService {
           const waiting = await repo
             .createQueryBuilder('e')
             .setLock('pessimistic_write')
-            .where('e.owner_kind = :kind AND e.owner_id = :id AND e.status = :status', {
-              kind: owner.kind,
-              id: owner.id,
-              status: 'pending',
-            })
+            .where(
+              'e.owner_kind = :kind AND e.owner_id = :id AND e.owner_lane = :lane AND e.status = :status',
+              { kind: owner.kind, id: owner.id, lane: owner.lane ?? '', status: 'pending' },
+            )
             .getOne();
           if (waiting) {
             waiting.scope = mergeScopes(waiting.scope, scope);
@@ -117,6 +116,7 @@ export class ExecutionsService {
             repo.create({
               ownerKind: owner.kind,
               ownerId: owner.id,
+              ownerLane: owner.lane ?? '',
               trigger,
               status: 'pending',
               scope,
@@ -152,6 +152,7 @@ export class ExecutionsService {
           ...(request.id ? { id: request.id } : {}),
           ownerKind: request.owner.kind,
           ownerId: request.owner.id,
+          ownerLane: request.owner.lane ?? '',
           trigger: request.trigger,
           status: 'pending',
           planned: true,
@@ -314,7 +315,7 @@ export class ExecutionsService {
     return { executionId: followUp.id, confirmed: held.length };
   }
 
-  /** The owner changed: its waiting and running executions take its new settings. */
+  /** The owner changed: its waiting and running executions (every lane) take its new settings. */
   async applySettings(owner: ExecutionOwner, settings: ExecutionSettings): Promise<void> {
     await this.executions.update(
       { ownerKind: owner.kind, ownerId: owner.id, status: In(['pending', 'running']) },
@@ -322,7 +323,7 @@ export class ExecutionsService {
     );
   }
 
-  /** The owner is gone: its executions (and their tasks) go; running transfers stop. */
+  /** The owner is gone: its executions in every lane (and their tasks) go; running transfers stop. */
   async deleteOwned(owner: ExecutionOwner): Promise<void> {
     const removed = await queryRows<{ id: string; status: ExecutionStatus }>(
       this.dataSource,
@@ -426,7 +427,7 @@ export function toDto(
 ): ExecutionDto {
   return {
     id: e.id,
-    owner: { kind: e.ownerKind, id: e.ownerId, name: ownerName },
+    owner: { kind: e.ownerKind, id: e.ownerId, lane: e.ownerLane || null, name: ownerName },
     policyId: e.ownerKind === 'policy' ? e.ownerId : null,
     trigger: e.trigger,
     status: e.status,

@@ -49,7 +49,7 @@ export class RetentionPruner implements OnApplicationBootstrap, OnApplicationShu
       `DELETE FROM execution WHERE id IN (
          SELECT id FROM (
            SELECT id, created_at,
-                  row_number() OVER (PARTITION BY owner_kind, owner_id ORDER BY created_at DESC) AS newest
+                  row_number() OVER (PARTITION BY owner_kind, owner_id, owner_lane ORDER BY created_at DESC) AS newest
            FROM execution WHERE status NOT IN ('pending', 'running')
          ) ranked
          WHERE newest > $1 OR created_at < now() - make_interval(days => $2)

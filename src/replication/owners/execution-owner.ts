@@ -11,6 +11,12 @@ export type OwnerKind = (typeof OWNER_KINDS)[number];
 export interface ExecutionOwner {
   kind: OwnerKind;
   id: string;
+  /**
+   * A part of the owner that runs on its own (a tree topology's edge: the parent
+   * registry's id); one execution runs and one waits per (owner, lane). Absent: the
+   * owner's only lane.
+   */
+  lane?: string;
 }
 
 /** How an owner's tasks run; kept on the execution, refreshed when the owner changes. */

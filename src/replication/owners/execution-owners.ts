@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { PlanRun } from '../planning/plan-run.js';
 import type { ReplicationSpec } from '../planning/replication-spec.js';
 import type { ExecutionOwner, OwnerKind } from './execution-owner.js';
 
@@ -6,10 +7,12 @@ import type { ExecutionOwner, OwnerKind } from './execution-owner.js';
 export interface OwnerHandler {
   /**
    * What an execution of this owner plans: the source walk and the destinations to
-   * compare. Kinds whose executions are created with their tasks (one-off copies)
-   * have none.
+   * compare, planned as policies are. Kinds whose executions are created with their
+   * tasks (one-off copies) have neither this nor `plan`.
    */
-  spec?(ownerId: string): Promise<ReplicationSpec>;
+  spec?(owner: ExecutionOwner): Promise<ReplicationSpec>;
+  /** Plans an execution itself (instead of `spec`), adding its tasks to the run. */
+  plan?(run: PlanRun): Promise<void>;
   /** Names people see, by id; an id that no longer exists is absent. */
   names(ownerIds: readonly string[]): Promise<Map<string, string>>;
 }
@@ -32,11 +35,14 @@ export class ExecutionOwners {
     this.handlers.set(kind, handler);
   }
 
-  /** The replication spec of an owner whose executions are planned. */
-  async spec(owner: ExecutionOwner): Promise<ReplicationSpec> {
-    const spec = this.handler(owner.kind).spec;
-    if (!spec) throw new UnknownOwnerKindError(`Executions of a ${owner.kind} are not planned`);
-    return spec(owner.id);
+  /** How an execution of this owner is planned. */
+  planning(
+    owner: ExecutionOwner,
+  ): { plan: (run: PlanRun) => Promise<void> } | { spec: () => Promise<ReplicationSpec> } {
+    const handler = this.handler(owner.kind);
+    if (handler.plan) return { plan: handler.plan.bind(handler) };
+    if (handler.spec) return { spec: () => handler.spec!(owner) };
+    throw new UnknownOwnerKindError(`Executions of a ${owner.kind} are not planned`);
   }
 
   /** Owner names, by `kind:id`; owners that no longer exist are absent. */

@@ -7,6 +7,7 @@ import { LedgerService } from '../ledger/ledger.service.js';
 import { ReplicationMetrics } from '../replication-metrics.js';
 import { policyOwner } from './execution-owner.js';
 import { settingsOf, specOf } from './policy-settings.js';
+import { EventTargets } from '../triggers/event-targets.js';
 import { ExecutionOwners } from './execution-owners.js';
 
 /**
@@ -21,16 +22,27 @@ export class PolicyOwner implements OnModuleDestroy {
 
   constructor(
     owners: ExecutionOwners,
+    targets: EventTargets,
     private readonly policies: PoliciesService,
     private readonly executions: ExecutionsService,
     private readonly ledger: LedgerService,
     private readonly metrics: ReplicationMetrics,
   ) {
     owners.register('policy', {
-      spec: async (id) => specOf(await policies.get(id)),
+      spec: async (owner) => specOf(await policies.get(owner.id)),
       names: async (ids) =>
         new Map([...(await policies.getMany(ids))].map(([id, p]) => [id, p.name])),
     });
+    // An event-triggered policy wants the events of its source registry.
+    targets.register(async (registryId) =>
+      (await policies.listEventTriggered(registryId)).map((policy) => ({
+        id: `policy:${policy.id}`,
+        owner: policyOwner(policy.id),
+        ...specOf(policy).filters,
+        deletion: policy.deletion,
+        trigger: (scope) => executions.trigger(policy.id, 'event', scope),
+      })),
+    );
     this.subscription = policies.changes$.subscribe(({ policyId, policy }) => {
       void this.changed(policyId, policy).catch((error: unknown) =>
         this.logger.warn(

@@ -13,6 +13,7 @@ import { ReplicationMetrics } from '../replication-metrics.js';
 import { decideCopy } from './decisions.js';
 import { DeletionPlanner, type GuardDecision } from './deletion-planner.js';
 import type { PlanDestination } from './plan-destination.js';
+import type { PlanRun } from './plan-run.js';
 import type { ReplicationSpec } from './replication-spec.js';
 import { compareSource } from './source-comparison.js';
 import { SourceUnreadableError, SourceWalker } from './source-walker.js';
@@ -29,24 +30,24 @@ export interface SpecClients {
   destinations: PlanDestination[];
 }
 
-interface PlanContext {
-  executionId: string;
-  owner: ExecutionOwner;
+/** What planning one spec needs besides the spec. */
+interface SpecPlan {
+  run: PlanRun;
   /** For log lines and metrics. */
   label: string;
   spec: ReplicationSpec;
-  batch: TaskBatch;
   deletions?: DeletionPlanner;
-  stop: AbortController;
 }
 
 /**
- * Works out what each destination of an owner's spec lacks, and (with `deletion` on)
- * what it holds that the source no longer has. Compares the source page by page with
+ * Plans executions. Most owners give a spec (a source, filters, destinations): the
+ * planner works out what each destination lacks, and (with `deletion` on) what it
+ * holds that the source no longer has — it compares the source page by page with
  * every destination (compareSource), turns each decision into a task per (artifact,
- * destination) — skipped when nothing is to be done, pending otherwise — and writes
+ * destination), skipped when nothing is to be done, pending otherwise, and writes
  * them in batches while listing goes on, so workers start copying before planning
  * ends. Deletions are decided at the end, from the ledger, under the deletion guard.
+ * Owners that plan for themselves (ExecutionOwners: `plan`) get a PlanRun instead.
  */
 @Injectable()
 export class Planner {
@@ -82,30 +83,67 @@ export class Planner {
 
   async plan(executionId: string, owner: ExecutionOwner, signal: AbortSignal): Promise<void> {
     const execution = await this.executions.get(executionId);
-    const spec = await this.owners.spec(owner);
-    const { source, destinations } = await this.clientsFor(spec);
+    const batch = new TaskBatch(this.dataSource, executionId);
     const stop = new AbortController();
     const combined = AbortSignal.any([signal, stop.signal]);
-    const ctx: PlanContext = {
-      executionId,
+    const flush = async () => {
+      const before = batch.runnable;
+      const stopRequested = await batch.flush();
+      if (batch.runnable > before) await this.bus.publish({ type: 'tasks.available', executionId });
+      if (stopRequested) stop.abort(new Error('execution stopped'));
+    };
+    const run: PlanRun = {
+      execution,
       owner,
-      label: await this.metrics.ownerLabel(owner),
+      signal: combined,
+      add: async (task) => {
+        batch.add(task);
+        if (batch.full) await flush();
+      },
+      flush,
+      planSpec: (spec) => this.planSpec(run, spec),
+      setMessage: (message) => this.executions.setMessage(executionId, message),
+    };
+    const planning = this.owners.planning(owner);
+    const started = Date.now();
+    try {
+      if ('plan' in planning) await planning.plan(run);
+      else await this.planSpec(run, await planning.spec());
+    } catch (error) {
+      if (!(stop.signal.aborted && !signal.aborted)) throw error; // a stop request is not a failure
+    }
+    await flush();
+    this.logger.log(
+      {
+        executionId,
+        owner: await this.metrics.ownerLabel(owner),
+        tasks: batch.inserted,
+        runnable: batch.runnable,
+        ms: Date.now() - started,
+      },
+      'Planned',
+    );
+  }
+
+  /** Plans one source → destinations spec into a run. */
+  private async planSpec(run: PlanRun, spec: ReplicationSpec): Promise<void> {
+    const { source, destinations } = await this.clientsFor(spec);
+    const ctx: SpecPlan = {
+      run,
+      label: await this.metrics.ownerLabel(run.owner),
       spec,
-      batch: new TaskBatch(this.dataSource, executionId),
       deletions: spec.deletion
         ? new DeletionPlanner(
             this.ledger,
-            owner,
+            run.owner,
             spec.sourceRegistryId,
             destinations,
             this.config.deletionGuardShare,
-            combined,
+            run.signal,
           )
         : undefined,
-      stop,
     };
-    const walker = new SourceWalker(source, spec.filters, execution.scope, combined);
-    const started = Date.now();
+    const walker = new SourceWalker(source, spec.filters, run.execution.scope, run.signal);
     try {
       await compareSource(
         {
@@ -113,12 +151,11 @@ export class Planner {
           destinations,
           walker,
           concurrency: this.config.planningConcurrency,
-          signal: combined,
+          signal: run.signal,
         },
         {
           page: async (comparisons) => {
-            for (const c of comparisons) for (const task of copyTasks(c, spec)) ctx.batch.add(task);
-            if (ctx.batch.full) await this.flush(ctx);
+            for (const c of comparisons) for (const task of copyTasks(c, spec)) await run.add(task);
           },
           repository: async ({ repository, listed, present, absent }) => {
             if (!ctx.deletions) return;
@@ -130,50 +167,36 @@ export class Planner {
       );
       if (ctx.deletions) await this.planDeletions(ctx, ctx.deletions, walker);
     } catch (error) {
-      if (stop.signal.aborted && !signal.aborted) {
-        // A stop request is not a failure.
-      } else if (error instanceof SourceUnreadableError && spec.deletion) {
-        for (const d of destinations) {
-          const destination = await this.metrics.registryName(d.registryId);
-          this.metrics.guardTrips.inc({
-            policy: ctx.label,
-            destination,
-            reason: 'source_unreadable',
-          });
-        }
-        throw new PlanningError(
-          `${error.message}. The deletion guard held every deletion: nothing was deleted`,
-        );
-      } else {
+      if (!(error instanceof SourceUnreadableError && spec.deletion) || run.signal.aborted)
         throw error;
+      for (const d of destinations) {
+        const destination = await this.metrics.registryName(d.registryId);
+        this.metrics.guardTrips.inc({
+          policy: ctx.label,
+          destination,
+          reason: 'source_unreadable',
+        });
       }
+      throw new PlanningError(
+        `${error.message}. The deletion guard held every deletion: nothing was deleted`,
+      );
     }
-    await this.flush(ctx);
-    this.logger.log(
-      {
-        executionId,
-        owner: ctx.label,
-        tasks: ctx.batch.inserted,
-        runnable: ctx.batch.runnable,
-        ms: Date.now() - started,
-      },
-      'Planned',
-    );
   }
 
   private async planDeletions(
-    ctx: PlanContext,
+    ctx: SpecPlan,
     deletions: DeletionPlanner,
     walker: SourceWalker,
   ): Promise<void> {
     if (walker.complete) await deletions.walkCompleted(walker.repositories);
     const { tasks, guarded } = await deletions.plan(walker.complete);
-    for (const task of tasks) ctx.batch.add(task);
+    for (const task of tasks) await ctx.run.add(task);
     if (guarded.length) await this.reportGuard(ctx, guarded);
   }
 
   /** Says on the execution, in the log and in metrics why deletions were held. */
-  private async reportGuard(ctx: PlanContext, guarded: GuardDecision[]): Promise<void> {
+  private async reportGuard(ctx: SpecPlan, guarded: GuardDecision[]): Promise<void> {
+    const executionId = ctx.run.execution.id;
     const names = await this.registries.getMany(guarded.map((g) => g.destinationRegistryId));
     const parts = guarded.map((g) => {
       const name = names.get(g.destinationRegistryId)?.name ?? g.destinationRegistryId;
@@ -184,17 +207,9 @@ export class Planner {
     });
     const message =
       `Deletion guard held ${guarded.reduce((n, g) => n + g.deletions, 0)} deletion(s); nothing was deleted there. ` +
-      `${parts.join('; ')}. If this is intended, confirm with POST /api/v1/executions/${ctx.executionId}/confirm-deletions.`;
-    this.logger.warn({ executionId: ctx.executionId, owner: ctx.label, guarded }, message);
-    await this.executions.setMessage(ctx.executionId, message);
-  }
-
-  private async flush(ctx: PlanContext): Promise<void> {
-    const before = ctx.batch.runnable;
-    const stopRequested = await ctx.batch.flush();
-    if (ctx.batch.runnable > before)
-      await this.bus.publish({ type: 'tasks.available', executionId: ctx.executionId });
-    if (stopRequested) ctx.stop.abort(new Error('execution stopped'));
+      `${parts.join('; ')}. If this is intended, confirm with POST /api/v1/executions/${executionId}/confirm-deletions.`;
+    this.logger.warn({ executionId, owner: ctx.label, guarded }, message);
+    await ctx.run.setMessage(message);
   }
 }
 

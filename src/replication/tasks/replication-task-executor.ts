@@ -6,6 +6,7 @@ import { TagDeleter } from '../copy/tag-deleter.js';
 import { LedgerService } from '../ledger/ledger.service.js';
 import { ownerKey } from '../owners/execution-owners.js';
 import { ReplicationMetrics } from '../replication-metrics.js';
+import { DeliveryHooks } from './delivery-hooks.js';
 import { ExecutionReadCache } from './execution-read-cache.js';
 import { TaskExecutor, type TaskOutcome, type TaskProgress } from './task-executor.js';
 import type { ClaimedTask } from './task-queue.js';
@@ -28,6 +29,7 @@ export class ReplicationTaskExecutor extends TaskExecutor {
     private readonly ledger: LedgerService,
     private readonly deleter: TagDeleter,
     private readonly metrics: ReplicationMetrics,
+    private readonly hooks: DeliveryHooks,
   ) {
     super();
   }
@@ -47,8 +49,7 @@ export class ReplicationTaskExecutor extends TaskExecutor {
         signal,
       });
       if (current?.digest === task.digest) {
-        await this.record(task);
-        await this.observeLag(task);
+        await this.delivered(task);
         return { status: 'skipped', reason: 'already present at the destination', bytesMoved: 0 };
       }
       if (current && !task.settings.override) {
@@ -77,9 +78,15 @@ export class ReplicationTaskExecutor extends TaskExecutor {
       .catch((error: unknown) => {
         throw pinnedDigestGone(error, source, task) ?? error;
       });
+    await this.delivered(task);
+    return { status: 'succeeded', bytesMoved: result.bytesMoved, bytesTotal: result.bytesTotal };
+  }
+
+  /** The artifact is at the destination: record it, measure lag, run what chains on it. */
+  private async delivered(task: ClaimedTask): Promise<void> {
     await this.record(task);
     await this.observeLag(task);
-    return { status: 'succeeded', bytesMoved: result.bytesMoved, bytesTotal: result.bytesTotal };
+    await this.hooks.delivered(task, 'present');
   }
 
   private async deleteTag(
@@ -113,12 +120,13 @@ export class ReplicationTaskExecutor extends TaskExecutor {
       task.destinationRepository,
       task.tag!,
     );
+    if (outcome.result !== 'left') await this.hooks.delivered(task, 'removed');
     return outcome.result === 'deleted'
       ? {
           status: 'succeeded',
           reason:
             outcome.how === 'manifest'
-              ? 'deleted the manifest (no other tag pointed at it)'
+              ? 'deleted the manifest (no tag still wanted pointed at it)'
               : undefined,
           bytesMoved: 0,
         }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { queryRows } from '../../database/sql.js';
+import { ownerOfRow } from '../executions/execution.entity.js';
 import type { ExecutionOwner, ExecutionSettings } from '../owners/execution-owner.js';
 import { TaskEntity, type TaskStatus } from './task.entity.js';
 
@@ -105,7 +106,7 @@ export class TaskQueue {
            WHERE id IN (SELECT id FROM chosen UNION SELECT id FROM siblings)
            RETURNING *
          )
-         SELECT t.*, e.owner_kind, e.owner_id, e.override, e.bandwidth_limit
+         SELECT t.*, e.owner_kind, e.owner_id, e.owner_lane, e.override, e.bandwidth_limit
          FROM claimed t JOIN execution e ON e.id = t.execution_id`,
         [limit, lease.owner, lease.seconds],
       );
@@ -242,7 +243,7 @@ function fromRow(row: Record<string, unknown>): Omit<ClaimedTask, 'fanOut'> {
     updatedAt: row.updated_at as Date,
   });
   return Object.assign(task, {
-    owner: { kind: row.owner_kind as ExecutionOwner['kind'], id: row.owner_id as string },
+    owner: ownerOfRow(row as Parameters<typeof ownerOfRow>[0]),
     settings: {
       override: row.override as boolean,
       bandwidthLimit: row.bandwidth_limit === null ? null : num(row.bandwidth_limit),
