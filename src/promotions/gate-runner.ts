@@ -1,4 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Agent } from 'undici';
+import { AppConfig } from '../config/app-config.js';
+import { AddressPolicy, guardedConnector } from '../oci/index.js';
 import { RegistriesService } from '../registries/registries.service.js';
 import { RegistryClients } from '../registries/registry-clients.js';
 import { Clock } from './clock.js';
@@ -24,13 +27,24 @@ export type GateSubject = Pick<
 
 /** Gathers what a promotion's gates look at (source stage, decisions, arrival, time) and runs them. */
 @Injectable()
-export class GateRunner {
+export class GateRunner implements OnApplicationShutdown {
+  /** External checks connect only where registries may: REGRELAY_DENY/ALLOW_NETWORKS. */
+  private readonly checkDispatcher: Agent;
+
   constructor(
     private readonly store: PromotionStore,
     private readonly registries: RegistriesService,
     private readonly clients: RegistryClients,
     private readonly clock: Clock,
-  ) {}
+    config: AppConfig,
+  ) {
+    const policy = new AddressPolicy(config.denyNetworks, config.allowNetworks);
+    this.checkDispatcher = new Agent({ connect: guardedConnector(policy, 'promotion check', {}) });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.checkDispatcher.close();
+  }
 
   async run(
     p: GateSubject,
@@ -62,6 +76,7 @@ export class GateRunner {
       now: this.clock.now(),
       dryRun: options.dryRun ?? false,
       signal: options.signal ?? AbortSignal.timeout(120_000),
+      checkDispatcher: this.checkDispatcher,
     });
   }
 }

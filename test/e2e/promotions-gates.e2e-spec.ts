@@ -48,7 +48,11 @@ describe('promotion gates', () => {
   };
 
   beforeAll(async () => {
-    t = await startTestApp({ REGRELAY_POLL_INTERVAL_MS: '100' });
+    // 127.0.0.2 stands for a network the operator denies (as link-local is by default).
+    t = await startTestApp({
+      REGRELAY_POLL_INTERVAL_MS: '100',
+      REGRELAY_DENY_NETWORKS: '169.254.0.0/16,127.0.0.2/32',
+    });
     [dev, next] = await Promise.all([startRegistry(), startRegistry()]);
     devClient = new RegistryClient({ name: 'dev', url: dev.url });
     nextClient = new RegistryClient({ name: 'next', url: next.url });
@@ -160,6 +164,14 @@ describe('promotion gates', () => {
     const timedOut = await promotionIn(t, retrying.id, ENDED, 30_000);
     expect(timedOut.status).toBe('refused');
     expect(timedOut.message).toContain('gave no 2xx or 4xx within 30 s');
+
+    // A check may reach only what registries may: the outbound address policy applies.
+    const denied = await setUp([
+      { type: 'check', url: 'http://127.0.0.2:40000/check', timeoutSeconds: 60 },
+    ]);
+    const refusedAtOnce = (await denied.ask()).body;
+    expect(refusedAtOnce.status).toBe('refused');
+    expect(refusedAtOnce.message).toContain('refused by the outbound address policy');
   });
 
   it('window: a freeze holds a promotion until the window opens', async () => {

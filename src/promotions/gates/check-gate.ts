@@ -1,4 +1,6 @@
+import { fetch } from 'undici';
 import { describeError } from '../../common/describe-error.js';
+import { AddressDeniedError } from '../../oci/index.js';
 import type { GateContext } from './gate-context.js';
 import type { CheckGate, GateOutcome } from './gate-types.js';
 
@@ -25,6 +27,8 @@ export async function evaluateCheck(gate: CheckGate, ctx: GateContext): Promise<
     Math.max(1000, Math.min(ATTEMPT_TIMEOUT_MS, deadline - ctx.now.getTime())),
   );
   const evidence = { url: gate.url, firstCallAt: firstCallAt.toISOString(), calls, ...answer };
+  if (answer.denied)
+    return { status: 'refused', reason: `check ${gate.url}: ${answer.error}`, evidence };
   if (answer.status !== undefined && answer.status >= 200 && answer.status < 300)
     return {
       status: 'passed',
@@ -60,7 +64,7 @@ async function call(
   gate: CheckGate,
   ctx: GateContext,
   timeoutMs: number,
-): Promise<{ status?: number; body?: string; error?: string }> {
+): Promise<{ status?: number; body?: string; error?: string; denied?: boolean }> {
   try {
     const res = await fetch(gate.url, {
       method: 'POST',
@@ -76,10 +80,14 @@ async function call(
       }),
       redirect: 'manual',
       signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]),
+      ...(ctx.checkDispatcher ? { dispatcher: ctx.checkDispatcher } : {}),
     });
     const text = (await res.text()).trim();
     return { status: res.status, body: text.slice(0, BODY_LIMIT) };
   } catch (error) {
-    return { error: describeError(error) };
+    // An address the policy refuses stays refused: no use retrying.
+    const cause = (error as { cause?: unknown }).cause;
+    if (cause instanceof AddressDeniedError) return { error: describeError(cause), denied: true };
+    return { error: describeError(cause ?? error) };
   }
 }

@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici';
 import type { RegistryClient } from '../../oci/index.js';
 import type { PromotionDecisionEntity } from '../promotion.entity.js';
 import type { GateRecord } from './gate-types.js';
@@ -26,4 +27,6 @@ export interface GateContext {
   /** This gate's record from the previous evaluation, if any. */
   previous: GateRecord | undefined;
   signal: AbortSignal;
+  /** Connections of the external check, through the outbound address policy. */
+  checkDispatcher?: Dispatcher;
 }
