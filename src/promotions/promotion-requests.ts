@@ -130,7 +130,9 @@ export class PromotionRequests {
       ...row,
       status: target.gates.length ? 'waiting' : 'queued',
       queuedAt: target.gates.length ? null : new Date(),
-      nextEvaluationAt: target.gates.length ? this.clock.now() : null,
+      // Evaluated by this request before it answers; the lease keeps the scheduler off it.
+      nextEvaluationAt: null,
+      ...(target.gates.length ? this.scheduler.leaseForRequest() : {}),
     });
     await this.scheduler.admitted(created);
     return this.views.one(await this.store.get(created.id));

@@ -34,7 +34,8 @@ const SWEEP_EVERY = 10;
 @Injectable()
 export class PromotionScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(PromotionScheduler.name);
-  private readonly instance = `promotions:${randomUUID()}`;
+  /** Holds evaluation leases for this process. */
+  readonly instance = `promotions:${randomUUID()}`;
   private readonly subscription = new Subscription();
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
@@ -82,16 +83,28 @@ export class PromotionScheduler implements OnApplicationBootstrap, OnApplication
     await this.ticking;
   }
 
-  /** A promotion was just recorded: evaluate its gates now (the answer shows them), or start it. */
+  /**
+   * A promotion was just recorded — a waiting one with its evaluation lease already
+   * held by this process (see `leaseForRequest`), so the answer shows its gates
+   * evaluated: evaluate it now, or start it.
+   */
   async admitted(p: PromotionEntity): Promise<void> {
-    if (p.status === 'waiting') await this.evaluate(p.id);
+    if (p.status === 'waiting') await this.evaluateSafely(p);
     else await this.runner.startNext(p.stageId!);
+  }
+
+  /** The lease columns a request inserts a waiting promotion with. */
+  leaseForRequest(): Pick<PromotionEntity, 'leaseOwner' | 'leaseExpiresAt'> {
+    return {
+      leaseOwner: this.instance,
+      leaseExpiresAt: new Date(Date.now() + EVALUATION_LEASE_SECONDS * 1000),
+    };
   }
 
   /** Evaluates one waiting promotion now, unless another replica is at it. */
   async evaluate(id: string): Promise<void> {
     if (!(await this.store.claimOne(id, this.instance, EVALUATION_LEASE_SECONDS))) return;
-    await this.evaluateClaimed(await this.store.get(id));
+    await this.evaluateSafely(await this.store.get(id));
   }
 
   kick(): void {
@@ -119,10 +132,19 @@ export class PromotionScheduler implements OnApplicationBootstrap, OnApplication
       this.clock.now(),
     )) {
       if (this.stopped) return;
-      await this.evaluateClaimed(p);
+      await this.evaluateSafely(p);
     }
     for (const stageId of await this.store.stagesWithQueued()) await this.runner.startNext(stageId);
     if (++this.passes % SWEEP_EVERY === 0) await this.runner.sweep();
+  }
+
+  /** One promotion's trouble (its registry deleted, …) must not stop the others' evaluation. */
+  private async evaluateSafely(p: PromotionEntity): Promise<void> {
+    try {
+      await this.evaluateClaimed(p);
+    } catch (error) {
+      this.logger.warn({ err: error, promotionId: p.id }, 'Could not evaluate a promotion; will retry');
+    }
   }
 
   private async evaluateClaimed(p: PromotionEntity): Promise<void> {
