@@ -101,8 +101,12 @@ export class PromotionScheduler implements OnApplicationBootstrap, OnApplication
     };
   }
 
-  /** Evaluates one waiting promotion now, unless another replica is at it. */
+  /**
+   * Evaluates one waiting promotion now (a decision arrived). If another replica is
+   * evaluating it, the next pass does it again, so the decision is not missed.
+   */
   async evaluate(id: string): Promise<void> {
+    await this.store.dueAt(id, this.clock.now());
     if (!(await this.store.claimOne(id, this.instance, EVALUATION_LEASE_SECONDS))) return;
     await this.evaluateSafely(await this.store.get(id));
   }

@@ -283,6 +283,11 @@ export class PromotionStore {
     return rows.length > 0;
   }
 
+  /** Asks for an evaluation at the next pass (something it depends on changed). */
+  async dueAt(id: string, at: Date): Promise<void> {
+    await this.promotions.update({ id, status: 'waiting' }, { nextEvaluationAt: at });
+  }
+
   /** Ends an evaluation lease, writing what it concluded. */
   async finishEvaluation(id: string, owner: string, changes: Changes): Promise<boolean> {
     const { affected } = await this.promotions.update(
