@@ -204,6 +204,7 @@ function label(metric: string): string {
     seconds: 'time',
     retagSeconds: 'retag (stage holds the digest)',
     retagPuts: 'retag requests written',
+    copySeconds: "of which the copy's execution",
     sourceReadRatio: 'source bytes read',
   };
   if (metric.startsWith('noop')) return `no-op plan, ${metric.slice(4)} tags`;
