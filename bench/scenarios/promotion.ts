@@ -147,7 +147,8 @@ async function promoteAndWait(
     }
     if (Date.now() - started > timeoutMs)
       throw new Error(`promotion ${id} still ${p.status} after ${timeoutMs} ms`);
-    await sleep(20);
+    // Rarely enough not to compete for the CPU with the copy; the figure comes from endedAt.
+    await sleep(100);
   }
 }
 
