@@ -33,3 +33,11 @@ export function waitOptions(flags: WaitFlags): { timeoutSeconds: number; interva
     throw new Error('--interval must be milliseconds (≥ 100)');
   return { timeoutSeconds, intervalMs };
 }
+
+/** Adds --timeout and --interval (and --wait, unless the command always waits). */
+export function waitable(cmd: Command, defaultTimeoutSeconds: number, always = false): Command {
+  if (!always) cmd.option('--wait', 'wait until it ends (or --timeout)');
+  return cmd
+    .option('--timeout <seconds>', 'how long to wait', String(defaultTimeoutSeconds))
+    .option('--interval <ms>', 'how often to ask', '1000');
+}

@@ -8,6 +8,7 @@ import {
 import { InjectRepository } from '@nestjs/typeorm';
 import { Subscription, filter } from 'rxjs';
 import type { Repository } from 'typeorm';
+import { SerialPass } from '../common/serial-pass.js';
 import { AppConfig } from '../config/app-config.js';
 import { EventBus } from '../replication/event-bus.js';
 import { Clock } from './clock.js';
@@ -38,8 +39,10 @@ export class PromotionScheduler implements OnApplicationBootstrap, OnApplication
   readonly instance = `promotions:${randomUUID()}`;
   private readonly subscription = new Subscription();
   private timer?: NodeJS.Timeout;
-  private ticking?: Promise<void>;
-  private again = false;
+  private readonly pass = new SerialPass(
+    () => this.tick(),
+    (error) => this.logger.warn({ err: error }, 'Promotion pass failed'),
+  );
   private stopped = false;
   private passes = 0;
 
@@ -80,7 +83,7 @@ export class PromotionScheduler implements OnApplicationBootstrap, OnApplication
     this.stopped = true;
     clearInterval(this.timer);
     this.subscription.unsubscribe();
-    await this.ticking;
+    await this.pass.stop();
   }
 
   /**
@@ -112,20 +115,7 @@ export class PromotionScheduler implements OnApplicationBootstrap, OnApplication
   }
 
   kick(): void {
-    if (this.stopped) return;
-    if (this.ticking) {
-      this.again = true;
-      return;
-    }
-    this.ticking = this.tick()
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'Promotion pass failed'))
-      .finally(() => {
-        this.ticking = undefined;
-        if (this.again) {
-          this.again = false;
-          this.kick();
-        }
-      });
+    this.pass.kick();
   }
 
   private async tick(): Promise<void> {
@@ -147,7 +137,10 @@ export class PromotionScheduler implements OnApplicationBootstrap, OnApplication
     try {
       await this.evaluateClaimed(p);
     } catch (error) {
-      this.logger.warn({ err: error, promotionId: p.id }, 'Could not evaluate a promotion; will retry');
+      this.logger.warn(
+        { err: error, promotionId: p.id },
+        'Could not evaluate a promotion; will retry',
+      );
     }
   }
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { context, waitOptions, type WaitFlags } from '../context.js';
+import { context, waitable, waitOptions, type WaitFlags } from '../context.js';
 import { EXIT, exitFor, outcome } from '../exit-codes.js';
 import type { PromotionView } from '../output.js';
 import { waitForPromotion } from '../wait.js';
@@ -38,7 +38,7 @@ export function historyCommands(program: Command): void {
       ),
     );
 
-  program
+  const rollback = program
     .command('rollback')
     .description("Re-point a stage's tag to an earlier promoted digest; holds auto-promotion there")
     .argument('<pipeline>', 'pipeline name or id')
@@ -46,39 +46,36 @@ export function historyCommands(program: Command): void {
     .requiredOption('--stage <stage>', 'the stage to roll back')
     .requiredOption('--tag <tag>', 'the tag to re-point')
     .option('--digest <digest>', 'an earlier digest promoted there (default: the one before)')
-    .option('--reason <text>', 'why, recorded')
-    .option('--wait', 'wait until the rollback ends (or --timeout)')
-    .option('--timeout <seconds>', 'how long --wait waits', '600')
-    .option('--interval <ms>', 'how often --wait asks', '1000')
-    .action(
-      outcome(
-        async (
-          pipeline: string,
-          repository: string,
-          flags: WaitFlags & { stage: string; tag: string; digest?: string; reason?: string },
-          cmd: Command,
-        ) => {
-          const { api, out } = context(cmd);
-          const { body } = await api.call<PromotionView>(
-            'POST',
-            `/pipelines/${await api.pipelineId(pipeline)}/rollback`,
-            {
-              stage: flags.stage,
-              repository,
-              tag: flags.tag,
-              ...(flags.digest ? { digest: flags.digest } : {}),
-              ...(flags.reason ? { reason: flags.reason } : {}),
-            },
-          );
-          const result = flags.wait
-            ? await waitForPromotion(api, out, body.id, waitOptions(flags))
-            : body;
-          if (out.json) out.object(result);
-          else out.promotion(result);
-          return flags.wait ? exitFor(result.status) : EXIT.done;
-        },
-      ),
-    );
+    .option('--reason <text>', 'why, recorded');
+  waitable(rollback, 600).action(
+    outcome(
+      async (
+        pipeline: string,
+        repository: string,
+        flags: WaitFlags & { stage: string; tag: string; digest?: string; reason?: string },
+        cmd: Command,
+      ) => {
+        const { api, out } = context(cmd);
+        const { body } = await api.call<PromotionView>(
+          'POST',
+          `/pipelines/${await api.pipelineId(pipeline)}/rollback`,
+          {
+            stage: flags.stage,
+            repository,
+            tag: flags.tag,
+            ...(flags.digest ? { digest: flags.digest } : {}),
+            ...(flags.reason ? { reason: flags.reason } : {}),
+          },
+        );
+        const result = flags.wait
+          ? await waitForPromotion(api, out, body.id, waitOptions(flags))
+          : body;
+        if (out.json) out.object(result);
+        else out.promotion(result);
+        return flags.wait ? exitFor(result.status) : EXIT.done;
+      },
+    ),
+  );
 
   program
     .command('release')

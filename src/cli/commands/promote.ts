@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EXIT, exitFor, type ExitCode, outcome } from '../exit-codes.js';
 import type { PromotionView } from '../output.js';
-import { context, waitOptions, type WaitFlags } from '../context.js';
+import { context, waitable, waitOptions, type WaitFlags } from '../context.js';
 import { waitForPromotion } from '../wait.js';
 
 interface PromoteFlags extends WaitFlags {
@@ -34,7 +34,7 @@ export function parseReference(value: string): {
 }
 
 export function promoteCommand(program: Command): void {
-  program
+  const cmd = program
     .command('promote')
     .description('Promote a digest (or the digest a tag points at, resolved once) into a stage')
     .argument('<pipeline>', 'pipeline name or id')
@@ -47,41 +47,40 @@ export function promoteCommand(program: Command): void {
     .option('--reason <text>', 'why, recorded in the history')
     .option('--dry-run', 'run the gates and show what would be copied; change nothing')
     .option('--force', 'admin: promote although the previous stage lacks the digest')
-    .option('--force-reason <text>', 'why the skip is forced (required with --force)')
-    .option('--wait', 'wait until the promotion ends (or --timeout)')
-    .option('--timeout <seconds>', 'how long --wait waits', '1800')
-    .option('--interval <ms>', 'how often --wait asks', '1000')
-    .action(
-      outcome(async (pipeline: string, reference: string, flags: PromoteFlags, cmd: Command) => {
-        const { api, out } = context(cmd);
-        const ref = parseReference(reference);
-        const body = {
-          repository: ref.repository,
-          ...(ref.digest ? { digest: ref.digest, ...(flags.tag ? { tag: flags.tag } : {}) } : {}),
-          ...(ref.tag ? { tag: ref.tag, ...(flags.tag ? { targetTag: flags.tag } : {}) } : {}),
-          toStage: flags.to,
-          ...(flags.reason ? { reason: flags.reason } : {}),
-          ...(flags.dryRun ? { dryRun: true } : {}),
-          ...(flags.force ? { force: true, forceReason: flags.forceReason } : {}),
-        };
-        const id = await api.pipelineId(pipeline);
-        const { body: answer } = await api.call<
-          PromotionView & { dryRun?: boolean; plan?: unknown }
-        >('POST', `/pipelines/${id}/promotions`, body);
-        if (answer.dryRun) return dryRunResult(out, answer as never);
-        let result = answer;
-        if (
-          flags.wait &&
-          (result.status === 'waiting' || result.status === 'queued' || result.status === 'running')
-        ) {
-          out.promotion(result);
-          result = await waitForPromotion(api, out, result.id, waitOptions(flags));
-        }
-        if (out.json) out.object(result);
-        else out.promotion(result);
-        return flags.wait || result.status === 'refused' ? exitFor(result.status) : EXIT.done;
-      }),
-    );
+    .option('--force-reason <text>', 'why the skip is forced (required with --force)');
+  waitable(cmd, 1800).action(
+    outcome(async (pipeline: string, reference: string, flags: PromoteFlags, cmd: Command) => {
+      const { api, out } = context(cmd);
+      const ref = parseReference(reference);
+      const body = {
+        repository: ref.repository,
+        ...(ref.digest ? { digest: ref.digest, ...(flags.tag ? { tag: flags.tag } : {}) } : {}),
+        ...(ref.tag ? { tag: ref.tag, ...(flags.tag ? { targetTag: flags.tag } : {}) } : {}),
+        toStage: flags.to,
+        ...(flags.reason ? { reason: flags.reason } : {}),
+        ...(flags.dryRun ? { dryRun: true } : {}),
+        ...(flags.force ? { force: true, forceReason: flags.forceReason } : {}),
+      };
+      const id = await api.pipelineId(pipeline);
+      const { body: answer } = await api.call<PromotionView & { dryRun?: boolean; plan?: unknown }>(
+        'POST',
+        `/pipelines/${id}/promotions`,
+        body,
+      );
+      if (answer.dryRun) return dryRunResult(out, answer as never);
+      let result = answer;
+      if (
+        flags.wait &&
+        (result.status === 'waiting' || result.status === 'queued' || result.status === 'running')
+      ) {
+        out.promotion(result);
+        result = await waitForPromotion(api, out, result.id, waitOptions(flags));
+      }
+      if (out.json) out.object(result);
+      else out.promotion(result);
+      return flags.wait || result.status === 'refused' ? exitFor(result.status) : EXIT.done;
+    }),
+  );
 }
 
 function dryRunResult(

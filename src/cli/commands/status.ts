@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { context, waitOptions, type WaitFlags } from '../context.js';
+import { context, waitable, waitOptions, type WaitFlags } from '../context.js';
 import { exitFor, outcome } from '../exit-codes.js';
 import type { PromotionView } from '../output.js';
 import { waitForPromotion } from '../wait.js';
@@ -20,19 +20,17 @@ export function statusCommands(program: Command): void {
       }),
     );
 
-  program
+  const wait = program
     .command('wait')
     .description('Wait until a promotion ends (or --timeout), showing progress on a terminal')
-    .argument('<promotion>', 'promotion id')
-    .option('--timeout <seconds>', 'how long to wait', '1800')
-    .option('--interval <ms>', 'how often to ask', '1000')
-    .action(
-      outcome(async (id: string, flags: WaitFlags, cmd: Command) => {
-        const { api, out } = context(cmd);
-        const body = await waitForPromotion(api, out, id, waitOptions(flags));
-        if (out.json) out.object(body);
-        else out.promotion(body);
-        return exitFor(body.status);
-      }),
-    );
+    .argument('<promotion>', 'promotion id');
+  waitable(wait, 1800, true).action(
+    outcome(async (id: string, flags: WaitFlags, cmd: Command) => {
+      const { api, out } = context(cmd);
+      const body = await waitForPromotion(api, out, id, waitOptions(flags));
+      if (out.json) out.object(body);
+      else out.promotion(body);
+      return exitFor(body.status);
+    }),
+  );
 }

@@ -1,27 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { PageQuery } from '../../replication/dto/execution.dto.js';
 
-export class HistoryQuery {
+export class HistoryQuery extends PageQuery {
   @ApiPropertyOptional({ example: 'team/app' })
   @IsOptional()
   @IsString()
   @MaxLength(255)
   repository?: string;
   @ApiPropertyOptional({ example: 'prod' }) @IsOptional() @IsString() @MaxLength(63) stage?: string;
-  @ApiPropertyOptional({ default: 50, maximum: 500 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit: number = 50;
-  @ApiPropertyOptional({ default: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  offset: number = 0;
 }
 
 export class StateQuery {
