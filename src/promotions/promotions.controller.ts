@@ -64,6 +64,7 @@ export class PromotionsController {
   @ApiOkResponse({ type: DryRunDto, description: 'A dry run' })
   @ApiBadRequestResponse({ description: 'Each invalid field with the reason' })
   @ApiForbiddenResponse({ description: 'force without the admin role' })
+  @ApiBadGatewayResponse({ description: 'A stage registry could not be asked (named)' })
   @ApiConflictResponse({
     description: 'The stage the digest is missing from, or the immutable tag',
   })
@@ -153,6 +154,7 @@ export class PromotionsController {
   })
   @ApiAcceptedResponse({ type: PromotionDto })
   @ApiConflictResponse({ description: 'No earlier digest, or the tag is immutable' })
+  @ApiBadGatewayResponse({ description: 'The stage registry could not be asked (named)' })
   rollback(
     @Param('id', UuidParam) id: string,
     @Body() body: RollbackDto,
