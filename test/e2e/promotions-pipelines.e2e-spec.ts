@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { RegistryClient } from '../../src/oci/index.js';
 import type { PipelineDto } from '../../src/promotions/dto/pipeline.dto.js';
+import { StageLeaves } from '../../src/promotions/stage-leaves.js';
 import { ImageBuilder } from '../support/image-builder.js';
 import { createPipeline, promote, promotionIn } from '../support/promotion-api.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
@@ -168,5 +169,48 @@ describe('pipelines', () => {
     expect(JSON.stringify(unknown.body)).toContain(
       'the pipeline has no stage qa (stages: dev, prod)',
     );
+  });
+
+  it('offers topologies a place to report, per leaf below a stage, when the digest arrived', async () => {
+    // What the topologies module does for a stage that roots a tree: name the leaves
+    // below it, then report each arrival.
+    const leaves = t.app.get(StageLeaves);
+    leaves.register(async (registryId, repository) =>
+      registryId === prodId ? [{ registryId: devId, repository: `leaf/${repository}` }] : [],
+    );
+    const pipeline = await createPipeline(t, {
+      name: 'tree-root',
+      stages: [
+        { name: 'dev', registryId: devId },
+        { name: 'root', registryId: prodId, repository: 'root/{repository}' },
+      ],
+    });
+    const client = new RegistryClient({ name: 'dev', url: dev.url });
+    const image = await new ImageBuilder(client).image('team/app', {
+      tag: 'tree',
+      layers: [{ seed: 'tree', size: 4096 }],
+    });
+    await client.close();
+    const asked = await promote(t, pipeline.id, {
+      repository: 'team/app',
+      tag: 'tree',
+      toStage: 'root',
+    });
+    const done = await promotionIn(t, asked.body.id, ['succeeded', 'failed', 'refused']);
+    expect(done.leaves).toEqual([
+      { registryId: devId, repository: 'leaf/root/team/app', arrivedAt: null },
+    ]);
+    const at = new Date('2026-12-01T12:00:00.000Z');
+    await leaves.arrived(
+      prodId,
+      'root/team/app',
+      image.descriptor.digest,
+      { registryId: devId, repository: 'leaf/root/team/app' },
+      at,
+    );
+    const reported = await promotionIn(t, asked.body.id, ['succeeded']);
+    expect(reported.leaves).toEqual([
+      { registryId: devId, repository: 'leaf/root/team/app', arrivedAt: at.toISOString() },
+    ]);
   });
 });
