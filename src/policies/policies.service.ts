@@ -14,7 +14,7 @@ import type {
   ReconcileDto,
   UpdatePolicyDto,
 } from './dto/policy.dto.js';
-import { InvalidPatternError, NameFilter } from './name-filter.js';
+import { filterProblems, withDefaultFilters } from './filter-rules.js';
 import { PolicyDestinationEntity, PolicyEntity } from './policy.entity.js';
 
 /** A policy was created, changed or deleted (deleted: `policy` is undefined). */
@@ -24,12 +24,6 @@ export interface PolicyChange {
 }
 
 const DEFAULT_RECONCILE_CRON = '0 * * * *';
-const DEFAULT_FILTERS = {
-  repositories: ['**'],
-  excludeRepositories: [],
-  tags: ['*'],
-  excludeTags: [],
-};
 
 @Injectable()
 export class PoliciesService {
@@ -114,11 +108,11 @@ export class PoliciesService {
   }
 
   private applyFilters(entity: PolicyEntity, filters: FiltersDto | undefined): void {
-    entity.repositories = filters?.repositories ?? DEFAULT_FILTERS.repositories;
-    entity.excludeRepositories =
-      filters?.excludeRepositories ?? DEFAULT_FILTERS.excludeRepositories;
-    entity.tags = filters?.tags ?? DEFAULT_FILTERS.tags;
-    entity.excludeTags = filters?.excludeTags ?? DEFAULT_FILTERS.excludeTags;
+    const patterns = withDefaultFilters(filters);
+    entity.repositories = [...patterns.repositories];
+    entity.excludeRepositories = [...patterns.excludeRepositories];
+    entity.tags = [...patterns.tags];
+    entity.excludeTags = [...patterns.excludeTags];
   }
 
   private applyTrigger(
@@ -174,19 +168,7 @@ export class PoliciesService {
         problems.push({ field, reason: 'the same registry and namespace appear twice' });
       seen.add(key);
     });
-    for (const [field, patterns] of [
-      ['filters.repositories', p.repositories],
-      ['filters.excludeRepositories', p.excludeRepositories],
-      ['filters.tags', p.tags],
-      ['filters.excludeTags', p.excludeTags],
-    ] as const) {
-      try {
-        NameFilter.compile(patterns);
-      } catch (error) {
-        if (!(error instanceof InvalidPatternError)) throw error;
-        problems.push({ field, reason: error.message });
-      }
-    }
+    problems.push(...filterProblems(p));
     if (p.triggerType === 'cron') {
       const check = p.triggerCron
         ? validateCronExpression(p.triggerCron)
