@@ -1,0 +1,132 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Browser, Page } from 'playwright-core';
+import { RegistryClient } from '../../src/oci/index.js';
+import { launchBrowser, PHONE, screenshot } from './support/browser.js';
+import { nav, ready, signedIn } from './support/console-session.js';
+import { ImageBuilder } from '../support/image-builder.js';
+import { lowContrastText, overflowsSideways } from './support/page-checks.js';
+import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { addPolicy, addRegistry, json, runToSuccess } from '../support/replication-api.js';
+import { startTestApp, type TestApp } from '../support/test-app.js';
+
+/** What changes things in the console; a viewer must see none of it. */
+const WRITE_CONTROLS =
+  /^(Add registry|Ping|Ping all|Edit|Rotate webhook secret|Delete|New policy|Run now|Enable|Disable|Stop|Reconcile now|Confirm held deletions.*)$/;
+
+describe('console: read-only for viewers, at any width', () => {
+  let t: TestApp;
+  let source: TestRegistry, mirror: TestRegistry;
+  let browser: Browser;
+  let viewer: { id: string; token: string };
+  let policyId: string, executionId: string;
+
+  beforeAll(async () => {
+    [source, mirror] = await Promise.all([startRegistry(), startRegistry()]);
+    [t, browser] = await Promise.all([
+      startTestApp({ REGRELAY_POLL_INTERVAL_MS: '100' }),
+      launchBrowser(),
+    ]);
+    const client = new RegistryClient({ name: 'source', url: source.url });
+    const build = new ImageBuilder(client);
+    for (const tag of ['1.0', '1.1']) {
+      await build.image('team/api', { tag, layers: [{ seed: `api-${tag}`, size: 4096 }] });
+    }
+    await client.close();
+    const sourceId = await addRegistry(t, 'source', source);
+    const mirrorId = await addRegistry(t, 'mirror', mirror);
+    policyId = await addPolicy(t, {
+      name: 'team-to-mirror',
+      sourceRegistryId: sourceId,
+      destinations: [{ registryId: mirrorId, namespace: 'copies' }],
+      filters: { repositories: ['team/**'] },
+    });
+    executionId = (await runToSuccess(t, policyId)).id;
+    viewer = await json(
+      await t.api('/api/v1/tokens', {
+        method: 'POST',
+        json: { name: 'wall-screen', role: 'viewer' },
+      }),
+      201,
+    );
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    await Promise.all([source, mirror].map((r) => r?.destroy()));
+  });
+
+  const pages = () => [
+    { path: '/', name: 'overview' },
+    { path: '/registries', name: 'registries' },
+    { path: '/policies', name: 'policies' },
+    { path: `/policies/${policyId}`, name: 'policy' },
+    { path: '/executions', name: 'executions' },
+    { path: `/executions/${executionId}`, name: 'execution' },
+  ];
+
+  const writeControls = (page: Page) =>
+    page
+      .getByRole('main')
+      .getByRole('button', { name: WRITE_CONTROLS })
+      .or(page.getByRole('main').getByRole('link', { name: WRITE_CONTROLS }));
+
+  it('gives a viewer every page without a single control that changes something', async () => {
+    const { context, page } = await signedIn(browser, t.url, viewer.token);
+    expect(await page.locator('.role').textContent()).toBe('viewer');
+    for (const { path, name } of pages()) {
+      await page.goto(path); // a deep link, as a bookmark or a reload would
+      await ready(page, name);
+      expect({ path, controls: await writeControls(page).allTextContents() }).toEqual({
+        path,
+        controls: [],
+      });
+      expect({ path, lowContrast: await lowContrastText(page) }).toEqual({ path, lowContrast: [] });
+    }
+    // Reading is theirs: the selection preview works for a viewer.
+    await page.goto(`/policies/${policyId}`);
+    await ready(page, 'policy');
+    await page.getByRole('button', { name: 'Preview selection' }).click();
+    await page.getByText(/These 1 repository, 2 tags would be selected\./).waitFor();
+    await screenshot(page, 'viewer-policy');
+    // The admin sees the same page with its buttons.
+    const admin = await signedIn(browser, t.url, t.adminToken);
+    await admin.page.goto(`/policies/${policyId}`);
+    await ready(admin.page, 'policy');
+    expect(await writeControls(admin.page).allTextContents()).toEqual(
+      expect.arrayContaining(['Run now', 'Disable', 'Edit', 'Delete', 'Reconcile now']),
+    );
+    await admin.context.close();
+    await context.close();
+  });
+
+  it('fits a phone-width screen: no sideways scrolling, navigation still there', async () => {
+    const { context, page } = await signedIn(browser, t.url, t.adminToken, PHONE);
+    for (const { path, name } of pages()) {
+      await page.goto(path);
+      await ready(page, name);
+      await screenshot(page, `phone-${name}`);
+      expect({ path, overflows: await overflowsSideways(page) }).toEqual({
+        path,
+        overflows: false,
+      });
+      expect(await nav(page, 'Executions').isVisible()).toBe(true);
+    }
+    await page.goto(`/executions/${executionId}`);
+    await ready(page, 'execution');
+    await screenshot(page, 'phone-execution');
+    await page.goto('/');
+    await ready(page, 'overview');
+    await screenshot(page, 'phone-overview');
+    await context.close();
+  });
+
+  it('returns to sign-in, saying why, once the token is revoked', async () => {
+    const { context, page } = await signedIn(browser, t.url, viewer.token);
+    expect((await t.api(`/api/v1/tokens/${viewer.id}`, { method: 'DELETE' })).status).toBe(204);
+    await nav(page, 'Registries').click();
+    await page.getByLabel('API token').waitFor();
+    await page.getByText(/no longer accepts this token/).waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('regrelay.session'))).toBeNull();
+    await context.close();
+  });
+});
