@@ -1,4 +1,5 @@
 import { api } from './client';
+import { describeOwner } from './owner';
 import type { Execution, Page, Policy, Registry } from './types';
 
 /** Registry id → name, for tables that hold ids. */
@@ -22,8 +23,10 @@ export async function latestExecutions(
 ): Promise<Map<string, Execution>> {
   const recent = await api<Page<Execution>>('/api/v1/executions?limit=100', { signal });
   const latest = new Map<string, Execution>();
-  for (const e of recent.items)
-    if (e.policyId && !latest.has(e.policyId)) latest.set(e.policyId, e);
+  for (const e of recent.items) {
+    const policyId = describeOwner(e)?.policyId;
+    if (policyId && !latest.has(policyId)) latest.set(policyId, e);
+  }
   const missing = policyIds.filter((id) => !latest.has(id));
   for (let i = 0; i < missing.length; i += 4) {
     const batch = await Promise.all(
