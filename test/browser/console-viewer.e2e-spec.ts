@@ -86,7 +86,7 @@ describe('console: read-only for viewers, at any width', () => {
     await page.goto(`/policies/${policyId}`);
     await ready(page, 'policy');
     await page.getByRole('button', { name: 'Preview selection' }).click();
-    await page.getByText(/These 1 repository, 2 tags would be selected\./).waitFor();
+    await page.getByText(/This 1 repository, 2 tags would be selected\./).waitFor();
     await screenshot(page, 'viewer-policy');
     // The admin sees the same page with its buttons.
     const admin = await signedIn(browser, t.url, t.adminToken);

@@ -15,6 +15,11 @@ export function Page({ title, ready, name, actions, subtitle, children }: PagePr
   useEffect(() => {
     document.title = `${title} · regrelay`;
   }, [title]);
+  useEffect(() => {
+    // When the first content showed, for the browser's performance tools (and the console bench).
+    if (ready && !performance.getEntriesByName(`regrelay:ready:${name}`).length)
+      performance.mark(`regrelay:ready:${name}`);
+  }, [ready, name]);
   return (
     <section class="page" data-page={name} data-ready={ready ? 'true' : 'false'} aria-busy={!ready}>
       <div class="page-head">

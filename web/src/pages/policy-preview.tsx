@@ -78,7 +78,7 @@ export function SelectionPreview({ sourceRegistryId, filters }: PreviewProps) {
       {result && (
         <div class={stale ? 'stale' : undefined} aria-live="polite">
           <p class="preview-summary" data-testid="preview-summary">
-            {result.next ? 'So far, at least ' : 'These '}
+            {result.next ? 'So far, at least ' : result.repositoryCount === 1 ? 'This ' : 'These '}
             <strong>{formatCount(result.repositoryCount)}</strong>{' '}
             {result.repositoryCount === 1 ? 'repository' : 'repositories'},{' '}
             <strong>{formatCount(result.tagCount)}</strong> {result.tagCount === 1 ? 'tag' : 'tags'}{' '}
