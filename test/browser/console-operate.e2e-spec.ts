@@ -122,6 +122,15 @@ describe('console: an operator at work', () => {
     await dialog.getByRole('button', { name: 'Done' }).click();
 
     const row = page.locator('tr[data-registry="source"]');
+    await row.getByRole('button', { name: 'Rotate webhook secret' }).click();
+    await dialog.getByText(/The current one stops working at once/).waitFor();
+    await dialog.getByRole('button', { name: 'Rotate' }).click();
+    await dialog.getByText('New webhook secret for source').waitFor();
+    const rotated = await dialog.getByTestId('secret').textContent();
+    expect(rotated).toMatch(/^rrwh_/);
+    expect(rotated).not.toBe(secret);
+    await dialog.getByRole('button', { name: 'Done' }).click();
+
     await row.getByRole('button', { name: 'Ping' }).click();
     await row.getByText(/reachable, \d+ ms/).waitFor();
     const listed = await json<{ id: string; name: string; hasWebhookSecret: boolean }[]>(
@@ -180,6 +189,11 @@ describe('console: an operator at work', () => {
     await ready(page, 'policy');
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Policy alpha-beta');
     ids.policy = page.url().split('/').pop()!;
+    await page.getByRole('button', { name: 'Disable' }).click();
+    await page.locator('.subtitle').getByText('disabled').waitFor();
+    expect(await page.getByRole('button', { name: 'Run now' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Enable' }).click();
+    await page.locator('.subtitle').getByText('enabled').waitFor();
   });
 
   it('runs it and follows its progress live, over the event stream, to 100 %', async () => {
@@ -208,6 +222,12 @@ describe('console: an operator at work', () => {
     expect(await lowContrastText(page)).toEqual([]);
     await screenshot(page, 'execution-succeeded');
     expect((await mirrorClient.listTags('library/alpha')).sort()).toEqual(['v1', 'v2']);
+
+    await page.getByRole('link', { name: 'alpha-beta' }).click();
+    await ready(page, 'policy');
+    await page.getByText('Never compared yet.').waitFor();
+    await page.getByRole('button', { name: 'Reconcile now' }).click();
+    await page.locator('#drift-title').locator('..').locator('..').getByText('in sync').waitFor();
   });
 
   it("shows a failed task's reason", async () => {
@@ -231,6 +251,41 @@ describe('console: an operator at work', () => {
     await reason.getByText(/locked .*authentication failed/).waitFor();
     expect(page.url()).toContain('status=failed');
     await screenshot(page, 'execution-failed');
+
+    // Mend it from the console: give the registry its credentials, run again.
+    await nav(page, 'Registries').click();
+    await ready(page, 'registries');
+    await page.locator('tr[data-registry="locked"]').getByRole('button', { name: 'Edit' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Username').fill('relay');
+    await dialog.getByLabel('Password').fill('right');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await page.locator('tr[data-registry="locked"]').getByText('relay + password').waitFor();
+    await nav(page, 'Policies').click();
+    await ready(page, 'policies');
+    await page
+      .locator('tr[data-policy="into-locked"]')
+      .getByRole('button', { name: 'Run now' })
+      .click();
+    await ready(page, 'execution');
+    await page.locator('.page-head .badge-succeeded').waitFor({ timeout: 60_000 });
+  });
+
+  it('refuses to delete a registry that policies use, naming them', async () => {
+    await nav(page, 'Registries').click();
+    await ready(page, 'registries');
+    await page
+      .locator('tr[data-registry="mirror"]')
+      .getByRole('button', { name: 'Delete' })
+      .click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Delete' }).click();
+    await dialog.getByText('Policies use this registry; remove it from them first:').waitFor();
+    expect(await dialog.locator('.blocking-policies li').allTextContents()).toEqual(['alpha-beta']);
+    await dialog.getByRole('link', { name: 'alpha-beta' }).click();
+    await ready(page, 'policies');
+    expect(await page.locator('tbody tr').count()).toBe(1);
+    expect((await t.api(`/api/v1/registries/${ids.mirror}`)).status).toBe(200);
   });
 
   it('stops a running execution: "stopping…" until it has stopped', async () => {

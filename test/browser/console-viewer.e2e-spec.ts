@@ -31,6 +31,14 @@ describe('console: read-only for viewers, at any width', () => {
     for (const tag of ['1.0', '1.1']) {
       await build.image('team/api', { tag, layers: [{ seed: `api-${tag}`, size: 4096 }] });
     }
+    // More tasks than one page holds: 55 tags of one small image.
+    const many = await build.image('team/many', {
+      tag: 't0',
+      layers: [{ seed: 'many', size: 512 }],
+    });
+    for (let i = 1; i < 55; i++) {
+      await client.putManifest('team/many', `t${i}`, many.bytes, many.descriptor.mediaType);
+    }
     await client.close();
     const sourceId = await addRegistry(t, 'source', source);
     const mirrorId = await addRegistry(t, 'mirror', mirror);
@@ -86,7 +94,7 @@ describe('console: read-only for viewers, at any width', () => {
     await page.goto(`/policies/${policyId}`);
     await ready(page, 'policy');
     await page.getByRole('button', { name: 'Preview selection' }).click();
-    await page.getByText(/This 1 repository, 2 tags would be selected\./).waitFor();
+    await page.getByText(/These 2 repositories, 57 tags would be selected\./).waitFor();
     await screenshot(page, 'viewer-policy');
     // The admin sees the same page with its buttons.
     const admin = await signedIn(browser, t.url, t.adminToken);
@@ -96,6 +104,31 @@ describe('console: read-only for viewers, at any width', () => {
       expect.arrayContaining(['Run now', 'Disable', 'Edit', 'Delete', 'Reconcile now']),
     );
     await admin.context.close();
+    await context.close();
+  });
+
+  it('pages the task table on the server, and filters executions', async () => {
+    const { context, page } = await signedIn(browser, t.url, viewer.token);
+    await page.goto(`/executions/${executionId}`);
+    await ready(page, 'execution');
+    const pager = page.getByRole('navigation', { name: 'Task pages' });
+    expect(await pager.locator('.pager-range').textContent()).toBe('1–50 of 57');
+    expect(await page.locator('tbody tr[data-task]').count()).toBe(50);
+    await pager.getByRole('button', { name: 'Next' }).click();
+    await pager.locator('.pager-range').getByText('51–57 of 57').waitFor();
+    expect(await page.locator('tbody tr[data-task]').count()).toBe(7);
+    expect(page.url()).toContain('offset=50');
+
+    await nav(page, 'Executions').click();
+    await ready(page, 'executions');
+    await page.getByLabel('Status').selectOption('failed');
+    await page.waitForURL(/status=failed/);
+    await page.getByText('No executions match these filters.').waitFor();
+    await page.getByLabel('Status').selectOption('succeeded');
+    await page.locator(`tr[data-execution="${executionId}"]`).waitFor();
+    await page.getByLabel('Policy').selectOption(policyId);
+    await page.waitForURL(new RegExp(`policyId=${policyId}`));
+    expect(await page.locator('tr[data-execution]').count()).toBe(1);
     await context.close();
   });
 
@@ -113,17 +146,18 @@ describe('console: read-only for viewers, at any width', () => {
     }
     await page.goto(`/executions/${executionId}`);
     await ready(page, 'execution');
-    await screenshot(page, 'phone-execution');
+    await screenshot(page, 'phone-execution', { fullPage: false });
     await page.goto('/');
     await ready(page, 'overview');
-    await screenshot(page, 'phone-overview');
+    await screenshot(page, 'phone-overview', { fullPage: false });
     await context.close();
   });
 
   it('returns to sign-in, saying why, once the token is revoked', async () => {
     const { context, page } = await signedIn(browser, t.url, viewer.token);
     expect((await t.api(`/api/v1/tokens/${viewer.id}`, { method: 'DELETE' })).status).toBe(204);
-    await nav(page, 'Registries').click();
+    // Any call the page makes from now on is refused; a navigation makes some at once.
+    await page.goto('/registries');
     await page.getByLabel('API token').waitFor();
     await page.getByText(/no longer accepts this token/).waitFor();
     expect(await page.evaluate(() => sessionStorage.getItem('regrelay.session'))).toBeNull();

@@ -49,9 +49,13 @@ export async function newContext(
 /** Where the tests leave screenshots (gitignored; docs/console.md shows chosen ones). */
 export const SCREENSHOT_DIR = resolve(import.meta.dirname, '../../../test-artifacts/console');
 
-export async function screenshot(page: Page, name: string): Promise<string> {
+export async function screenshot(
+  page: Page,
+  name: string,
+  { fullPage = true }: { fullPage?: boolean } = {},
+): Promise<string> {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
   const path = join(SCREENSHOT_DIR, `${name}.png`);
-  await page.screenshot({ path, fullPage: true, animations: 'disabled' });
+  await page.screenshot({ path, fullPage, animations: 'disabled' });
   return path;
 }
