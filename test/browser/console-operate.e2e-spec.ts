@@ -18,6 +18,18 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
 
 const KiB = 1024;
 
+/** Run now on the policies page, then wait on the execution's page until it ends so. */
+async function runFromPolicyList(page: Page, policy: string, ends: 'succeeded' | 'failed') {
+  await nav(page, 'Policies').click();
+  await ready(page, 'policies');
+  await page
+    .locator(`tr[data-policy="${policy}"]`)
+    .getByRole('button', { name: 'Run now' })
+    .click();
+  await ready(page, 'execution');
+  await page.locator(`.page-head .badge-${ends}`).waitFor({ timeout: 60_000 });
+}
+
 /** The reasons the console shows under the field labelled `label`. */
 const fieldError = (page: Page, label: string) =>
   page.locator('.field', { has: page.getByLabel(label, { exact: true }) }).locator('.field-error');
@@ -238,14 +250,7 @@ describe('console: an operator at work', () => {
       destinations: [{ registryId: ids.locked }],
       filters: { repositories: ['library/beta'] },
     });
-    await nav(page, 'Policies').click();
-    await ready(page, 'policies');
-    await page
-      .locator('tr[data-policy="into-locked"]')
-      .getByRole('button', { name: 'Run now' })
-      .click();
-    await ready(page, 'execution');
-    await page.locator('.page-head .badge-failed').waitFor({ timeout: 60_000 });
+    await runFromPolicyList(page, 'into-locked', 'failed');
     await page.getByRole('button', { name: /^failed 1$/ }).click();
     const reason = page.locator('tr[data-status="failed"] .reason');
     await reason.getByText(/locked .*authentication failed/).waitFor();
@@ -261,14 +266,7 @@ describe('console: an operator at work', () => {
     await dialog.getByLabel('Password').fill('right');
     await dialog.getByRole('button', { name: 'Save' }).click();
     await page.locator('tr[data-registry="locked"]').getByText('relay + password').waitFor();
-    await nav(page, 'Policies').click();
-    await ready(page, 'policies');
-    await page
-      .locator('tr[data-policy="into-locked"]')
-      .getByRole('button', { name: 'Run now' })
-      .click();
-    await ready(page, 'execution');
-    await page.locator('.page-head .badge-succeeded').waitFor({ timeout: 60_000 });
+    await runFromPolicyList(page, 'into-locked', 'succeeded');
   });
 
   it('refuses to delete a registry that policies use, naming them', async () => {

@@ -1,4 +1,5 @@
 import { api } from '../api/client';
+import { latestExecutions } from '../api/lookups';
 import { parseLag } from '../api/lag-metrics';
 import type { Drift, Execution, Policy, Registry } from '../api/types';
 import { ExecutionProgress } from '../components/execution-progress';
@@ -186,5 +187,49 @@ export function LagSummary() {
         since it started.
       </p>
     </>
+  );
+}
+
+const POLICY_ROWS = 10;
+
+/** The first policies by name with how their last execution went. */
+export function PolicyStatusList({ policies }: { policies: Policy[] }) {
+  const shown = policies.slice(0, POLICY_ROWS);
+  const latest = useResource(
+    (signal) =>
+      latestExecutions(
+        shown.map((p) => p.id),
+        signal,
+      ),
+    [shown.map((p) => p.id).join()],
+  );
+  if (!policies.length) return <p class="muted">No policies yet.</p>;
+  return (
+    <ul class="plain-list">
+      {shown.map((p) => {
+        const last = latest.data?.get(p.id);
+        return (
+          <li key={p.id}>
+            <Link href={`/policies/${p.id}`}>{p.name}</Link>{' '}
+            {!p.enabled && <span class="muted">disabled </span>}
+            {last ? (
+              <Link href={`/executions/${last.id}`} class="plain">
+                <StatusBadge status={last.status} />{' '}
+                <span class="small">
+                  <When iso={last.endedAt ?? last.startedAt ?? last.createdAt} inline />
+                </span>
+              </Link>
+            ) : (
+              <span class="muted small">{latest.data ? 'never run' : '…'}</span>
+            )}
+          </li>
+        );
+      })}
+      {policies.length > POLICY_ROWS && (
+        <li>
+          <Link href="/policies">All {formatCount(policies.length)} policies</Link>
+        </li>
+      )}
+    </ul>
   );
 }

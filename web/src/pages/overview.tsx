@@ -11,6 +11,7 @@ import {
   DriftSummary,
   FailureList,
   LagSummary,
+  PolicyStatusList,
   RegistryHealth,
   RunningRow,
 } from './overview-parts';
@@ -99,6 +100,10 @@ export function OverviewPage() {
                   ))}
                 </ul>
               )}
+            </section>
+            <section class="card" aria-labelledby="policies-title">
+              <h2 id="policies-title">Policies</h2>
+              <PolicyStatusList policies={base.data.policies} />
             </section>
             <section class="card" aria-labelledby="failures-title">
               <h2 id="failures-title">Recent failures</h2>

@@ -1,38 +1,31 @@
-import { api, errorText } from '../api/client';
-import { latestExecutions } from '../api/lookups';
-import type { Policy, Registry, TriggeredExecution } from '../api/types';
+import { api } from '../api/client';
+import { latestExecutions, registryNames } from '../api/lookups';
+import type { Policy } from '../api/types';
 import { ErrorNotice } from '../components/notice';
 import { Loading, Page } from '../components/page';
 import { StatusBadge } from '../components/status';
 import { When } from '../components/time';
 import { useResource } from '../hooks/use-resource';
 import { useCanWrite } from '../hooks/use-session';
-import { Link, navigate, useLocation } from '../router';
-import { useState } from 'preact/hooks';
+import { Link, useLocation } from '../router';
+import { PolicyButtons, usePolicyAction } from './policy-actions';
 
 export function triggerText(p: Policy): string {
   return p.trigger.type === 'cron' ? `cron ${p.trigger.cron}` : p.trigger.type;
-}
-
-export async function runPolicy(id: string): Promise<void> {
-  const started = await api<TriggeredExecution>(`/api/v1/policies/${id}/executions`, {
-    method: 'POST',
-  });
-  navigate(`/executions/${started.id}`);
 }
 
 export function PoliciesPage() {
   const canWrite = useCanWrite();
   const { query } = useLocation();
   const only = query.get('name') ?? '';
-  const [actionError, setActionError] = useState<string>();
   const data = useResource(async (signal) => {
-    const [policies, registries] = await Promise.all([
+    const [policies, names] = await Promise.all([
       api<Policy[]>('/api/v1/policies', { signal }),
-      api<Registry[]>('/api/v1/registries', { signal }),
+      registryNames(signal),
     ]);
-    return { policies, names: new Map(registries.map((r) => [r.id, r.name])) };
+    return { policies, names };
   }, []);
+  const { act, error: actionError } = usePolicyAction(data.reload);
   const shown = data.data?.policies.filter((p) => !only || p.name === only);
   const latest = useResource(
     async (signal) =>
@@ -45,15 +38,6 @@ export function PoliciesPage() {
     [shown?.map((p) => p.id).join()],
   );
 
-  const act = async (work: () => Promise<unknown>) => {
-    setActionError(undefined);
-    try {
-      await work();
-      data.reload();
-    } catch (e) {
-      setActionError(errorText(e));
-    }
-  };
   const names = data.data?.names;
   return (
     <Page
@@ -135,31 +119,7 @@ export function PoliciesPage() {
                     </td>
                     {canWrite && (
                       <td class="row-actions">
-                        <button
-                          type="button"
-                          class="button small"
-                          disabled={!p.enabled}
-                          onClick={() => void act(() => runPolicy(p.id))}
-                        >
-                          Run now
-                        </button>
-                        <button
-                          type="button"
-                          class="button small"
-                          onClick={() =>
-                            void act(() =>
-                              api(`/api/v1/policies/${p.id}`, {
-                                method: 'PATCH',
-                                json: { enabled: !p.enabled },
-                              }),
-                            )
-                          }
-                        >
-                          {p.enabled ? 'Disable' : 'Enable'}
-                        </button>
-                        <Link href={`/policies/${p.id}/edit`} class="button small">
-                          Edit
-                        </Link>
+                        <PolicyButtons policy={p} act={act} small />
                       </td>
                     )}
                   </tr>

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
-import { api, errorText } from '../api/client';
-import type { Execution, Page as ApiPage, Policy, Registry } from '../api/types';
+import { api } from '../api/client';
+import { registryNames } from '../api/lookups';
+import type { Execution, Page as ApiPage, Policy } from '../api/types';
 import { ConfirmDialog } from '../components/confirm-dialog';
 import { ErrorNotice } from '../components/notice';
 import { Loading, Page } from '../components/page';
@@ -10,18 +11,19 @@ import { useCanWrite } from '../hooks/use-session';
 import { Link, navigate } from '../router';
 import { DriftReport } from './drift-report';
 import { ExecutionTable } from './execution-table';
-import { runPolicy, triggerText } from './policies';
+import { triggerText } from './policies';
+import { PolicyButtons, usePolicyAction } from './policy-actions';
 import { SelectionPreview } from './policy-preview';
 
 export function PolicyDetailPage({ id }: { id: string }) {
   const canWrite = useCanWrite();
   const data = useResource(
     async (signal) => {
-      const [policy, registries] = await Promise.all([
+      const [policy, names] = await Promise.all([
         api<Policy>(`/api/v1/policies/${id}`, { signal }),
-        api<Registry[]>('/api/v1/registries', { signal }),
+        registryNames(signal),
       ]);
-      return { policy, names: new Map(registries.map((r) => [r.id, r.name])) };
+      return { policy, names };
     },
     [id],
   );
@@ -29,18 +31,9 @@ export function PolicyDetailPage({ id }: { id: string }) {
     (signal) => api<ApiPage<Execution>>(`/api/v1/executions?policyId=${id}&limit=10`, { signal }),
     [id],
   );
-  const [actionError, setActionError] = useState<string>();
   const [deleting, setDeleting] = useState(false);
+  const { act, error: actionError } = usePolicyAction(data.reload);
 
-  const act = async (work: () => Promise<unknown>) => {
-    setActionError(undefined);
-    try {
-      await work();
-      data.reload();
-    } catch (e) {
-      setActionError(errorText(e));
-    }
-  };
   const p = data.data?.policy;
   const names = data.data?.names;
   const name = (registryId: string) => names?.get(registryId) ?? registryId.slice(0, 8);
@@ -57,31 +50,7 @@ export function PolicyDetailPage({ id }: { id: string }) {
         canWrite &&
         p && (
           <>
-            <button
-              type="button"
-              class="button primary"
-              disabled={!p.enabled}
-              onClick={() => void act(() => runPolicy(p.id))}
-            >
-              Run now
-            </button>
-            <button
-              type="button"
-              class="button"
-              onClick={() =>
-                void act(() =>
-                  api(`/api/v1/policies/${p.id}`, {
-                    method: 'PATCH',
-                    json: { enabled: !p.enabled },
-                  }),
-                )
-              }
-            >
-              {p.enabled ? 'Disable' : 'Enable'}
-            </button>
-            <Link href={`/policies/${p.id}/edit`} class="button">
-              Edit
-            </Link>
+            <PolicyButtons policy={p} act={act} />
             <button type="button" class="button danger" onClick={() => setDeleting(true)}>
               Delete
             </button>

@@ -51,6 +51,13 @@ function draftOf(p: Policy | undefined): Draft {
   };
 }
 
+const FILTER_FIELDS = [
+  ['repositories', 'Repositories'],
+  ['excludeRepositories', 'Except repositories'],
+  ['tags', 'Tags'],
+  ['excludeTags', 'Except tags'],
+] as const;
+
 const lines = (text: string) =>
   text
     .split('\n')
@@ -248,38 +255,17 @@ function PolicyForm({ policy, registries }: { policy?: Policy; registries: Regis
             regular expression anchored at both ends.
           </p>
           <div class="form-grid">
-            <TextField
-              label="Repositories"
-              name="repositories"
-              value={draft.repositories}
-              onInput={set('repositories')}
-              errors={under('filters.repositories')}
-              rows={3}
-            />
-            <TextField
-              label="Except repositories"
-              name="excludeRepositories"
-              value={draft.excludeRepositories}
-              onInput={set('excludeRepositories')}
-              errors={under('filters.excludeRepositories')}
-              rows={3}
-            />
-            <TextField
-              label="Tags"
-              name="tags"
-              value={draft.tags}
-              onInput={set('tags')}
-              errors={under('filters.tags')}
-              rows={3}
-            />
-            <TextField
-              label="Except tags"
-              name="excludeTags"
-              value={draft.excludeTags}
-              onInput={set('excludeTags')}
-              errors={under('filters.excludeTags')}
-              rows={3}
-            />
+            {FILTER_FIELDS.map(([key, label]) => (
+              <TextField
+                key={key}
+                label={label}
+                name={key}
+                value={draft[key]}
+                onInput={set(key)}
+                errors={under(`filters.${key}`)}
+                rows={3}
+              />
+            ))}
           </div>
         </fieldset>
         <fieldset class="fieldset">
