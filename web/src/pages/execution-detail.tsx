@@ -169,7 +169,7 @@ export function ExecutionDetailPage({ id }: { id: string }) {
               label="Task pages"
               total={tasks.data.total}
               limit={LIMIT}
-              offset={offset}
+              offset={tasks.data.offset}
               onPage={(o) => go({ offset: o })}
             />
           )}

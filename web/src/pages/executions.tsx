@@ -72,7 +72,7 @@ export function ExecutionsPage() {
             label="Execution pages"
             total={page.data.total}
             limit={LIMIT}
-            offset={offset}
+            offset={page.data.offset}
             onPage={(o) => go({ offset: o })}
           />
         </>
