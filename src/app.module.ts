@@ -6,9 +6,11 @@ import { AppConfig } from './config/app-config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { EventsModule } from './events/events.module.js';
 import { PoliciesModule } from './policies/policies.module.js';
+import { PreheatModule } from './preheat/preheat.module.js';
 import { RegistriesModule } from './registries/registries.module.js';
 import { ReplicationModule } from './replication/replication.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
+import { redactedUrl } from './observability/redacted-url.js';
 import { requestIdFor } from './observability/request-id.js';
 import { SecretsModule } from './secrets/secrets.module.js';
 
@@ -35,12 +37,13 @@ export class AppModule {
             genReqId: requestIdFor,
             // Probes and scrapes every few seconds would drown the useful lines.
             autoLogging: { ignore: (req) => QUIET_ROUTES.has(req.url?.split('?')[0] ?? '') },
-            // One compact line per request; headers may carry credentials and add noise.
+            // One compact line per request; headers may carry credentials and add noise,
+            // and ACR's trigger URL carries the webhook secret in its query.
             serializers: {
               req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
                 id: req.id,
                 method: req.method,
-                url: req.url,
+                url: redactedUrl(req.url),
                 remoteAddress: req.remoteAddress,
               }),
               res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
@@ -57,6 +60,7 @@ export class AppModule {
         PoliciesModule,
         ReplicationModule,
         EventsModule,
+        PreheatModule,
       ],
       providers: [{ provide: AppConfig, useValue: runtime.config }],
       exports: [AppConfig],

@@ -1,5 +1,11 @@
 import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { RegistryClient, type RegistryClientOptions, type RegistryObserver } from '../oci/index.js';
+import { AppConfig } from '../config/app-config.js';
+import {
+  AddressPolicy,
+  RegistryClient,
+  type RegistryClientOptions,
+  type RegistryObserver,
+} from '../oci/index.js';
 import { RegistriesService } from './registries.service.js';
 import type { RegistryEntity } from './registry.entity.js';
 
@@ -15,8 +21,14 @@ const DEFAULT_CONCURRENCY = 16;
 export class RegistryClients implements OnApplicationShutdown {
   private readonly clients = new Map<string, { version: number; client: RegistryClient }>();
   private observer: RegistryObserver = {};
+  /** REGRELAY_DENY_NETWORKS / REGRELAY_ALLOW_NETWORKS, checked on every connection. */
+  private readonly addressPolicy: AddressPolicy;
 
-  constructor(private readonly registries: RegistriesService) {
+  constructor(
+    private readonly registries: RegistriesService,
+    config: AppConfig,
+  ) {
+    this.addressPolicy = new AddressPolicy(config.denyNetworks, config.allowNetworks);
     registries.onChange((id) => this.evict(id));
   }
 
@@ -42,6 +54,8 @@ export class RegistryClients implements OnApplicationShutdown {
       name: registry.name,
       url: registry.url,
       credentials: this.registries.credentials(registry),
+      tokenRealmHosts: registry.tokenRealmHosts,
+      addressPolicy: this.addressPolicy,
       tls: { caCert: registry.caCert ?? undefined, insecureSkipVerify: registry.insecureTls },
       limits: {
         connections: concurrency,

@@ -20,6 +20,8 @@ export interface DeleteJob {
 
 export type DeleteOutcome =
   | { result: 'deleted'; how: 'tag' | 'manifest' }
+  /** Nothing to do: the tag had already left the destination. */
+  | { result: 'gone'; reason: string }
   /** Nothing done; `keepLedger` when the tag is still ours and a later run may try again. */
   | { result: 'left'; reason: string; keepLedger: boolean };
 
@@ -44,8 +46,7 @@ export class TagDeleter {
     const there = await job.destination.headManifest(job.destinationRepository, job.tag, {
       signal,
     });
-    if (!there)
-      return { result: 'left', reason: 'already gone at the destination', keepLedger: false };
+    if (!there) return { result: 'gone', reason: 'already gone at the destination' };
     if (there.digest !== job.digest) {
       return {
         result: 'left',
