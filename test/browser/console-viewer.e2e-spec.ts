@@ -6,7 +6,13 @@ import { nav, ready, signedIn } from './support/console-session.js';
 import { ImageBuilder } from '../support/image-builder.js';
 import { lowContrastText, overflowsSideways } from './support/page-checks.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
-import { addPolicy, addRegistry, json, runToSuccess } from '../support/replication-api.js';
+import {
+  addPolicy,
+  addRegistry,
+  finished,
+  json,
+  runToSuccess,
+} from '../support/replication-api.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 /** What changes things in the console; a viewer must see none of it. */
@@ -18,7 +24,7 @@ describe('console: read-only for viewers, at any width', () => {
   let source: TestRegistry, mirror: TestRegistry;
   let browser: Browser;
   let viewer: { id: string; token: string };
-  let policyId: string, executionId: string;
+  let policyId: string, executionId: string, copyExecutionId: string;
 
   beforeAll(async () => {
     [source, mirror] = await Promise.all([startRegistry(), startRegistry()]);
@@ -49,6 +55,24 @@ describe('console: read-only for viewers, at any width', () => {
       filters: { repositories: ['team/**'] },
     });
     executionId = (await runToSuccess(t, policyId)).id;
+    // A one-off copy: an execution no policy owns.
+    const copy = await json<{ executionId: string }>(
+      await t.api('/api/v1/copies', {
+        method: 'POST',
+        json: {
+          items: [
+            {
+              source: { registryId: sourceId, repository: 'team/api', tag: '1.0' },
+              destination: { registryId: mirrorId, repository: 'hotfix/api' },
+            },
+          ],
+          reason: 'hotfix',
+        },
+      }),
+      202,
+    );
+    copyExecutionId = copy.executionId;
+    expect((await finished(t, copyExecutionId)).status).toBe('succeeded');
     viewer = await json(
       await t.api('/api/v1/tokens', {
         method: 'POST',
@@ -128,7 +152,22 @@ describe('console: read-only for viewers, at any width', () => {
     await page.locator(`tr[data-execution="${executionId}"]`).waitFor();
     await page.getByLabel('Policy').selectOption(policyId);
     await page.waitForURL(new RegExp(`policyId=${policyId}`));
+    await page.locator(`tr[data-execution="${copyExecutionId}"]`).waitFor({ state: 'detached' });
     expect(await page.locator('tr[data-execution]').count()).toBe(1);
+
+    // Executions no policy owns are shown by their owner, and filtered by its kind.
+    await page.goto('/executions?ownerKind=copy');
+    await ready(page, 'executions');
+    expect(await page.locator('tr[data-execution]').count()).toBe(1);
+    const copyRow = page.locator(`tr[data-execution="${copyExecutionId}"]`);
+    expect(await copyRow.locator('td').first().textContent()).toBe(
+      `copy ${copyExecutionId.slice(0, 8)}`,
+    );
+    await page.goto(`/executions/${copyExecutionId}`);
+    await ready(page, 'execution');
+    expect(await page.locator('.facts dd').first().textContent()).toBe(
+      `copy ${copyExecutionId.slice(0, 8)}`,
+    );
     await context.close();
   });
 

@@ -120,8 +120,14 @@ export type TaskCounts = Record<TaskStatus | 'total', number>;
 export interface ExecutionOwner {
   kind: string;
   id: string;
+  /** A part of the owner that runs on its own (a tree topology's edge); else null. */
+  lane?: string | null;
+  /** A policy's name; null for one-off copies. */
   name?: string | null;
 }
+
+/** Who executions can belong to (`ownerKind` filter of GET /executions). */
+export const OWNER_KINDS = ['policy', 'copy', 'topology', 'promotion'] as const;
 
 export interface Execution {
   id: string;

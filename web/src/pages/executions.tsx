@@ -1,6 +1,12 @@
 import { api } from '../api/client';
 import { policyNames } from '../api/lookups';
-import { EXECUTION_STATUSES, isActive, type Execution, type Page as ApiPage } from '../api/types';
+import {
+  EXECUTION_STATUSES,
+  isActive,
+  OWNER_KINDS,
+  type Execution,
+  type Page as ApiPage,
+} from '../api/types';
 import { SelectField } from '../components/field';
 import { ErrorNotice } from '../components/notice';
 import { Loading, Page } from '../components/page';
@@ -17,21 +23,22 @@ export function ExecutionsPage() {
   const { query } = useLocation();
   const status = query.get('status') ?? '';
   const policyId = query.get('policyId') ?? '';
+  const ownerKind = query.get('ownerKind') ?? '';
   const offset = Math.max(0, Number(query.get('offset') ?? 0) || 0);
   const page = useResource(
     (signal) =>
       api<ApiPage<Execution>>(
-        withQuery('/api/v1/executions', { limit: LIMIT, offset, status, policyId }),
+        withQuery('/api/v1/executions', { limit: LIMIT, offset, status, policyId, ownerKind }),
         { signal },
       ),
-    [status, policyId, offset],
+    [status, policyId, ownerKind, offset],
   );
   const policies = useResource((signal) => policyNames(signal), []);
   // Running executions on screen: refresh now and then (their detail page streams).
   useInterval(page.reload, 5_000, page.data?.items.some(isActive) ?? false);
 
   const go = (change: Record<string, string | number | undefined>) =>
-    navigate(withQuery('/executions', { status, policyId, offset, ...change }));
+    navigate(withQuery('/executions', { status, policyId, ownerKind, offset, ...change }));
   const policyOptions = [
     { value: '', label: 'All policies' },
     ...[...(policies.data ?? new Map<string, string>())].map(([id, name]) => ({
@@ -54,6 +61,18 @@ export function ExecutionsPage() {
           ]}
         />
         <SelectField
+          label="Belongs to"
+          value={ownerKind}
+          onChange={(v) => go({ ownerKind: v, offset: 0 })}
+          options={[
+            { value: '', label: 'Anything' },
+            ...OWNER_KINDS.map((k) => ({
+              value: k,
+              label: k === 'copy' ? 'one-off copies' : `${k}s`,
+            })),
+          ]}
+        />
+        <SelectField
           label="Policy"
           value={policyId}
           onChange={(v) => go({ policyId: v, offset: 0 })}
@@ -63,7 +82,9 @@ export function ExecutionsPage() {
       {page.error !== undefined && <ErrorNotice error={page.error} />}
       {!page.data && page.loading && <Loading />}
       {page.data?.items.length === 0 && (
-        <p class="empty">No executions{status || policyId ? ' match these filters' : ' yet'}.</p>
+        <p class="empty">
+          No executions{status || policyId || ownerKind ? ' match these filters' : ' yet'}.
+        </p>
       )}
       {page.data && (
         <>
