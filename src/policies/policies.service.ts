@@ -14,7 +14,7 @@ import type {
   ReconcileDto,
   UpdatePolicyDto,
 } from './dto/policy.dto.js';
-import { InvalidPatternError, NameFilter } from './name-filter.js';
+import { filterProblems, withDefaultFilters } from './filter-rules.js';
 import { namespaceOverlap } from './namespace-overlap.js';
 import { PolicyDestinationEntity, PolicyEntity } from './policy.entity.js';
 
@@ -25,12 +25,6 @@ export interface PolicyChange {
 }
 
 const DEFAULT_RECONCILE_CRON = '0 * * * *';
-const DEFAULT_FILTERS = {
-  repositories: ['**'],
-  excludeRepositories: [],
-  tags: ['*'],
-  excludeTags: [],
-};
 
 @Injectable()
 export class PoliciesService {
@@ -135,11 +129,11 @@ export class PoliciesService {
   }
 
   private applyFilters(entity: PolicyEntity, filters: FiltersDto | undefined): void {
-    entity.repositories = filters?.repositories ?? DEFAULT_FILTERS.repositories;
-    entity.excludeRepositories =
-      filters?.excludeRepositories ?? DEFAULT_FILTERS.excludeRepositories;
-    entity.tags = filters?.tags ?? DEFAULT_FILTERS.tags;
-    entity.excludeTags = filters?.excludeTags ?? DEFAULT_FILTERS.excludeTags;
+    const patterns = withDefaultFilters(filters);
+    entity.repositories = [...patterns.repositories];
+    entity.excludeRepositories = [...patterns.excludeRepositories];
+    entity.tags = [...patterns.tags];
+    entity.excludeTags = [...patterns.excludeTags];
   }
 
   private applyTrigger(
@@ -195,22 +189,10 @@ export class PoliciesService {
         problems.push({ field, reason: 'the same registry and namespace appear twice' });
       seen.add(key);
     });
-    let filtersCompile = true;
-    for (const [field, patterns] of [
-      ['filters.repositories', p.repositories],
-      ['filters.excludeRepositories', p.excludeRepositories],
-      ['filters.tags', p.tags],
-      ['filters.excludeTags', p.excludeTags],
-    ] as const) {
-      try {
-        NameFilter.compile(patterns);
-      } catch (error) {
-        if (!(error instanceof InvalidPatternError)) throw error;
-        problems.push({ field, reason: error.message });
-        filtersCompile = false;
-      }
-    }
-    if (filtersCompile) problems.push(...selfFeedingDestinations(p));
+    const filterErrors = filterProblems(p);
+    problems.push(...filterErrors);
+    // Which repositories feed back into the source can only be asked of filters that compile.
+    if (!filterErrors.length) problems.push(...selfFeedingDestinations(p));
     if (p.triggerType === 'cron') {
       const check = p.triggerCron
         ? validateCronExpression(p.triggerCron)
