@@ -126,7 +126,7 @@ export class ReplicationTaskExecutor extends TaskExecutor {
           status: 'succeeded',
           reason:
             outcome.how === 'manifest'
-              ? 'deleted the manifest (no other tag pointed at it)'
+              ? 'deleted the manifest (no tag still wanted pointed at it)'
               : undefined,
           bytesMoved: 0,
         }
