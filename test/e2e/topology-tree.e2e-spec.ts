@@ -171,4 +171,54 @@ describe('a tree topology: HQ → province → city', () => {
       },
     ]);
   });
+
+  it('refuses a topology that closes a cycle with two event-triggered policies, naming it', async () => {
+    // Validation only: these registries need not be running.
+    const id = async (name: string) =>
+      (
+        await json<{ id: string }>(
+          await t.api('/api/v1/registries', {
+            method: 'POST',
+            json: { name, url: 'http://127.0.0.1:1' },
+          }),
+          201,
+        )
+      ).id;
+    const [x, y, z] = [await id('cycle-x'), await id('cycle-y'), await id('cycle-z')];
+    for (const [name, from, to] of [
+      ['x-to-y', x, y],
+      ['y-to-z', y, z],
+    ] as const) {
+      const res = await t.api('/api/v1/policies', {
+        method: 'POST',
+        json: {
+          name,
+          sourceRegistryId: from,
+          destinations: [{ registryId: to }],
+          trigger: { type: 'event' },
+        },
+      });
+      expect(res.status).toBe(201);
+    }
+    const res = await t.api('/api/v1/topologies', {
+      method: 'POST',
+      json: {
+        name: 'z-to-x',
+        kind: 'tree',
+        nodes: [
+          { registryId: z, parent: null },
+          { registryId: x, parent: z },
+        ],
+      },
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { errors: unknown[] }).errors).toEqual([
+      {
+        field: 'nodes',
+        reason: expect.stringContaining(
+          'cycle-z → cycle-x → cycle-y → cycle-z (topology z-to-x, policy x-to-y, policy y-to-z)',
+        ),
+      },
+    ]);
+  });
 });
