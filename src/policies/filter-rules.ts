@@ -1,3 +1,4 @@
+import { validateCronExpression } from 'cron';
 import type { FieldError } from '../common/validation.js';
 import { InvalidPatternError, NameFilter } from './name-filter.js';
 
@@ -39,4 +40,16 @@ export function filterProblems(filters: FilterPatterns): FieldError[] {
     }
   }
   return problems;
+}
+
+/** The reconcile schedule's problem, if it is set and is not a cron expression. */
+export function reconcileCronProblem(cron: string | null | undefined): FieldError[] {
+  return cron && !validateCronExpression(cron).valid
+    ? [
+        {
+          field: 'reconcile.cron',
+          reason: 'reconcile.cron must be a cron expression, or null for no schedule',
+        },
+      ]
+    : [];
 }
