@@ -14,6 +14,7 @@ import { ObservabilityModule } from './observability/observability.module.js';
 import { redactedUrl } from './observability/redacted-url.js';
 import { requestIdFor } from './observability/request-id.js';
 import { SecretsModule } from './secrets/secrets.module.js';
+import { TopologiesModule } from './topologies/topologies.module.js';
 
 /** What the process resolved before Nest starts: config, database and key. */
 export interface RuntimeContext {
@@ -61,6 +62,7 @@ export class AppModule {
         PoliciesModule,
         ReplicationModule,
         EventsModule,
+        TopologiesModule,
         PreheatModule,
         PromotionsModule,
       ],

@@ -9,6 +9,7 @@ import { ExecutionOwnerLane1764230400002 } from './1764230400002-execution-owner
 import { RegistryTokenRealmHosts1764316800000 } from './1764316800000-registry-token-realm-hosts.js';
 import { RegistryDragonfly1764576000000 } from './1764576000000-registry-dragonfly.js';
 import { CreatePreheat1764576000001 } from './1764576000001-create-preheat.js';
+import { CreateTopologies1764835200000 } from './1764835200000-create-topologies.js';
 import { InboxRejectionsAndRegistryTimezone1764489600000 } from './1764489600000-inbox-rejections-and-registry-timezone.js';
 import { CreatePromotions1764662400000 } from './1764662400000-create-promotions.js';
 
@@ -27,4 +28,5 @@ export const migrations = [
   RegistryDragonfly1764576000000,
   CreatePreheat1764576000001,
   CreatePromotions1764662400000,
+  CreateTopologies1764835200000,
 ];
