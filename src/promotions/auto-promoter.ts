@@ -55,6 +55,7 @@ export class AutoPromoter implements OnApplicationBootstrap, OnModuleDestroy {
     const pipeline = await this.pipelines.findOne({ where: { id: p.pipelineId } });
     if (pipeline)
       await this.next(
+        p.endedAt ?? new Date(),
         pipeline,
         p.stageId,
         p.repository,
@@ -81,6 +82,7 @@ export class AutoPromoter implements OnApplicationBootstrap, OnModuleDestroy {
           null,
         );
         await this.next(
+          push.occurredAt,
           pipeline,
           stage.id,
           repository,
@@ -93,6 +95,7 @@ export class AutoPromoter implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async next(
+    arrivedAt: Date,
     pipeline: PipelineEntity,
     stageId: string,
     repository: string,
@@ -103,8 +106,7 @@ export class AutoPromoter implements OnApplicationBootstrap, OnModuleDestroy {
     const stages = orderedStages(pipeline);
     const next = stages[stages.findIndex((s) => s.id === stageId) + 1];
     if (!next?.autoPromote) return;
-    const holds = await this.store.holds([next.id]);
-    if (holds.some((h) => h.repository === repository)) {
+    if (await this.store.heldAt(next.id, repository, arrivedAt)) {
       this.logger.log(
         { pipeline: pipeline.name, stage: next.name, repository, digest },
         `Auto-promotion into ${next.name} is held by rollback; release it to resume`,

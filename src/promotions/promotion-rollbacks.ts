@@ -115,13 +115,14 @@ export class PromotionRollbacks {
   async release(
     pipelineId: string,
     dto: ReleaseDto,
+    principal: Principal,
   ): Promise<{ stage: string; repository: string; released: boolean }> {
     const pipeline = await this.pipelines.get(pipelineId);
     const stage = this.stageNamed(orderedStages(pipeline), dto.stage, []);
     return {
       stage: stage.name,
       repository: dto.repository,
-      released: await this.store.release(stage.id, dto.repository),
+      released: await this.store.release(stage.id, dto.repository, principal.name),
     };
   }
 

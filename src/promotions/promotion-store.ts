@@ -137,25 +137,29 @@ export class PromotionStore {
     );
   }
 
+  /** Holds auto-promotion into a stage for a repository (a standing hold takes the new rollback). */
   async hold(h: Omit<Hold, 'heldAt'>): Promise<void> {
     await queryRows(
       this.dataSource,
-      `INSERT INTO promotion_hold (stage_id, repository, promotion_id, held_by) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (stage_id, repository) DO UPDATE SET promotion_id = excluded.promotion_id,
-         held_by = excluded.held_by, held_at = now()`,
-      [h.stageId, h.repository, h.promotionId, h.heldBy],
+      `INSERT INTO promotion_hold (stage_id, repository, promotion_id, held_by, held_at)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (stage_id, repository) WHERE released_at IS NULL
+       DO UPDATE SET promotion_id = excluded.promotion_id, held_by = excluded.held_by`,
+      [h.stageId, h.repository, h.promotionId, h.heldBy, new Date()],
     );
   }
 
-  async release(stageId: string, repository: string): Promise<boolean> {
+  async release(stageId: string, repository: string, by: string): Promise<boolean> {
     const rows = await queryRows(
       this.dataSource,
-      'DELETE FROM promotion_hold WHERE stage_id = $1 AND repository = $2 RETURNING stage_id',
-      [stageId, repository],
+      `UPDATE promotion_hold SET released_at = $3, released_by = $4
+       WHERE stage_id = $1 AND repository = $2 AND released_at IS NULL RETURNING id`,
+      [stageId, repository, new Date(), by],
     );
     return rows.length > 0;
   }
 
+  /** The holds standing now. */
   async holds(stageIds: string[]): Promise<Hold[]> {
     const rows = await queryRows<{
       stage_id: string;
@@ -163,7 +167,11 @@ export class PromotionStore {
       promotion_id: string;
       held_by: string;
       held_at: Date;
-    }>(this.dataSource, 'SELECT * FROM promotion_hold WHERE stage_id = ANY($1)', [stageIds]);
+    }>(
+      this.dataSource,
+      'SELECT * FROM promotion_hold WHERE stage_id = ANY($1) AND released_at IS NULL',
+      [stageIds],
+    );
     return rows.map((r) => ({
       stageId: r.stage_id,
       repository: r.repository,
@@ -171,6 +179,20 @@ export class PromotionStore {
       heldBy: r.held_by,
       heldAt: r.held_at,
     }));
+  }
+
+  /**
+   * True when a hold stood at `at` (a digest that arrived then is not auto-promoted,
+   * even if the hold was released a moment later).
+   */
+  async heldAt(stageId: string, repository: string, at: Date): Promise<boolean> {
+    const rows = await queryRows(
+      this.dataSource,
+      `SELECT 1 FROM promotion_hold WHERE stage_id = $1 AND repository = $2
+         AND held_at <= $3 AND (released_at IS NULL OR released_at > $3) LIMIT 1`,
+      [stageId, repository, at],
+    );
+    return rows.length > 0;
   }
 
   /** The tags of a pipeline as its succeeded promotions left them, per stage and repository. */

@@ -167,7 +167,11 @@ export class PromotionsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Release a rollback’s hold on auto-promotion into a stage (operator)' })
   @ApiOkResponse({ schema: { example: { stage: 'prod', repository: 'team/app', released: true } } })
-  release(@Param('id', UuidParam) id: string, @Body() body: ReleaseDto) {
-    return this.rollbacks.release(id, body);
+  release(
+    @Param('id', UuidParam) id: string,
+    @Body() body: ReleaseDto,
+    @CurrentPrincipal() principal: Principal,
+  ) {
+    return this.rollbacks.release(id, body, principal);
   }
 }

@@ -55,7 +55,10 @@ describe('auto-promotion and rollback', () => {
     expect((await promotionIn(t, asked.body.id, ENDED)).status).toBe('succeeded');
   };
   beforeAll(async () => {
-    t = await startTestApp({ REGRELAY_POLL_INTERVAL_MS: '100', REGRELAY_EVENT_COALESCE_MS: '100' });
+    t = await startTestApp({
+      REGRELAY_POLL_INTERVAL_MS: '100',
+      REGRELAY_EVENT_COALESCE_MS: '1000',
+    });
     [dev, test, staging, prod] = await Promise.all([
       startRegistry({
         notifications: {
@@ -163,5 +166,32 @@ describe('auto-promotion and rollback', () => {
     });
     expect(res.status).toBe(409);
     expect(((await res.json()) as { message: string }).message).toContain('stage prod');
+  });
+
+  it('judges a hold by when the digest arrived: a push while held is not promoted after a release', async () => {
+    const held = await history('test');
+    const r2 = held.find((p) => p.tag === 'r2' && p.status === 'succeeded')!;
+    const rollback = await json<PromotionDto>(
+      await t.api(`/api/v1/pipelines/${pipeline.id}/rollback`, {
+        method: 'POST',
+        json: { stage: 'test', repository: 'team/app', tag: 'r1', digest: r2.digest },
+      }),
+      202,
+    );
+    expect((await promotionIn(t, rollback.id, ENDED)).status).toBe('succeeded');
+    // Pushed while test is held; the registry's event is handled after the release
+    // below (events are gathered for a second first).
+    const whileHeld = await push('h1');
+    await json(
+      await t.api(`/api/v1/pipelines/${pipeline.id}/release`, {
+        method: 'POST',
+        json: { stage: 'test', repository: 'team/app' },
+      }),
+    );
+    const afterRelease = await push('h2');
+    await autoInto('test', afterRelease.descriptor.digest);
+    expect((await history('test')).some((p) => p.digest === whileHeld.descriptor.digest)).toBe(
+      false,
+    );
   });
 });

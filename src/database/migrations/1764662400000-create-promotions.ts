@@ -103,15 +103,22 @@ export class CreatePromotions1764662400000 implements MigrationInterface {
         promotion_id uuid,
         PRIMARY KEY (stage_id, repository, digest)
       )`);
+    // Holds are kept after release: an arrival is judged by whether a hold stood then.
     await q.query(`
       CREATE TABLE promotion_hold (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         stage_id uuid NOT NULL REFERENCES stage(id) ON DELETE CASCADE,
         repository text NOT NULL,
         promotion_id uuid NOT NULL,
         held_by text NOT NULL,
-        held_at timestamptz NOT NULL DEFAULT now(),
-        PRIMARY KEY (stage_id, repository)
+        held_at timestamptz NOT NULL,
+        released_by text,
+        released_at timestamptz,
+        CHECK ((released_at IS NULL) = (released_by IS NULL))
       )`);
+    await q.query(
+      'CREATE UNIQUE INDEX promotion_hold_active ON promotion_hold (stage_id, repository) WHERE released_at IS NULL',
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
