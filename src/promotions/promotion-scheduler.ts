@@ -146,6 +146,7 @@ export class PromotionScheduler implements OnApplicationBootstrap, OnApplication
 
   private async evaluateClaimed(p: PromotionEntity): Promise<void> {
     const pipeline = await this.pipelines.findOne({ where: { id: p.pipelineId } });
+    const decisionsBefore = (await this.store.decisionsOf([p.id])).length;
     let verdict;
     try {
       verdict = await this.gates.run(p, pipeline?.name ?? p.pipelineId);
@@ -170,6 +171,15 @@ export class PromotionScheduler implements OnApplicationBootstrap, OnApplication
       gates: verdict.records,
       nextEvaluationAt: verdict.status === 'pending' ? verdict.nextEvaluationAt : null,
     });
+    // A decision recorded while this evaluation ran (another replica could not take the
+    // lease) must not wait for an event that may never come: evaluate once more.
+    if (
+      verdict.status === 'pending' &&
+      (await this.store.decisionsOf([p.id])).length > decisionsBefore
+    ) {
+      await this.evaluate(p.id);
+      return;
+    }
     if (verdict.status === 'refused') {
       const refused = verdict.records.filter((r) => r.status === 'refused');
       await this.runner.end(
