@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { PromotionDto } from '../../src/promotions/dto/promotion.dto.js';
 import type { TestRegistry } from '../../test/support/registry.js';
 import { verifyCopy } from '../lib/datasets.js';
+import { cpuSecondsOf } from '../lib/proc.js';
 import {
   alternate,
   timed,
@@ -32,6 +33,7 @@ export function promotionScenario(ctx: BenchContext, source: Source): Promise<Me
       retagSeconds: { unit: 's', better: 'lower' },
       retagPuts: { unit: 'PUT requests', better: 'lower' },
       copySeconds: { unit: 's', better: 'lower' },
+      cpuSeconds: { unit: 'CPU s', better: 'lower' },
     },
     (tool) =>
       withDestinations(1, async ([destination]) => {
@@ -90,12 +92,14 @@ async function promoteTwice(
     201,
   );
   try {
+    const cpuBefore = await cpuSecondsOf(api.pid);
     const first = await promoteAndWait(
       api,
       pipeline.id,
       { repository, digest, tag, toStage: 'prod' },
       ctx.runTimeoutMs,
     );
+    const cpuSeconds = (await cpuSecondsOf(api.pid)) - cpuBefore;
     const before = await putsTo(api, registryName);
     const retag = await promoteAndWait(
       api,
@@ -106,6 +110,7 @@ async function promoteTwice(
     return {
       seconds: first.seconds,
       copySeconds: first.copySeconds,
+      cpuSeconds,
       retagSeconds: retag.seconds,
       retagPuts: (await putsTo(api, registryName)) - before,
     };
