@@ -9,7 +9,7 @@ import { PoliciesModule } from './policies/policies.module.js';
 import { RegistriesModule } from './registries/registries.module.js';
 import { ReplicationModule } from './replication/replication.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
-import { requestIdFor } from './observability/request-id.js';
+import { httpLoggingParams } from './observability/http-logging.js';
 import { SecretsModule } from './secrets/secrets.module.js';
 
 /** What the process resolved before Nest starts: config, database and key. */
@@ -20,8 +20,6 @@ export interface RuntimeContext {
   logger: Logger;
 }
 
-const QUIET_ROUTES = new Set(['/health/live', '/health/ready', '/metrics']);
-
 @Module({})
 export class AppModule {
   static forRoot(runtime: RuntimeContext): DynamicModule {
@@ -29,26 +27,7 @@ export class AppModule {
       module: AppModule,
       global: true,
       imports: [
-        LoggerModule.forRoot({
-          pinoHttp: {
-            logger: runtime.logger,
-            genReqId: requestIdFor,
-            // Probes and scrapes every few seconds would drown the useful lines.
-            autoLogging: { ignore: (req) => QUIET_ROUTES.has(req.url?.split('?')[0] ?? '') },
-            // One compact line per request; headers may carry credentials and add noise.
-            serializers: {
-              req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
-                id: req.id,
-                method: req.method,
-                url: req.url,
-                remoteAddress: req.remoteAddress,
-              }),
-              res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-            },
-            customLogLevel: (_req, res, error) =>
-              error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-          },
-        }),
+        LoggerModule.forRoot(httpLoggingParams(runtime.logger)),
         DatabaseModule.forUrl(runtime.databaseUrl),
         SecretsModule.withKey(runtime.secretKey, runtime.config.previousSecretKeys),
         ObservabilityModule,

@@ -1,5 +1,6 @@
-import { Module } from '@nestjs/common';
+import { Logger, Module, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { KeyRotation } from '../secrets/key-rotation.js';
 import { RegistriesController } from './registries.controller.js';
 import { RegistriesService } from './registries.service.js';
 import { RegistryClients } from './registry-clients.js';
@@ -12,4 +13,20 @@ import { RegistryPinger } from './registry-pinger.js';
   providers: [RegistriesService, RegistryClients, RegistryPinger],
   exports: [RegistriesService, RegistryClients],
 })
-export class RegistriesModule {}
+export class RegistriesModule implements OnModuleInit, OnApplicationBootstrap {
+  private readonly logger = new Logger('Registries');
+
+  constructor(
+    private readonly registries: RegistriesService,
+    private readonly rotation: KeyRotation,
+  ) {}
+
+  onModuleInit(): void {
+    this.rotation.register('registries', () => this.registries.resealStaleSecrets());
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const rekeyed = await this.registries.rekeyLegacyWebhookLookups();
+    if (rekeyed) this.logger.log({ rekeyed }, `Re-keyed ${rekeyed} webhook secret lookup value(s)`);
+  }
+}

@@ -3,14 +3,18 @@ import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { In, type DataSource, type Repository } from 'typeorm';
 import { isUniqueViolation, nameTaken, notFound } from '../common/errors.js';
+import { queryRows } from '../database/sql.js';
 import { InvalidInputException, type FieldError } from '../common/validation.js';
-import { SecretBox } from '../secrets/secret-box.js';
+import type { ResealResult } from '../secrets/key-rotation.js';
+import { LookupKeys } from '../secrets/lookup-keys.js';
+import { SecretBox, SecretUnreadableError } from '../secrets/secret-box.js';
 import type { CreateRegistryDto, UpdateRegistryDto } from './dto/registry.dto.js';
 import { RegistryEntity, type RegistryCapabilities } from './registry.entity.js';
 import { normaliseRegistryUrl } from './registry-url.js';
 import {
   generateWebhookSecret,
   sameWebhookSecret,
+  webhookSecretDigest,
   webhookSecretLookupKey,
 } from './webhook-secret.js';
 
@@ -40,6 +44,7 @@ export class RegistriesService {
     @InjectRepository(RegistryEntity) private readonly registries: Repository<RegistryEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly secrets: SecretBox,
+    private readonly lookupKeys: LookupKeys,
   ) {}
 
   onChange(listener: RegistryChangeListener): void {
@@ -93,8 +98,12 @@ export class RegistriesService {
    * lookup key, then confirmed against the sealed secret in constant time.
    */
   async findByWebhookSecret(secret: string): Promise<RegistryEntity | undefined> {
+    // The bare digest finds a row not re-keyed yet (see rekeyLegacyWebhookLookups).
     const found = await this.registries.findOneBy({
-      webhookSecretHash: webhookSecretLookupKey(secret),
+      webhookSecretHash: In([
+        webhookSecretLookupKey(secret, this.lookupKeys),
+        webhookSecretDigest(secret),
+      ]),
     });
     if (!found?.webhookSecretSealed) return undefined;
     // An unreadable sealed value (changed REGRELAY_SECRET_KEY) throws: a 500 the
@@ -182,13 +191,67 @@ export class RegistriesService {
     };
   }
 
+  /**
+   * Re-keys webhook secret lookup values stored as a bare SHA-256 (before lookups were
+   * keyed) into their HMAC form; runs at start. Returns how many it changed.
+   */
+  async rekeyLegacyWebhookLookups(): Promise<number> {
+    const legacy = await queryRows<{ id: string; hash: string }>(
+      this.dataSource,
+      `SELECT id, webhook_secret_hash AS hash FROM registry
+       WHERE webhook_secret_hash IS NOT NULL AND webhook_secret_hash NOT LIKE 'hmac:%'`,
+    );
+    for (const row of legacy) {
+      // Plain SQL: a re-key is not a change of the registry (updated_at stays).
+      await queryRows(
+        this.dataSource,
+        'UPDATE registry SET webhook_secret_hash = $1 WHERE id = $2 AND webhook_secret_hash = $3',
+        [this.lookupKeys.keyed('webhook-secret', row.hash), row.id, row.hash],
+      );
+    }
+    return legacy.length;
+  }
+
+  /** Key rotation: seals again, with the current key, what an older key sealed. */
+  async resealStaleSecrets(): Promise<ResealResult> {
+    const result: ResealResult = { resealed: 0, unreadable: [] };
+    for (const registry of await this.registries.find()) {
+      const sealedValues = [
+        ['password_sealed', 'password', registry.passwordSealed, passwordContext(registry.id)],
+        [
+          'webhook_secret_sealed',
+          'webhook secret',
+          registry.webhookSecretSealed,
+          webhookSecretContext(registry.id),
+        ],
+      ] as const;
+      for (const [column, label, sealed, context] of sealedValues) {
+        if (!sealed || !this.secrets.isStale(sealed)) continue;
+        try {
+          const resealed = this.secrets.reseal(sealed, context);
+          // Compare-and-set: a password changed meanwhile is newer than our copy.
+          const updated = await queryRows(
+            this.dataSource,
+            `UPDATE registry SET ${column} = $1 WHERE id = $2 AND ${column} = $3 RETURNING id`,
+            [resealed, registry.id, sealed],
+          );
+          result.resealed += updated.length;
+        } catch (error) {
+          if (!(error instanceof SecretUnreadableError)) throw error;
+          result.unreadable.push(`registry "${registry.name}" ${label}: ${error.message}`);
+        }
+      }
+    }
+    return result;
+  }
+
   private webhookSecretColumns(
     id: string,
     secret: string,
   ): Pick<RegistryEntity, 'webhookSecretSealed' | 'webhookSecretHash'> {
     return {
       webhookSecretSealed: this.secrets.seal(secret, webhookSecretContext(id)),
-      webhookSecretHash: webhookSecretLookupKey(secret),
+      webhookSecretHash: webhookSecretLookupKey(secret, this.lookupKeys),
     };
   }
 

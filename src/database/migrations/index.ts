@@ -3,6 +3,7 @@ import { CreateReplicationSchema1763884800000 } from './1763884800000-create-rep
 import { DeletionGuardAndDrift1763971200000 } from './1763971200000-deletion-guard-and-drift.js';
 import { CreateEventInbox1764057600000 } from './1764057600000-create-event-inbox.js';
 import { TaskFanOutSiblings1764144000000 } from './1764144000000-task-fan-out-siblings.js';
+import { KeyedLookups1764403200000 } from './1764403200000-keyed-lookups.js';
 
 /** Every migration, oldest first. Listed explicitly: ESM has no reliable glob loading. */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   DeletionGuardAndDrift1763971200000,
   CreateEventInbox1764057600000,
   TaskFanOutSiblings1764144000000,
+  KeyedLookups1764403200000,
 ];
