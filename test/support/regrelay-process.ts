@@ -21,15 +21,23 @@ export interface RegrelayProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-/** `main` defaults to this checkout's dist/main.js (benchmarks, compiled elsewhere, pass it). */
+/**
+ * `main` defaults to this checkout's dist/main.js (benchmarks, compiled elsewhere, pass
+ * it). `terminal: true` runs it on a pseudo-terminal (util-linux `script`), as at an
+ * operator's shell: stdout and stderr are then one stream, with CRLF line ends.
+ */
 export async function startRegrelayProcess(
   env: Record<string, string>,
   main = MAIN,
+  { terminal = false }: { terminal?: boolean } = {},
 ): Promise<RegrelayProcess> {
   if (!existsSync(main))
     throw new Error(`${main} is missing: run \`npm run build\` (npm test does)`);
   const port = env.PORT && /^\d+$/.test(env.PORT) ? Number(env.PORT) : await freePort();
-  const child = spawn(process.execPath, [main], {
+  const [command, args] = terminal
+    ? ['script', ['-qfec', `'${process.execPath}' '${main}'`, '/dev/null']]
+    : [process.execPath, [main]];
+  const child = spawn(command, args, {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -37,7 +45,8 @@ export async function startRegrelayProcess(
       ...env,
       PORT: env.PORT ?? String(port),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // `script` stops when its input ends: keep a pipe open instead of /dev/null.
+    stdio: [terminal ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
