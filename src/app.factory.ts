@@ -18,6 +18,9 @@ export async function createApp(runtime: RuntimeContext): Promise<INestApplicati
     bufferLogs: true,
     // Idle keep-alive and SSE connections must not hold a shutdown open.
     forceCloseConnections: true,
+    // Throw instead of exiting on a failed provider (an unreadable lookup key, say),
+    // so main.ts logs it, releases the embedded database and exits 1.
+    abortOnError: false,
   });
   app.useLogger(app.get(Logger));
   app.use(app.get(HttpMetrics).middleware);
