@@ -1,4 +1,10 @@
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
 import { RegistryClient, type RegistryClientOptions, type RegistryObserver } from '../oci/index.js';
 import { RegistriesService } from './registries.service.js';
 import type { RegistryEntity } from './registry.entity.js';
@@ -10,14 +16,52 @@ const DEFAULT_CONCURRENCY = 16;
  * One RegistryClient per registry, shared by every task and planner in the process,
  * so connections are pooled and the registry's concurrency and bandwidth limits
  * hold across all of them. Rebuilt when the registry's settings change.
+ *
+ * A change made through this process evicts at once. One made on another replica is
+ * found by a periodic sweep (REGRELAY_REGISTRY_CLIENT_SWEEP_SECONDS): cached clients of
+ * registries deleted or changed since are closed, so their connections and pools do
+ * not linger for the life of the process.
  */
 @Injectable()
-export class RegistryClients implements OnApplicationShutdown {
+export class RegistryClients implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(RegistryClients.name);
   private readonly clients = new Map<string, { version: number; client: RegistryClient }>();
   private observer: RegistryObserver = {};
+  private sweeper: NodeJS.Timeout | undefined;
 
-  constructor(private readonly registries: RegistriesService) {
+  constructor(
+    private readonly registries: RegistriesService,
+    private readonly config: AppConfig,
+  ) {
     registries.onChange((id) => this.evict(id));
+  }
+
+  onApplicationBootstrap(): void {
+    this.sweeper = setInterval(
+      () =>
+        void this.sweep().catch((error: unknown) =>
+          this.logger.warn({ err: error }, 'Checking cached registry clients failed'),
+        ),
+      this.config.registryClientSweepMs,
+    );
+    this.sweeper.unref();
+  }
+
+  /** Ids of the registries a client is cached for. */
+  cachedIds(): string[] {
+    return [...this.clients.keys()];
+  }
+
+  /** Closes the cached clients of registries deleted, or changed, since they were built. */
+  async sweep(): Promise<void> {
+    const ids = this.cachedIds();
+    if (!ids.length) return;
+    const current = await this.registries.getMany(ids);
+    for (const id of ids) {
+      const cached = this.clients.get(id);
+      const row = current.get(id);
+      if (cached && (!row || row.updatedAt.getTime() !== cached.version)) this.evict(id);
+    }
   }
 
   /** Set once by the replication module, which owns the metrics. */
@@ -57,6 +101,7 @@ export class RegistryClients implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.sweeper);
     await Promise.all([...this.clients.values()].map(({ client }) => client.close()));
     this.clients.clear();
   }
