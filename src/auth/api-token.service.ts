@@ -17,6 +17,8 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 
 @Injectable()
 export class ApiTokenService {
+  private readonly revokedListeners = new Set<(tokenId: string) => void>();
+
   constructor(
     @InjectRepository(ApiTokenEntity) private readonly tokens: Repository<ApiTokenEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -108,7 +110,27 @@ export class ApiTokenService {
     if (!result.affected) {
       const exists = await manager.getRepository(ApiTokenEntity).existsBy({ id });
       if (!exists) throw new NotFoundException(`API token ${id} does not exist`);
+      return;
     }
+    for (const listener of this.revokedListeners) listener(id);
+  }
+
+  /** Tells `listener` of tokens revoked by this process (others: see stillValid). */
+  onRevoked(listener: (tokenId: string) => void): () => void {
+    this.revokedListeners.add(listener);
+    return () => void this.revokedListeners.delete(listener);
+  }
+
+  /** Of these token ids, those neither revoked nor expired now. */
+  async stillValid(ids: readonly string[]): Promise<Set<string>> {
+    if (!ids.length) return new Set();
+    const rows = await this.tokens
+      .createQueryBuilder('t')
+      .select('t.id')
+      .where({ id: In([...ids]), revokedAt: IsNull() })
+      .andWhere('(t.expires_at IS NULL OR t.expires_at > now())')
+      .getMany();
+    return new Set(rows.map((r) => r.id));
   }
 
   /**

@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AdminTokenBootstrap } from './admin-token-bootstrap.js';
 import { ApiTokenEntity } from './api-token.entity.js';
 import { ApiTokenService } from './api-token.service.js';
 import { BearerAuthGuard } from './bearer-auth.guard.js';
+import { EventStreamLimits } from './event-stream-limits.js';
 import { TokensController } from './tokens.controller.js';
 
 @Module({
@@ -14,6 +15,8 @@ import { TokensController } from './tokens.controller.js';
     ApiTokenService,
     AdminTokenBootstrap,
     { provide: APP_GUARD, useClass: BearerAuthGuard },
+    EventStreamLimits,
+    { provide: APP_INTERCEPTOR, useExisting: EventStreamLimits },
   ],
   exports: [ApiTokenService],
 })
