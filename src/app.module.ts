@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
+import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AppConfig } from './config/app-config.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -32,6 +33,7 @@ export class AppModule {
         SecretsModule.withKey(runtime.secretKey, runtime.config.previousSecretKeys),
         ObservabilityModule,
         AuthModule,
+        AuditModule,
         RegistriesModule,
         PoliciesModule,
         ReplicationModule,

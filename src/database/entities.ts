@@ -1,3 +1,4 @@
+import { AuditLogEntity } from '../audit/audit-log.entity.js';
 import { ApiTokenEntity } from '../auth/api-token.entity.js';
 import { EventInboxEntity } from '../events/event-inbox.entity.js';
 import { PolicyDestinationEntity, PolicyEntity } from '../policies/policy.entity.js';
@@ -16,4 +17,5 @@ export const entities = [
   TaskEntity,
   LedgerEntity,
   EventInboxEntity,
+  AuditLogEntity,
 ];

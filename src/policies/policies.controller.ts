@@ -10,9 +10,12 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { Audited, stateFrom } from '../audit/audited.decorator.js';
 import { API_PREFIX, UuidParam } from '../common/api.js';
 import { CreatePolicyDto, PolicyDto, UpdatePolicyDto } from './dto/policy.dto.js';
 import { PoliciesService } from './policies.service.js';
+
+const policyState = stateFrom(PoliciesService, async (s, id) => PolicyDto.from(await s.get(id)));
 
 @ApiTags('policies')
 @ApiBearerAuth()
@@ -21,6 +24,7 @@ export class PoliciesController {
   constructor(private readonly policies: PoliciesService) {}
 
   @Post()
+  @Audited('policy', { state: policyState })
   @ApiOperation({ summary: 'Create a replication policy' })
   @ApiCreatedResponse({ type: PolicyDto })
   @ApiBadRequestResponse({ description: 'Each invalid field with the reason' })
@@ -45,6 +49,7 @@ export class PoliciesController {
   }
 
   @Patch(':id')
+  @Audited('policy', { state: policyState })
   @ApiOperation({ summary: 'Change a policy (destinations and filters are replaced whole)' })
   @ApiOkResponse({ type: PolicyDto })
   @ApiBadRequestResponse({ description: 'Each invalid field with the reason' })
@@ -57,6 +62,7 @@ export class PoliciesController {
   }
 
   @Delete(':id')
+  @Audited('policy', { state: policyState })
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a policy, its executions and its ledger' })
   @ApiNoContentResponse()

@@ -19,6 +19,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Observable } from 'rxjs';
+import { Audited, stateOf } from '../../audit/audited.decorator.js';
 import { API_PREFIX, UuidParam } from '../../common/api.js';
 import {
   ConfirmedDeletionsDto,
@@ -42,6 +43,7 @@ export class ExecutionsController {
   ) {}
 
   @Post('policies/:id/executions')
+  @Audited('policy', { action: 'trigger-execution' })
   @HttpCode(202)
   @ApiOperation({
     summary: 'Run a policy now',
@@ -80,6 +82,7 @@ export class ExecutionsController {
   }
 
   @Post('executions/:id/stop')
+  @Audited('execution', { action: 'stop', state: stateOf(ExecutionsService, 'view') })
   @HttpCode(202)
   @ApiOperation({
     summary: 'Stop an execution',
@@ -93,6 +96,7 @@ export class ExecutionsController {
   }
 
   @Post('executions/:id/confirm-deletions')
+  @Audited('execution', { action: 'confirm-deletions', state: stateOf(ExecutionsService, 'view') })
   @HttpCode(202)
   @ApiOperation({
     summary: 'Run deletions the deletion guard held',
