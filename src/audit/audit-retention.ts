@@ -4,11 +4,9 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { runPeriodically } from '../common/periodic.js';
 import { AppConfig } from '../config/app-config.js';
 import { AuditService } from './audit.service.js';
-
-const EVERY_MS = 3_600_000;
-const FIRST_AFTER_MS = 60_000;
 
 /**
  * Deletes audit entries older than REGRELAY_AUDIT_RETENTION_DAYS, hourly (every
@@ -17,7 +15,7 @@ const FIRST_AFTER_MS = 60_000;
 @Injectable()
 export class AuditRetention implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('AuditRetention');
-  private timers: NodeJS.Timeout[] = [];
+  private stop: (() => void) | undefined;
 
   constructor(
     private readonly config: AppConfig,
@@ -25,16 +23,15 @@ export class AuditRetention implements OnApplicationBootstrap, OnApplicationShut
   ) {}
 
   onApplicationBootstrap(): void {
-    const run = () =>
-      void this.prune().catch((error: unknown) =>
-        this.logger.warn({ err: error }, 'Pruning the audit log failed'),
-      );
-    this.timers = [setTimeout(run, FIRST_AFTER_MS), setInterval(run, EVERY_MS)];
-    for (const t of this.timers) t.unref();
+    this.stop = runPeriodically(
+      () => this.prune(),
+      { everyMs: 3_600_000, firstAfterMs: 60_000 },
+      (error) => this.logger.warn({ err: error }, 'Pruning the audit log failed'),
+    );
   }
 
   onApplicationShutdown(): void {
-    for (const t of this.timers) clearTimeout(t);
+    this.stop?.();
   }
 
   async prune(): Promise<number> {

@@ -8,8 +8,7 @@ import {
 import { ModuleRef, Reflector } from '@nestjs/core';
 import { defer, from, mergeMap, type Observable } from 'rxjs';
 import type { AuthenticatedRequest } from '../auth/principal.js';
-import { MetricsService } from '../observability/metrics.service.js';
-import { AUDITED, type AuditMetadata } from './audited.decorator.js';
+import { AUDITED, type AuditMetadata } from './audit-metadata.js';
 import { AuditService } from './audit.service.js';
 
 const ACTION_BY_METHOD: Record<string, string> = {
@@ -29,19 +28,14 @@ const ACTION_BY_METHOD: Record<string, string> = {
 @Injectable()
 export class AuditInterceptor implements NestInterceptor {
   private readonly logger = new Logger('Audit');
-  private readonly writeFailures;
 
+  // One instance per module whose routes use it (Nest makes route interceptors so):
+  // what must exist once, such as metrics, lives in AuditService.
   constructor(
     private readonly reflector: Reflector,
     private readonly moduleRef: ModuleRef,
     private readonly audit: AuditService,
-    metrics: MetricsService,
-  ) {
-    this.writeFailures = metrics.counter({
-      name: 'regrelay_audit_write_failures_total',
-      help: 'Changes made over the API whose audit entry could not be stored.',
-    });
-  }
+  ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const meta = this.reflector.get<AuditMetadata | undefined>(AUDITED, context.getHandler());
@@ -72,7 +66,7 @@ export class AuditInterceptor implements NestInterceptor {
                 requestId: typeof request.id === 'string' ? request.id : null,
               });
             } catch (error) {
-              this.writeFailures.inc();
+              this.audit.countWriteFailure();
               this.logger.error(
                 { err: error, resourceType: meta.resourceType, resourceId, action },
                 'The audit entry of a change could not be stored',

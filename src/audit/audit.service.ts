@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { queryRows } from '../database/sql.js';
+import { MetricsService } from '../observability/metrics.service.js';
 import { AuditLogEntity } from './audit-log.entity.js';
 import { auditState } from './audit-redaction.js';
 
@@ -32,9 +33,22 @@ const MAX_PRUNE_BATCHES = 1_000;
 
 @Injectable()
 export class AuditService {
+  private readonly writeFailures;
+
   constructor(
     @InjectRepository(AuditLogEntity) private readonly entries: Repository<AuditLogEntity>,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.writeFailures = metrics.counter({
+      name: 'regrelay_audit_write_failures_total',
+      help: 'Changes made over the API whose audit entry could not be stored.',
+    });
+  }
+
+  /** A change went through but its entry could not be stored (the caller logs why). */
+  countWriteFailure(): void {
+    this.writeFailures.inc();
+  }
 
   /** Stores one change; before and after are redacted here, whoever calls. */
   async record(change: AuditChange): Promise<AuditLogEntity> {

@@ -1,17 +1,13 @@
-import { SetMetadata, type Type } from '@nestjs/common';
+import { applyDecorators, SetMetadata, UseInterceptors, type Type } from '@nestjs/common';
+import {
+  AUDITED,
+  type AuditMetadata,
+  type AuditOptions,
+  type AuditStateReader,
+} from './audit-metadata.js';
+import { AuditInterceptor } from './audit.interceptor.js';
 
-export const AUDITED = 'regrelay:audited';
-
-/**
- * How to read a resource's state through the service that owns it, for the audit
- * entry's `before` (read just before the change) and `after` (just after). Make one
- * with `stateFrom`. What it returns is redacted (see auditState), but return the
- * public view (the response DTO) where there is one.
- */
-export interface AuditStateReader {
-  service: Type<unknown>;
-  read(service: unknown, id: string): Promise<unknown>;
-}
+export type { AuditOptions, AuditStateReader } from './audit-metadata.js';
 
 /** State read by a function of the owning service, e.g. to map an entity to its DTO. */
 export function stateFrom<S>(
@@ -31,22 +27,6 @@ export function stateOf<S, M extends keyof S>(
   );
 }
 
-export interface AuditOptions {
-  /** What was done. Default from the method: POST create, PUT/PATCH update, DELETE delete. */
-  action?: string;
-  /**
-   * Where the resource's id is: the route parameter `id` by default, else the
-   * response's `id` (a resource this request created).
-   */
-  idParam?: string;
-  /** Reads the state before and after; without it `before` is empty and `after` is the response. */
-  state?: AuditStateReader;
-}
-
-export interface AuditMetadata extends AuditOptions {
-  resourceType: string;
-}
-
 /**
  * Records a successful call of this route in the audit log (AuditInterceptor): who
  * (the API token), the action, the resource type and id, its state before and after
@@ -57,4 +37,9 @@ export interface AuditMetadata extends AuditOptions {
  * Failed calls (an exception, so 4xx/5xx) are not recorded: nothing changed.
  */
 export const Audited = (resourceType: string, options: AuditOptions = {}) =>
-  SetMetadata(AUDITED, { resourceType, ...options } satisfies AuditMetadata);
+  applyDecorators(
+    SetMetadata(AUDITED, { resourceType, ...options } satisfies AuditMetadata),
+    // On the route only, not global: an interceptor on an @Sse() route would let Nest
+    // start the stream before the handler could answer 404.
+    UseInterceptors(AuditInterceptor),
+  );

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AdminTokenBootstrap } from './admin-token-bootstrap.js';
 import { ApiTokenEntity } from './api-token.entity.js';
@@ -16,7 +16,6 @@ import { TokensController } from './tokens.controller.js';
     AdminTokenBootstrap,
     { provide: APP_GUARD, useClass: BearerAuthGuard },
     EventStreamLimits,
-    { provide: APP_INTERCEPTOR, useExisting: EventStreamLimits },
   ],
   exports: [ApiTokenService],
 })

@@ -7,6 +7,7 @@ import {
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
+import { SSE_METADATA } from '@nestjs/common/constants.js';
 import { Reflector } from '@nestjs/core';
 import type { Response } from 'express';
 import { AppConfig } from '../config/app-config.js';
@@ -14,6 +15,7 @@ import { MetricsService } from '../observability/metrics.service.js';
 import type { Role } from './api-token.entity.js';
 import { ApiTokenService } from './api-token.service.js';
 import { PUBLIC_ROUTE, REQUIRED_ROLE } from './auth.decorators.js';
+import { EventStreamLimits } from './event-stream-limits.js';
 import { FailedAuthLimiter } from './failed-auth-limiter.js';
 import type { AuthenticatedRequest } from './principal.js';
 
@@ -24,7 +26,8 @@ const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * Every route needs `Authorization: Bearer <token>` unless marked @Public().
  * Reads need the viewer role, writes operator, unless @RequireRole says otherwise.
  * A client address that sent REGRELAY_AUTH_FAILURES_PER_MINUTE unknown tokens within
- * a minute gets 429 for the rest of that minute, whatever it sends.
+ * a minute gets 429 for the rest of that minute, whatever it sends. An @Sse() route is
+ * admitted by EventStreamLimits last, once everything else has passed.
  */
 @Injectable()
 export class BearerAuthGuard implements CanActivate {
@@ -34,6 +37,7 @@ export class BearerAuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: ApiTokenService,
+    private readonly streams: EventStreamLimits,
     config: AppConfig,
     metrics: MetricsService,
   ) {
@@ -87,6 +91,8 @@ export class BearerAuthGuard implements CanActivate {
         `This needs the ${required} role; token "${principal.name}" is ${principal.role}`,
       );
     }
+    if (this.reflector.get<boolean>(SSE_METADATA, context.getHandler()))
+      this.streams.admit(principal.tokenId, response);
     return true;
   }
 }

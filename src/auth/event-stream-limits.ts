@@ -3,88 +3,46 @@ import {
   HttpStatus,
   Injectable,
   Logger,
-  type CallHandler,
-  type ExecutionContext,
-  type MessageEvent,
-  type NestInterceptor,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { SSE_METADATA } from '@nestjs/common/constants.js';
-import { Reflector } from '@nestjs/core';
-import { Observable } from 'rxjs';
+import type { Response } from 'express';
 import { AppConfig } from '../config/app-config.js';
 import { ApiTokenService } from './api-token.service.js';
-import type { AuthenticatedRequest } from './principal.js';
 
 /** How often open streams' tokens are checked (revoked or expired on any replica). */
 const CHECK_EVERY_MS = 2_000;
 
-interface OpenStream {
-  end(reason: string): void;
-}
-
 /**
- * Limits on Server-Sent Event streams, for every @Sse() route (a global interceptor,
- * so the routes' own code is untouched):
+ * Limits on Server-Sent Event streams, applied by BearerAuthGuard to every @Sse()
+ * route once the token is known (so the routes' own code is untouched):
  * - at most REGRELAY_SSE_MAX_STREAMS open in this process, and
  *   REGRELAY_SSE_MAX_STREAMS_PER_TOKEN per API token; beyond, 429 before any byte;
  * - a stream ends when its token is revoked (at once when revoked through this
- *   process; within CHECK_EVERY_MS when revoked through another replica) or expires,
- *   with a last `stream.closed` event saying why.
- * A stream is counted from when the response subscribes to it until it ends or the
- * client goes away.
+ *   process; within CHECK_EVERY_MS when revoked through another replica) or expires:
+ *   a last `stream.closed` event says why, and the response ends.
+ * A stream counts from admission until its response closes.
+ *
+ * A guard rather than an interceptor: with any interceptor on a route, Nest starts an
+ * SSE response before the handler has run, so the handler's 404 for an unknown
+ * execution could no longer be sent as one.
  */
 @Injectable()
-export class EventStreamLimits implements NestInterceptor, OnModuleDestroy {
+export class EventStreamLimits implements OnModuleDestroy {
   private readonly logger = new Logger(EventStreamLimits.name);
-  private readonly byToken = new Map<string, Set<OpenStream>>();
+  private readonly byToken = new Map<string, Set<Response>>();
   private total = 0;
   private checker: NodeJS.Timeout | undefined;
   private readonly unsubscribe: () => void;
 
   constructor(
-    private readonly reflector: Reflector,
     private readonly config: AppConfig,
     private readonly tokens: ApiTokenService,
   ) {
     this.unsubscribe = tokens.onRevoked((id) => this.endAll(id, 'the API token was revoked'));
   }
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    if (!this.reflector.get<boolean>(SSE_METADATA, context.getHandler())) return next.handle();
-    const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().principal;
-    if (!principal) return next.handle(); // a public stream: nothing to count it against
-    return new Observable<unknown>((subscriber) => {
-      const refusal = this.refusal(principal.tokenId);
-      // Before the handler runs and before any byte: the exception filter answers 429.
-      if (refusal) return subscriber.error(refusal);
-      const stream: OpenStream = {
-        end: (reason) => {
-          const last: MessageEvent = { type: 'stream.closed', data: { reason } };
-          subscriber.next(last);
-          subscriber.complete();
-        },
-      };
-      this.add(principal.tokenId, stream);
-      const inner = next.handle().subscribe(subscriber);
-      return () => {
-        inner.unsubscribe();
-        this.remove(principal.tokenId, stream);
-      };
-    });
-  }
-
-  onModuleDestroy(): void {
-    this.unsubscribe();
-    clearInterval(this.checker);
-  }
-
-  /** Streams open now, in all (for tests and metrics). */
-  get open(): number {
-    return this.total;
-  }
-
-  private refusal(tokenId: string): HttpException | undefined {
+  /** Counts a stream about to start for `tokenId`, or throws 429. */
+  admit(tokenId: string, response: Response): void {
     const mine = this.byToken.get(tokenId)?.size ?? 0;
     const reason =
       this.total >= this.config.sseMaxStreams
@@ -92,25 +50,37 @@ export class EventStreamLimits implements NestInterceptor, OnModuleDestroy {
         : mine >= this.config.sseMaxStreamsPerToken
           ? `this API token has ${mine} event streams open, the most one token may (REGRELAY_SSE_MAX_STREAMS_PER_TOKEN); close one first`
           : undefined;
-    if (!reason) return undefined;
-    return new HttpException(
-      { statusCode: 429, error: 'Too Many Requests', message: `Too many event streams: ${reason}` },
-      HttpStatus.TOO_MANY_REQUESTS,
-    );
-  }
-
-  private add(tokenId: string, stream: OpenStream): void {
+    if (reason)
+      throw new HttpException(
+        {
+          statusCode: 429,
+          error: 'Too Many Requests',
+          message: `Too many event streams: ${reason}`,
+        },
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
     let streams = this.byToken.get(tokenId);
     if (!streams) this.byToken.set(tokenId, (streams = new Set()));
-    streams.add(stream);
+    streams.add(response);
     this.total++;
+    response.once('close', () => this.remove(tokenId, response));
     this.checker ??= setInterval(() => void this.checkTokens(), CHECK_EVERY_MS);
     this.checker.unref();
   }
 
-  private remove(tokenId: string, stream: OpenStream): void {
+  /** Streams open now, in all (for tests and metrics). */
+  get open(): number {
+    return this.total;
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe();
+    clearInterval(this.checker);
+  }
+
+  private remove(tokenId: string, response: Response): void {
     const streams = this.byToken.get(tokenId);
-    if (!streams?.delete(stream)) return;
+    if (!streams?.delete(response)) return;
     this.total--;
     if (!streams.size) this.byToken.delete(tokenId);
     if (!this.total) {
@@ -120,8 +90,17 @@ export class EventStreamLimits implements NestInterceptor, OnModuleDestroy {
   }
 
   private endAll(tokenId: string, reason: string): void {
-    // end() completes the stream, whose teardown removes it from the set.
-    for (const stream of [...(this.byToken.get(tokenId) ?? [])]) stream.end(reason);
+    for (const response of [...(this.byToken.get(tokenId) ?? [])]) {
+      if (!response.headersSent) {
+        response.destroy();
+        continue;
+      }
+      // A last whole SSE message (the stream's own writes are whole messages too), and
+      // the response ends; its 'close' ends the route's Observable as a client going
+      // away does. A write racing the end fails quietly instead of as an error event.
+      response.on('error', () => undefined);
+      response.end(`event: stream.closed\ndata: ${JSON.stringify({ reason })}\n\n`);
+    }
   }
 
   /** Ends the streams of tokens revoked or expired since they opened, on any replica. */

@@ -4,6 +4,7 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { runPeriodically } from '../common/periodic.js';
 import { AppConfig } from '../config/app-config.js';
 import { RegistryClient, type RegistryClientOptions, type RegistryObserver } from '../oci/index.js';
 import { RegistriesService } from './registries.service.js';
@@ -27,7 +28,7 @@ export class RegistryClients implements OnApplicationBootstrap, OnApplicationShu
   private readonly logger = new Logger(RegistryClients.name);
   private readonly clients = new Map<string, { version: number; client: RegistryClient }>();
   private observer: RegistryObserver = {};
-  private sweeper: NodeJS.Timeout | undefined;
+  private stopSweeping: (() => void) | undefined;
 
   constructor(
     private readonly registries: RegistriesService,
@@ -37,14 +38,11 @@ export class RegistryClients implements OnApplicationBootstrap, OnApplicationShu
   }
 
   onApplicationBootstrap(): void {
-    this.sweeper = setInterval(
-      () =>
-        void this.sweep().catch((error: unknown) =>
-          this.logger.warn({ err: error }, 'Checking cached registry clients failed'),
-        ),
-      this.config.registryClientSweepMs,
+    this.stopSweeping = runPeriodically(
+      () => this.sweep(),
+      { everyMs: this.config.registryClientSweepMs },
+      (error) => this.logger.warn({ err: error }, 'Checking cached registry clients failed'),
     );
-    this.sweeper.unref();
   }
 
   /** Ids of the registries a client is cached for. */
@@ -101,7 +99,7 @@ export class RegistryClients implements OnApplicationBootstrap, OnApplicationShu
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.sweeper);
+    this.stopSweeping?.();
     await Promise.all([...this.clients.values()].map(({ client }) => client.close()));
     this.clients.clear();
   }

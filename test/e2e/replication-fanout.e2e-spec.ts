@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { RegistryClient, referrersTag } from '../../src/oci/index.js';
+import { openEventStream } from '../support/event-stream.js';
 import { ImageBuilder, type PushedManifest } from '../support/image-builder.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import {
@@ -201,25 +202,11 @@ describe('fan-out replication: one source, two destinations', () => {
       layers: [{ seed: 'sse-layer', size: 256 * KiB }],
     });
     const id = await trigger(t, policyId);
-    const res = await t.api(`/api/v1/executions/${id}/events`, {
-      headers: { accept: 'text/event-stream' },
-    });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    const events: { type: string; data: Record<string, unknown> }[] = [];
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of res.body!) {
-      buffer += decoder.decode(chunk as Uint8Array, { stream: true });
-      let end;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const type = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
-        const data = /^data: (.*)$/m.exec(block)?.[1];
-        if (data) events.push({ type, data: JSON.parse(data) as Record<string, unknown> });
-      }
-    }
+    const stream = await openEventStream(t, id);
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    await stream.ended;
+    const events = stream.events;
     const types = events.map((e) => e.type);
     expect(types[0]).toBe('snapshot');
     expect(types.at(-1)).toBe('execution.finished');

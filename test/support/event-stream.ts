@@ -9,6 +9,7 @@ export interface StreamEvent {
 /** An open `GET /api/v1/executions/:id/events` stream, read in the background. */
 export interface EventStream {
   readonly status: number;
+  readonly headers: Headers;
   /** Events received so far (comments and heartbeats included). */
   readonly events: StreamEvent[];
   /** The body of a refused request (status ≠ 200). */
@@ -39,6 +40,7 @@ export async function openEventStream(
     const done = Promise.resolve();
     return {
       status: res.status,
+      headers: res.headers,
       events,
       refusal,
       ended: done,
@@ -71,6 +73,7 @@ export async function openEventStream(
   })();
   return {
     status: res.status,
+    headers: res.headers,
     events,
     ended: reading,
     isEnded: () => ended,
