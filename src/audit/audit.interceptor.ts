@@ -30,12 +30,17 @@ export class AuditInterceptor implements NestInterceptor {
   private readonly logger = new Logger('Audit');
 
   // One instance per module whose routes use it (Nest makes route interceptors so):
-  // what must exist once, such as metrics, lives in AuditService.
+  // what must exist once, such as metrics, lives in AuditService. That is looked up at
+  // first use, so a module with @Audited routes also loads where the audit log is not
+  // (`npm run rotate-keys` loads RegistriesModule).
   constructor(
     private readonly reflector: Reflector,
     private readonly moduleRef: ModuleRef,
-    private readonly audit: AuditService,
   ) {}
+
+  private get audit(): AuditService {
+    return this.moduleRef.get(AuditService, { strict: false });
+  }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const meta = this.reflector.get<AuditMetadata | undefined>(AUDITED, context.getHandler());
