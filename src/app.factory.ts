@@ -10,6 +10,9 @@ import { EVENTS_ROUTE } from './events/webhook-routes.js';
 import { HttpMetrics } from './observability/http-metrics.js';
 import { setupOpenApi } from './openapi.js';
 
+/** Largest JSON request body the API reads. */
+const JSON_BODY_LIMIT = '1mb';
+
 /**
  * Builds the whole application, configured exactly as it runs in production; main.ts
  * and the e2e tests both use it.
@@ -32,6 +35,8 @@ export async function createApp(runtime: RuntimeContext): Promise<INestApplicati
   // Before Nest's JSON parser (installed at init): webhooks arrive in content types it
   // does not read, and their routes want the exact bytes to parse strictly.
   app.use(`/${EVENTS_ROUTE}`, webhookBodyReader());
+  // 100 kB (the default) is less than a full batch of one-off copies (1,000 items).
+  app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
   app.useGlobalPipes(createValidationPipe());
   app.set('trust proxy', runtime.config.trustProxy);
   app.disable('x-powered-by');

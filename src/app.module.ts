@@ -7,6 +7,7 @@ import { AppConfig } from './config/app-config.js';
 import { DatabaseModule } from './database/database.module.js';
 import { EventsModule } from './events/events.module.js';
 import { PoliciesModule } from './policies/policies.module.js';
+import { PreheatModule } from './preheat/preheat.module.js';
 import { RegistriesModule } from './registries/registries.module.js';
 import { ReplicationModule } from './replication/replication.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
@@ -38,6 +39,7 @@ export class AppModule {
         PoliciesModule,
         ReplicationModule,
         EventsModule,
+        PreheatModule,
       ],
       providers: [{ provide: AppConfig, useValue: runtime.config }],
       exports: [AppConfig],

@@ -21,6 +21,8 @@ export interface AuditOptions {
    * response's `id` (a resource this request created).
    */
   idParam?: string;
+  /** The response field that holds the id when no route parameter does (default `id`). */
+  resultId?: string;
   /** Reads the state before and after; without it `before` is empty and `after` is the response. */
   state?: AuditStateReader;
 }

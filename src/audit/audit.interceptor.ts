@@ -52,7 +52,7 @@ export class AuditInterceptor implements NestInterceptor {
       mergeMap((before) =>
         next.handle().pipe(
           mergeMap(async (result: unknown) => {
-            const resourceId = paramId ?? idOf(result);
+            const resourceId = paramId ?? idOf(result, meta.resultId ?? 'id');
             const after =
               action === 'delete'
                 ? null
@@ -97,7 +97,7 @@ export class AuditInterceptor implements NestInterceptor {
   }
 }
 
-function idOf(result: unknown): string | undefined {
-  const id = (result as { id?: unknown } | null)?.id;
+function idOf(result: unknown, field: string): string | undefined {
+  const id = (result as Record<string, unknown> | null)?.[field];
   return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
 }

@@ -132,4 +132,37 @@ describe('loadConfig', () => {
   it('treats empty values as unset', () => {
     expect(loadConfig({ PORT: '', LOG_LEVEL: '' }).port).toBe(8080);
   });
+
+  it('denies link-local and cloud metadata networks by default, and reads both CIDR lists', () => {
+    const defaults = loadConfig({}, '/srv');
+    expect(defaults.denyNetworks).toEqual(
+      expect.arrayContaining([
+        '169.254.0.0/16',
+        'fe80::/10',
+        '100.100.100.200/32',
+        'fd00:ec2::254/128',
+      ]),
+    );
+    expect(defaults.allowNetworks).toEqual([]);
+    const set = loadConfig({
+      REGRELAY_DENY_NETWORKS: '10.0.0.0/8, 127.0.0.2',
+      REGRELAY_ALLOW_NETWORKS: '10.1.2.3/32',
+    });
+    expect(set.denyNetworks).toEqual(['10.0.0.0/8', '127.0.0.2/32']);
+    expect(set.allowNetworks).toEqual(['10.1.2.3/32']);
+    expect(loadConfig({ REGRELAY_DENY_NETWORKS: 'none' }).denyNetworks).toEqual([]);
+  });
+
+  it('names the network variable holding a bad CIDR', () => {
+    expect(problems({ REGRELAY_DENY_NETWORKS: '10.0.0.0/8,10.0.0/8' })).toEqual([
+      {
+        variable: 'REGRELAY_DENY_NETWORKS',
+        reason: expect.stringContaining('"10.0.0/8" is not a CIDR'),
+      },
+    ]);
+    expect(problems({ REGRELAY_ALLOW_NETWORKS: 'fd00::/129' })[0]).toMatchObject({
+      variable: 'REGRELAY_ALLOW_NETWORKS',
+      reason: expect.stringContaining('prefix length outside 0-128'),
+    });
+  });
 });

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_DENY_NETWORKS, parseNetwork } from '../oci/address-policy.js';
 
 /**
  * The service's configuration, read once from the environment at boot.
@@ -33,6 +34,14 @@ export class AppConfig {
   readonly deletionGuardShare!: number;
   /** How long events from one registry are gathered before they trigger executions. */
   readonly eventCoalesceMs!: number;
+  /** CIDRs no outbound registry connection may reach (after DNS resolution). */
+  readonly denyNetworks!: string[];
+  /** CIDRs reachable even inside a denied network. */
+  readonly allowNetworks!: string[];
+  /** How often a running Dragonfly preheat job is asked for its state. */
+  readonly preheatPollIntervalMs!: number;
+  /** How long a preheat may take, from its creation, before it counts as failed. */
+  readonly preheatTimeoutSeconds!: number;
   /** Open execution event streams (SSE), in all and per API token. */
   readonly sseMaxStreams!: number;
   readonly sseMaxStreamsPerToken!: number;
@@ -112,6 +121,23 @@ const secretKey = z
     return key;
   });
 
+/** Comma- or space-separated CIDRs; `none` is the empty list. */
+const networkList = z
+  .string()
+  .trim()
+  .transform((v, ctx) => {
+    if (v.toLowerCase() === 'none') return [];
+    const networks: string[] = [];
+    for (const item of v.split(/[\s,]+/).filter(Boolean)) {
+      const parsed = parseNetwork(item);
+      if ('reason' in parsed) {
+        ctx.addIssue({ code: 'custom', message: `${parsed.reason} (a comma-separated CIDR list)` });
+        return z.NEVER;
+      }
+      networks.push(parsed.cidr);
+    }
+    return networks;
+  });
 /** A hop count, or names (loopback, linklocal, uniquelocal) and addresses/CIDRs, comma-separated. */
 const trustProxy = z
   .string()
@@ -169,6 +195,10 @@ const schema = z.object({
       .transform(Number),
   ),
   REGRELAY_EVENT_COALESCE_MS: optional(integer(0, 60_000)),
+  REGRELAY_DENY_NETWORKS: optional(networkList),
+  REGRELAY_ALLOW_NETWORKS: optional(networkList),
+  REGRELAY_PREHEAT_POLL_INTERVAL_MS: optional(integer(100, 60_000)),
+  REGRELAY_PREHEAT_TIMEOUT_SECONDS: optional(integer(10, 86_400)),
   REGRELAY_SSE_MAX_STREAMS: optional(integer(1, 100_000)),
   REGRELAY_SSE_MAX_STREAMS_PER_TOKEN: optional(integer(1, 100_000)),
   REGRELAY_AUTH_FAILURES_PER_MINUTE: optional(integer(1, 100_000)),
@@ -244,6 +274,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
     executionRetentionDays: e.REGRELAY_EXECUTION_RETENTION_DAYS ?? 30,
     deletionGuardShare: e.REGRELAY_DELETION_GUARD_SHARE ?? 0.5,
     eventCoalesceMs: e.REGRELAY_EVENT_COALESCE_MS ?? 1000,
+    denyNetworks: e.REGRELAY_DENY_NETWORKS ?? [...DEFAULT_DENY_NETWORKS],
+    allowNetworks: e.REGRELAY_ALLOW_NETWORKS ?? [],
+    preheatPollIntervalMs: e.REGRELAY_PREHEAT_POLL_INTERVAL_MS ?? 5000,
+    // Dragonfly's own job timeout is 60 minutes; a little more for its bookkeeping.
+    preheatTimeoutSeconds: e.REGRELAY_PREHEAT_TIMEOUT_SECONDS ?? 3900,
     sseMaxStreams: e.REGRELAY_SSE_MAX_STREAMS ?? 200,
     sseMaxStreamsPerToken: e.REGRELAY_SSE_MAX_STREAMS_PER_TOKEN ?? 20,
     authFailuresPerMinute: e.REGRELAY_AUTH_FAILURES_PER_MINUTE ?? 30,

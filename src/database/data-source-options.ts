@@ -1,5 +1,4 @@
 import type { DataSourceOptions } from 'typeorm';
-import { entities } from './entities.js';
 import { migrations } from './migrations/index.js';
 
 export interface DatabasePoolOptions {
@@ -8,12 +7,16 @@ export interface DatabasePoolOptions {
   applicationName?: string;
 }
 
-/** TypeORM options for regrelay's schema. Never `synchronize`: migrations only. */
+/**
+ * TypeORM options for regrelay's schema. Never `synchronize`: migrations only.
+ * Entities are not listed here (storage knows no features): each feature module
+ * registers its own with TypeOrmModule.forFeature, and the Nest data source loads
+ * them (autoLoadEntities); migrations and raw queries need none.
+ */
 export function dataSourceOptions(url: string, pool: DatabasePoolOptions = {}): DataSourceOptions {
   return {
     type: 'postgres',
     url,
-    entities,
     migrations,
     synchronize: false,
     migrationsRun: false,

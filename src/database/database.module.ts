@@ -16,7 +16,7 @@ export class DatabaseModule {
       module: DatabaseModule,
       imports: [
         TypeOrmModule.forRootAsync({
-          useFactory: () => dataSourceOptions(url),
+          useFactory: () => ({ ...dataSourceOptions(url), autoLoadEntities: true }),
           dataSourceFactory: async (options) => {
             const dataSource = await new DataSource(options!).initialize();
             const applied = await runMigrations(dataSource);

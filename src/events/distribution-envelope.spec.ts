@@ -1,8 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseDistributionEnvelope } from './distribution-envelope.js';
-import { WebhookPayloadError } from './inbox-event.js';
 
-const V1 = 'application/vnd.docker.distribution.events.v1+json';
 const DIGEST = `sha256:${'a'.repeat(64)}`;
 const OTHER_DIGEST = `sha256:${'b'.repeat(64)}`;
 const MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -29,18 +27,13 @@ function event(overrides: Record<string, unknown> = {}, target: Record<string, u
   };
 }
 
-const body = (value: unknown) => Buffer.from(JSON.stringify(value));
-const parse = (value: unknown, contentType = V1) =>
-  parseDistributionEnvelope(contentType, Buffer.isBuffer(value) ? value : body(value));
+const parse = (value: unknown) => parseDistributionEnvelope(value);
 
-function rejection(value: unknown, contentType = V1): WebhookPayloadError {
-  try {
-    parse(value, contentType);
-  } catch (error) {
-    if (error instanceof WebhookPayloadError) return error;
-    throw error;
-  }
-  throw new Error('expected a WebhookPayloadError');
+/** The one rejection of an envelope whose other events are fine. */
+function rejection(value: unknown) {
+  const parsed = parse(value);
+  expect(parsed.rejected).toHaveLength(1);
+  return parsed.rejected[0]!;
 }
 
 describe('parseDistributionEnvelope', () => {
@@ -60,27 +53,26 @@ describe('parseDistributionEnvelope', () => {
     ]);
   });
 
-  it('reads the v2 content type, plain JSON and parameters', () => {
-    for (const type of [
-      'application/vnd.docker.distribution.events.v2+json',
-      'application/json; charset=utf-8',
-      'Application/Vnd.Docker.Distribution.Events.V1+JSON',
-    ]) {
-      expect(parse({ events: [event()] }, type).events).toHaveLength(1);
-    }
-  });
-
-  it('keeps tag deletes (no digest) and deletes by digest (no tag)', () => {
+  it('keeps tag deletes (no digest), deletes by digest (no tag) and repository deletes (3.x)', () => {
     const parsed = parse({
       events: [
         event({ id: 'd1', action: 'delete' }, { digest: DIGEST, tag: undefined, mediaType: '' }),
         event({ id: 'd2', action: 'delete' }, { digest: undefined, tag: '1.0', mediaType: '' }),
+        // distribution 3.x's RepoDeleted: the target names the repository alone.
+        {
+          id: 'd3',
+          timestamp: '2026-11-20T10:15:30Z',
+          action: 'delete',
+          target: { repository: 'library/app' },
+        },
       ],
     });
     expect(parsed.events.map((e) => [e.eventId, e.action, e.tag, e.digest])).toEqual([
       ['d1', 'delete', null, DIGEST],
       ['d2', 'delete', '1.0', null],
+      ['d3', 'delete', null, null],
     ]);
+    expect(parsed.rejected).toEqual([]);
   });
 
   it('accepts and ignores pulls, mounts, blob uploads and digest-only manifest pushes', () => {
@@ -107,59 +99,83 @@ describe('parseDistributionEnvelope', () => {
   });
 
   it('accepts an empty envelope', () => {
-    expect(parse({ events: [] })).toEqual({ events: [], ignored: [] });
+    expect(parse({ events: [] })).toEqual({ events: [], ignored: [], rejected: [] });
   });
 
-  it('rejects bodies that are not an envelope', () => {
-    expect(rejection(Buffer.from('{"events": [')).reason).toMatch(/not valid JSON/);
-    expect(rejection(Buffer.from([0x7b, 0xff, 0x7d])).reason).toMatch(/UTF-8/);
-    expect(rejection(Buffer.alloc(0)).reason).toMatch(/empty/);
-    expect(rejection([event()]).field).toBe('events');
-    expect(rejection({ event: [] }).field).toBe('events');
-    expect(rejection({ events: ['push'] }).field).toBe('events[0]');
+  it('rejects JSON that is not an envelope as one event, with a stable derived id', () => {
+    for (const value of [[event()], { event: [] }, 'events', null]) {
+      const rejected = rejection(value);
+      expect(rejected).toMatchObject({ field: 'events', action: 'unknown' });
+      expect(rejected.eventId).toMatch(/^distribution:[0-9a-f]{64}$/);
+      expect(rejection(value).eventId).toBe(rejected.eventId);
+    }
+    expect(rejection({ events: ['push'] })).toMatchObject({
+      field: 'events[0]',
+      reason: 'expected an event object',
+    });
   });
 
-  it('refuses other content types with 415', () => {
-    const error = rejection({ events: [] }, 'text/plain');
-    expect(error.status).toBe(415);
-    expect(error.reason).toMatch(/application\/vnd\.docker\.distribution\.events\.v1\+json/);
-    expect(rejection({ events: [] }, '').status).toBe(415);
-  });
-
-  it('names the event and field of each kind of bad value, and rejects the whole envelope', () => {
+  it('names the event and field of each kind of bad value, and keeps the other events', () => {
     const cases: [Record<string, unknown>, Record<string, unknown>, string, RegExp][] = [
       [{ action: 'rename' }, {}, 'events[1].action', /unknown action "rename"/],
       [{ action: undefined }, {}, 'events[1].action', /unknown action/],
       [{ id: '' }, {}, 'events[1].id', /non-empty/],
-      [{ id: 42 }, {}, 'events[1].id', /string/],
+      [{ id: 42 }, {}, 'events[1].id', /expected an event id, got 42/],
       [{ timestamp: 'yesterday' }, {}, 'events[1].timestamp', /RFC 3339/],
       [{ timestamp: '2026-11-20' }, {}, 'events[1].timestamp', /RFC 3339/],
       [{ target: 'library/app' }, {}, 'events[1].target', /object/],
       [{}, { repository: 'Library/App' }, 'events[1].target.repository', /repository name/],
       [{}, { repository: '../etc' }, 'events[1].target.repository', /repository name/],
-      [{}, { repository: undefined }, 'events[1].target.repository', /repository name/],
+      [{}, { repository: undefined }, 'events[1].target.repository', /expected a repository name/],
       [{}, { digest: 'sha256:abc' }, 'events[1].target.digest', /digest/],
       [{}, { digest: undefined }, 'events[1].target.digest', /must name the digest/],
       [{}, { tag: 'bad tag' }, 'events[1].target.tag', /valid tag/],
-      [{}, { tag: 7 }, 'events[1].target.tag', /valid tag/],
-      [{}, { mediaType: 5 }, 'events[1].target.mediaType', /media type/],
+      [{}, { tag: 7 }, 'events[1].target.tag', /expected a tag, got 7/],
+      [{}, { mediaType: 5 }, 'events[1].target.mediaType', /string/],
       [{}, { url: 5 }, 'events[1].target.url', /string/],
-      [
-        { action: 'delete' },
-        { digest: undefined, tag: undefined },
-        'events[1].target',
-        /tag or a digest/,
-      ],
+      [{}, { mediaType: 'x'.repeat(256) }, 'events[1].target.mediaType', /255/],
     ];
     for (const [overrides, target, field, reason] of cases) {
-      const error = rejection({ events: [event({ id: 'fine' }), event(overrides, target)] });
-      expect({ field: error.field, status: error.status }).toEqual({ field, status: 400 });
-      expect(error.reason).toMatch(reason);
+      const parsed = parse({
+        events: [
+          event({ id: 'fine' }),
+          event({ id: 'bad', ...overrides }, target),
+          event({ id: 'also-fine', action: 'pull' }),
+        ],
+      });
+      expect(parsed.events.map((e) => e.eventId)).toEqual(['fine']);
+      expect(parsed.ignored).toHaveLength(1);
+      expect(parsed.rejected).toHaveLength(1);
+      expect({ field: parsed.rejected[0]!.field }).toEqual({ field });
+      expect(parsed.rejected[0]!.reason).toMatch(reason);
     }
   });
 
-  it('labels a rejection with the action when it was known, for the metric', () => {
-    expect(rejection({ events: [event({}, { tag: 'bad tag' })] }).action).toBe('push');
-    expect(rejection({ events: [event({ action: 'rename' })] }).action).toBe('unknown');
+  it('keeps what a rejected event named, and its own id when it has a usable one', () => {
+    const bad = event({ id: 'bad-1' }, { digest: 'sha256:abc', tag: '2.0' });
+    expect(rejection({ events: [bad] })).toEqual({
+      eventId: 'bad-1',
+      action: 'push',
+      field: 'events[0].target.digest',
+      reason: 'is not a valid sha256 or sha512 digest: "sha256:abc"',
+      repository: 'library/app',
+      tag: '2.0',
+      digest: 'sha256:abc',
+      occurredAt: new Date('2026-11-20T09:15:30.123Z'),
+    });
+    const noId = rejection({ events: [event({ id: 42, action: 'rename' })] });
+    expect(noId).toMatchObject({ action: 'unknown', field: 'events[0].action' });
+    expect(noId.eventId).toMatch(/^distribution:[0-9a-f]{64}$/);
+  });
+
+  it('ignores pulls and mounts whatever else they hold', () => {
+    const parsed = parse({
+      events: [
+        { action: 'pull', id: 3 },
+        { action: 'mount', target: 'x' },
+      ],
+    });
+    expect(parsed.ignored.map((i) => i.action)).toEqual(['pull', 'mount']);
+    expect(parsed.rejected).toEqual([]);
   });
 });

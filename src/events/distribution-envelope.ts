@@ -1,12 +1,24 @@
-import { isDigest, isKnownManifest, isRepository, isTag } from '../oci/index.js';
+import { z } from 'zod';
+import { isKnownManifest } from '../oci/index.js';
 import {
+  emptyParse,
   isPlainObject,
-  parseJsonBody,
-  requireContentType,
   shown,
-  WebhookPayloadError,
+  type EventActionLabel,
+  type InboxEvent,
   type ParsedWebhook,
 } from './inbox-event.js';
+import {
+  digestValue,
+  eventId,
+  firstIssue,
+  optional,
+  property,
+  rejectedEvent,
+  repositoryName,
+  rfc3339Time,
+  tagName,
+} from './payload-fields.js';
 
 /** distribution 2.x sends v1, 3.x v2; curl and proxies often say plain JSON. */
 export const DISTRIBUTION_CONTENT_TYPES = [
@@ -15,122 +27,115 @@ export const DISTRIBUTION_CONTENT_TYPES = [
   'application/json',
 ] as const;
 
-const ACTIONS = ['push', 'pull', 'mount', 'delete'] as const;
-type Action = (typeof ACTIONS)[number];
+const ACTIONS = ['push', 'pull', 'mount', 'delete'];
 
-/** RFC 3339, as Go's time.Time marshals it (nanoseconds allowed, offset required). */
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
-const MAX_ID_LENGTH = 256;
-const MAX_MEDIA_TYPE_LENGTH = 255;
+const Target = z.looseObject(
+  {
+    repository: repositoryName,
+    digest: optional(digestValue),
+    tag: optional(tagName),
+    mediaType: optional(z.string().max(255, 'expected a media type of at most 255 characters')),
+    url: optional(z.string({ error: 'expected a string' })),
+  },
+  { error: 'expected a target object' },
+);
+
+const Event = z.looseObject({
+  id: eventId,
+  timestamp: rfc3339Time,
+  target: Target,
+});
 
 /**
- * Reads distribution's notification envelope, `{"events": [...]}`.
+ * Reads distribution's notification envelope, `{"events": [...]}`, event by event.
  *
- * Every event is checked (id, timestamp, action, target) and one bad event rejects
- * the whole envelope: distribution then redelivers it, so storing half of it would
- * only hide the problem. What is kept: manifests pushed by tag, and deletes (of a tag,
- * or of a manifest by digest, which removes every tag pointing at it). What is
- * accepted but ignored: pulls and mounts (they change nothing), blob uploads, and
- * manifests pushed by digest alone (index children and referrers, whose tagged parent
- * or subject brings them along).
+ * Kept: manifests pushed by tag; deletes of a tag, of a manifest by digest (which
+ * removes every tag pointing at it) and, from distribution 3.x, of a whole
+ * repository (target names only the repository). Ignored: pulls and mounts (they
+ * change nothing), blob uploads, and manifests pushed by digest alone (index
+ * children and referrers, whose tagged parent or subject brings them along).
+ * Rejected, each on its own: an event with an unknown action, a bad id, timestamp,
+ * repository, tag or digest; the others of the envelope are still kept.
  */
-export function parseDistributionEnvelope(
-  contentType: string | undefined,
-  body: Buffer,
-): ParsedWebhook {
-  requireContentType(contentType, DISTRIBUTION_CONTENT_TYPES);
-  const document = parseJsonBody(body);
+export function parseDistributionEnvelope(document: unknown): ParsedWebhook {
+  const parsed = emptyParse();
   if (!isPlainObject(document) || !Array.isArray(document.events)) {
-    throw new WebhookPayloadError(
-      'events',
-      'expected a notification envelope: an object with an "events" array',
+    parsed.rejected.push(
+      rejectedEvent(
+        { raw: document, action: 'unknown', idPrefix: 'distribution' },
+        {
+          field: 'events',
+          reason: 'expected a notification envelope: an object with an "events" array',
+        },
+      ),
     );
+    return parsed;
   }
-  const parsed: ParsedWebhook = { events: [], ignored: [] };
   document.events.forEach((raw, index) => readEvent(raw, `events[${index}]`, parsed));
   return parsed;
 }
 
 function readEvent(raw: unknown, at: string, into: ParsedWebhook): void {
-  if (!isPlainObject(raw)) throw new WebhookPayloadError(at, 'expected an event object');
-  const action = readAction(raw.action, `${at}.action`);
-  const fail = (field: string, reason: string) =>
-    new WebhookPayloadError(`${at}.${field}`, reason, action);
-
-  const eventId = raw.id;
-  if (typeof eventId !== 'string' || !eventId.trim() || eventId.length > MAX_ID_LENGTH) {
-    throw fail('id', `expected a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+  const action = property(raw, 'action');
+  if (action === 'pull' || action === 'mount') {
+    into.ignored.push({ action, reason: `${action}s change nothing at the source` });
+    return;
   }
-  const occurredAt = readTimestamp(raw.timestamp);
-  if (!occurredAt) {
-    throw fail('timestamp', `expected an RFC 3339 time, got ${shown(raw.timestamp)}`);
+  const label: EventActionLabel = action === 'push' || action === 'delete' ? action : 'unknown';
+  const target = property(raw, 'target');
+  const reject = (field: string, reason: string) => {
+    const time = rfc3339Time.safeParse(property(raw, 'timestamp'));
+    into.rejected.push(
+      rejectedEvent(
+        {
+          raw,
+          id: property(raw, 'id'),
+          action: label,
+          repository: property(target, 'repository'),
+          tag: property(target, 'tag'),
+          digest: property(target, 'digest'),
+          occurredAt: time.success ? time.data : null,
+          idPrefix: 'distribution',
+        },
+        { field, reason },
+      ),
+    );
+  };
+  if (!isPlainObject(raw)) return reject(at, 'expected an event object');
+  if (label === 'unknown') {
+    return reject(
+      `${at}.action`,
+      `unknown action ${shown(action)}; distribution sends ${ACTIONS.join(', ')}`,
+    );
   }
-  const target = raw.target;
-  if (!isPlainObject(target)) throw fail('target', 'expected an object');
-  const repository = target.repository;
-  if (typeof repository !== 'string' || !isRepository(repository)) {
-    throw fail('target.repository', `is not a valid repository name: ${shown(repository)}`);
+  const result = Event.safeParse(raw);
+  if (!result.success) {
+    const { field, reason } = firstIssue(result.error, at);
+    return reject(field, reason);
   }
-  const mediaType = optionalString(target.mediaType);
-  if (mediaType === false || (mediaType && mediaType.length > MAX_MEDIA_TYPE_LENGTH)) {
-    throw fail('target.mediaType', `expected a media type string, got ${shown(target.mediaType)}`);
-  }
-  const digest = optionalString(target.digest);
-  if (digest === false || (digest !== null && !isDigest(digest))) {
-    throw fail('target.digest', `is not a valid digest: ${shown(target.digest)}`);
-  }
-  const tag = optionalString(target.tag);
-  if (tag === false || (tag !== null && !isTag(tag))) {
-    throw fail('target.tag', `is not a valid tag: ${shown(target.tag)}`);
-  }
-  if (target.url !== undefined && typeof target.url !== 'string') {
-    throw fail('target.url', 'expected a string');
-  }
-
-  switch (action) {
-    case 'pull':
-    case 'mount':
-      into.ignored.push({ action, reason: `${action}s change nothing at the source` });
+  const { id, timestamp, target: t } = result.data;
+  const event: InboxEvent = {
+    eventId: id,
+    action: label,
+    repository: t.repository,
+    tag: t.tag ?? null,
+    digest: t.digest ?? null,
+    mediaType: t.mediaType ?? null,
+    occurredAt: timestamp,
+  };
+  if (label === 'push') {
+    if (!event.digest)
+      return reject(`${at}.target.digest`, 'a push must name the digest it stored');
+    if (!event.tag) {
+      into.ignored.push({
+        action: label,
+        reason:
+          event.mediaType && isKnownManifest(event.mediaType)
+            ? 'a manifest pushed by digest only; the tag push that follows brings it along'
+            : 'a blob upload; the manifest push that follows brings it along',
+      });
       return;
-    case 'push':
-      if (!digest) throw fail('target.digest', 'a push must name the digest it stored');
-      if (!tag) {
-        into.ignored.push({
-          action,
-          reason:
-            mediaType && isKnownManifest(mediaType)
-              ? 'a manifest pushed by digest only; the tag push that follows brings it along'
-              : 'a blob upload; the manifest push that follows brings it along',
-        });
-        return;
-      }
-      into.events.push({ eventId, action, repository, tag, digest, mediaType, occurredAt });
-      return;
-    case 'delete':
-      if (!tag && !digest) throw fail('target', 'a delete must name a tag or a digest');
-      into.events.push({ eventId, action, repository, tag, digest, mediaType, occurredAt });
-      return;
+    }
   }
-}
-
-function readAction(value: unknown, field: string): Action {
-  if (typeof value === 'string' && (ACTIONS as readonly string[]).includes(value)) {
-    return value as Action;
-  }
-  throw new WebhookPayloadError(
-    field,
-    `unknown action ${shown(value)}; distribution sends ${ACTIONS.join(', ')}`,
-  );
-}
-
-function readTimestamp(value: unknown): Date | undefined {
-  if (typeof value !== 'string' || !RFC3339.test(value)) return undefined;
-  const at = new Date(value);
-  return Number.isNaN(at.getTime()) ? undefined : at;
-}
-
-/** The string, null when absent or empty, false when present but not a string. */
-function optionalString(value: unknown): string | null | false {
-  if (value === undefined || value === null || value === '') return null;
-  return typeof value === 'string' ? value : false;
+  into.events.push(event);
 }

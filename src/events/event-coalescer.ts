@@ -9,9 +9,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Subscription } from 'rxjs';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
-import { PoliciesService } from '../policies/policies.service.js';
 import { EventBus } from '../replication/event-bus.js';
-import { ExecutionsService } from '../replication/executions/executions.service.js';
+import { EventTargets } from '../replication/triggers/event-targets.js';
 import { EventInbox, type PendingEvent } from './event-inbox.js';
 import { EventMetrics } from './event-metrics.js';
 import { eventTriggers } from './event-scope.js';
@@ -56,8 +55,7 @@ export class EventCoalescer implements OnApplicationBootstrap, OnApplicationShut
     private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly inbox: EventInbox,
-    private readonly policies: PoliciesService,
-    private readonly executions: ExecutionsService,
+    private readonly targets: EventTargets,
     private readonly bus: EventBus,
     private readonly metrics: EventMetrics,
   ) {}
@@ -128,12 +126,17 @@ export class EventCoalescer implements OnApplicationBootstrap, OnApplicationShut
   private async process(m: EntityManager, registryId: string): Promise<number> {
     const events = await this.inbox.claim(m, registryId, CLAIM_LIMIT);
     if (!events.length) return 0; // another replica holds them
-    const policies = await this.policies.listEventTriggered(registryId);
+    const targets = new Map((await this.targets.forRegistry(registryId)).map((t) => [t.id, t]));
     const fed = new Map<string, string[]>(); // inbox id → execution ids
-    for (const trigger of eventTriggers(policies, events)) {
+    for (const trigger of eventTriggers([...targets.values()], events)) {
+      const target = targets.get(trigger.consumerId)!;
+      const named = new Set(trigger.eventIds);
       let result;
       try {
-        result = await this.executions.trigger(trigger.policyId, 'event', trigger.scope);
+        result = await target.trigger(
+          trigger.scope,
+          events.filter((e) => named.has(e.id)),
+        );
       } catch (error) {
         // Disabled since it was listed: its events are simply not for it any more.
         if (error instanceof ConflictException) continue;
@@ -145,7 +148,7 @@ export class EventCoalescer implements OnApplicationBootstrap, OnApplicationShut
       this.logger.log(
         {
           registryId,
-          policyId: trigger.policyId,
+          target: trigger.consumerId,
           executionId: result.execution.id,
           events: trigger.eventIds.length,
           repositories: Object.keys(trigger.scope.repositories).length,

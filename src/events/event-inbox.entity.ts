@@ -1,10 +1,15 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { InboxAction, WebhookFormat } from './inbox-event.js';
+import type { EventActionLabel, WebhookFormat } from './inbox-event.js';
+
+/** accepted: to act on (or acted on); rejected: unusable, kept with its reason. */
+export const INBOX_STATUSES = ['accepted', 'rejected'] as const;
+export type InboxStatus = (typeof INBOX_STATUSES)[number];
 
 /**
- * One registry notification worth acting on (a tag pushed, a tag or manifest
- * deleted), stored before it is acted on. Written and claimed with SQL by
- * EventInbox; the entity describes the table for reads.
+ * One registry notification: worth acting on (a tag pushed, a tag, manifest or
+ * repository deleted), stored before it is acted on; or one regrelay could not use,
+ * stored as rejected with the reason. Written and claimed with SQL by EventInbox; the
+ * entity describes the table for reads.
  */
 @Entity({ name: 'event_inbox' })
 export class EventInboxEntity {
@@ -15,7 +20,7 @@ export class EventInboxEntity {
   @Column({ name: 'registry_id', type: 'uuid' })
   registryId!: string;
 
-  /** The registry's event id (distribution), or one derived from the payload (Harbor). */
+  /** The registry's event id (distribution, CloudEvents), or one derived from the payload. */
   @Column({ name: 'event_id', type: 'text' })
   eventId!: string;
 
@@ -23,12 +28,21 @@ export class EventInboxEntity {
   format!: WebhookFormat;
 
   @Column({ type: 'text' })
-  action!: InboxAction;
+  status!: InboxStatus;
 
+  /** Why a rejected event could not be used: `field: reason`. Null when accepted. */
+  @Column({ type: 'text', nullable: true })
+  reason!: string | null;
+
+  /** push or delete when accepted; any action label when rejected. */
   @Column({ type: 'text' })
-  repository!: string;
+  action!: EventActionLabel;
 
-  /** Null for a manifest deleted by digest (every tag of the repository is re-examined). */
+  /** Null only for a rejected event that named none readable. */
+  @Column({ type: 'text', nullable: true })
+  repository!: string | null;
+
+  /** Null for a manifest or repository deleted (every tag of the repository is re-examined). */
   @Column({ type: 'text', nullable: true })
   tag!: string | null;
 
@@ -39,13 +53,14 @@ export class EventInboxEntity {
   @Column({ name: 'media_type', type: 'text', nullable: true })
   mediaType!: string | null;
 
-  /** When the registry says it happened. */
-  @Column({ name: 'occurred_at', type: 'timestamptz' })
-  occurredAt!: Date;
+  /** When the registry says it happened (null: a rejected event without a readable time). */
+  @Column({ name: 'occurred_at', type: 'timestamptz', nullable: true })
+  occurredAt!: Date | null;
 
   @Column({ name: 'received_at', type: 'timestamptz' })
   receivedAt!: Date;
 
+  /** Set when turned into executions; a rejected event is stored processed. */
   @Column({ name: 'processed_at', type: 'timestamptz', nullable: true })
   processedAt!: Date | null;
 

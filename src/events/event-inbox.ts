@@ -2,7 +2,34 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '../database/sql.js';
-import type { InboxAction, InboxEvent, WebhookFormat } from './inbox-event.js';
+import { EventInboxEntity, type InboxStatus } from './event-inbox.entity.js';
+import type {
+  EventActionLabel,
+  InboxAction,
+  InboxEvent,
+  RejectedEvent,
+  WebhookFormat,
+} from './inbox-event.js';
+
+/** One row to store: an event to act on, or one rejected with its reason. */
+interface InboxEntry {
+  eventId: string;
+  status: InboxStatus;
+  action: EventActionLabel;
+  repository: string | null;
+  tag: string | null;
+  digest: string | null;
+  mediaType: string | null;
+  occurredAt: Date | null;
+  reason: string | null;
+}
+
+export interface InboxFilter {
+  registryId?: string;
+  status?: InboxStatus;
+  limit: number;
+  offset: number;
+}
 
 /** A stored event waiting to be turned into executions. */
 export interface PendingEvent {
@@ -31,36 +58,72 @@ export interface WaitingRegistry {
 export class EventInbox {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Stores what is new; returns the event ids that were (the rest were stored before). */
+  /**
+   * Stores the events to act on and the rejected ones (the latter already processed,
+   * so no coalescer claims them) in one statement. Returns the event ids that were
+   * new; the rest were stored by an earlier delivery.
+   */
   async store(
     registryId: string,
     format: WebhookFormat,
     events: InboxEvent[],
+    rejected: RejectedEvent[] = [],
   ): Promise<Set<string>> {
-    if (!events.length) return new Set();
-    const column = <K extends keyof InboxEvent>(key: K) => events.map((e) => e[key]);
+    const entries: InboxEntry[] = [
+      ...events.map((e) => ({ ...e, status: 'accepted' as const, reason: null })),
+      ...rejected.map((r) => ({
+        ...r,
+        status: 'rejected' as const,
+        mediaType: null,
+        reason: `${r.field}: ${r.reason}`,
+      })),
+    ];
+    if (!entries.length) return new Set();
+    const column = <K extends keyof InboxEntry>(key: K) => entries.map((e) => e[key]);
     const rows = await queryRows<{ event_id: string }>(
       this.dataSource,
       `INSERT INTO event_inbox
-         (registry_id, format, event_id, action, repository, tag, digest, media_type, occurred_at)
-       SELECT $1, $2, e.* FROM unnest(
-         $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::timestamptz[]
-       ) AS e
+         (registry_id, format, event_id, status, action, repository, tag, digest, media_type,
+          occurred_at, reason, processed_at, execution_ids)
+       SELECT $1, $2, e.event_id, e.status, e.action, e.repository, e.tag, e.digest, e.media_type,
+              e.occurred_at, e.reason,
+              CASE WHEN e.status = 'rejected' THEN now() END,
+              CASE WHEN e.status = 'rejected' THEN '{}'::uuid[] END
+         FROM unnest(
+           $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+           $10::timestamptz[], $11::text[]
+         ) AS e(event_id, status, action, repository, tag, digest, media_type, occurred_at, reason)
        ON CONFLICT (registry_id, event_id) DO NOTHING
        RETURNING event_id`,
       [
         registryId,
         format,
         column('eventId'),
+        column('status'),
         column('action'),
         column('repository'),
         column('tag'),
         column('digest'),
         column('mediaType'),
-        events.map((e) => e.occurredAt.toISOString()),
+        entries.map((e) => e.occurredAt?.toISOString() ?? null),
+        column('reason'),
       ],
     );
     return new Set(rows.map((r) => r.event_id));
+  }
+
+  /** Stored events, newest first, by registry and status. */
+  async list(filter: InboxFilter): Promise<{ rows: EventInboxEntity[]; total: number }> {
+    const [rows, total] = await this.dataSource.getRepository(EventInboxEntity).findAndCount({
+      where: {
+        ...(filter.registryId ? { registryId: filter.registryId } : {}),
+        ...(filter.status ? { status: filter.status } : {}),
+      },
+      order: { id: 'DESC' },
+      take: filter.limit,
+      skip: filter.offset,
+    });
+    return { rows, total };
   }
 
   /**

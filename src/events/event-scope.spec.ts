@@ -1,10 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import type { PendingEvent } from './event-inbox.js';
-import { eventTriggers, type EventPolicy } from './event-scope.js';
+import { eventTriggers, type EventConsumer } from './event-scope.js';
 
 const DIGEST = `sha256:${'d'.repeat(64)}`;
 
-function policy(overrides: Partial<EventPolicy> = {}): EventPolicy {
+function policy(overrides: Partial<EventConsumer> = {}): EventConsumer {
   return {
     id: 'p-all',
     repositories: ['**'],
@@ -39,7 +39,7 @@ describe('eventTriggers', () => {
     const d = event({ repository: 'tools/cli', tag: 'latest' });
     expect(eventTriggers([policy()], [a, b, c, d])).toEqual([
       {
-        policyId: 'p-all',
+        consumerId: 'p-all',
         scope: {
           repositories: { 'library/app': ['0.9', '1.0'], 'tools/cli': ['latest'] },
           since: {
@@ -81,7 +81,7 @@ describe('eventTriggers', () => {
     });
     const other = policy({ id: 'other', repositories: ['tools/*'] });
     const triggers = eventTriggers([releases, noRc, other], events);
-    expect(triggers.map((t) => [t.policyId, t.scope.repositories, t.eventIds])).toEqual([
+    expect(triggers.map((t) => [t.consumerId, t.scope.repositories, t.eventIds])).toEqual([
       ['releases', { 'library/app': ['1.0'] }, [events[0]!.id]],
       ['no-rc', { 'library/app': ['1.0'] }, [events[0]!.id]],
     ]);

@@ -1,26 +1,26 @@
 import { NameFilter } from '../policies/name-filter.js';
-import type { PolicyEntity } from '../policies/policy.entity.js';
 import type { ExecutionScope } from '../replication/executions/execution.entity.js';
+import type { NameFilters } from '../replication/planning/replication-spec.js';
 import type { PendingEvent } from './event-inbox.js';
 
-/** What of a policy the coalescer needs. */
-export type EventPolicy = Pick<
-  PolicyEntity,
-  'id' | 'repositories' | 'excludeRepositories' | 'tags' | 'excludeTags' | 'deletion'
->;
+/** What of an event target (a policy, a topology) the coalescer needs. */
+export interface EventConsumer extends NameFilters {
+  id: string;
+  deletion: boolean;
+}
 
-/** An execution to trigger: a policy, the scope its events name, and those events. */
+/** An execution to trigger: a consumer, the scope its events name, and those events. */
 export interface EventTrigger {
-  policyId: string;
+  consumerId: string;
   scope: ExecutionScope;
   /** Inbox ids of the events in the scope. */
   eventIds: string[];
 }
 
 /**
- * Turns one registry's waiting events into targeted executions of the
- * event-triggered policies whose source it is: each policy gets only the
- * repositories and tags its filters allow, never a full scan.
+ * Turns one registry's waiting events into targeted executions of the consumers of
+ * its events (event-triggered policies whose source it is, topologies it belongs
+ * to): each gets only the repositories and tags its filters allow, never a full scan.
  *
  * - A pushed or deleted tag goes in by name, with `since` = when it first happened
  *   (the earlier of the registry's time and ours, so a registry clock running ahead
@@ -30,9 +30,12 @@ export interface EventTrigger {
  * - Deletes only concern policies that propagate them (`deletion`); for the others
  *   the planner would find nothing to do.
  */
-export function eventTriggers(policies: EventPolicy[], events: PendingEvent[]): EventTrigger[] {
+export function eventTriggers(
+  consumers: readonly EventConsumer[],
+  events: readonly PendingEvent[],
+): EventTrigger[] {
   const triggers: EventTrigger[] = [];
-  for (const policy of policies) {
+  for (const policy of consumers) {
     const repositories = NameFilter.compile(policy.repositories, policy.excludeRepositories);
     const tags = NameFilter.compile(policy.tags, policy.excludeTags);
     const named = new Map<string, Set<string> | 'all'>();
@@ -64,7 +67,7 @@ export function eventTriggers(policies: EventPolicy[], events: PendingEvent[]): 
       ),
     };
     if (Object.keys(since).length) scope.since = since;
-    triggers.push({ policyId: policy.id, scope, eventIds });
+    triggers.push({ consumerId: policy.id, scope, eventIds });
   }
   return triggers;
 }

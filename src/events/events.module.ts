@@ -1,8 +1,11 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { PoliciesModule } from '../policies/policies.module.js';
 import { RegistriesModule } from '../registries/registries.module.js';
 import { ReplicationModule } from '../replication/replication.module.js';
 import { EventCoalescer } from './event-coalescer.js';
+import { EventInboxController } from './event-inbox.controller.js';
+import { EventInboxEntity } from './event-inbox.entity.js';
 import { EventInbox } from './event-inbox.js';
 import { EventIntake } from './event-intake.js';
 import { EventMetrics } from './event-metrics.js';
@@ -10,12 +13,17 @@ import { EventsController } from './events.controller.js';
 import { WebhookAuthGuard } from './webhook-auth.guard.js';
 
 /**
- * Webhook intake (distribution, Harbor), the event inbox, and the coalescer that
- * turns stored events into targeted executions of event-triggered policies.
+ * Webhook intake (distribution, Harbor, ACR), the event inbox and its listing, and the
+ * coalescer that turns stored events into targeted executions of event-triggered policies.
  */
 @Module({
-  imports: [RegistriesModule, PoliciesModule, ReplicationModule],
-  controllers: [EventsController],
+  imports: [
+    TypeOrmModule.forFeature([EventInboxEntity]),
+    RegistriesModule,
+    PoliciesModule,
+    ReplicationModule,
+  ],
+  controllers: [EventsController, EventInboxController],
   providers: [EventInbox, EventIntake, EventMetrics, EventCoalescer, WebhookAuthGuard],
 })
 export class EventsModule {}

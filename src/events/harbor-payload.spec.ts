@@ -1,9 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { harborEventId, parseHarborPayload } from './harbor-payload.js';
-import { WebhookPayloadError } from './inbox-event.js';
+import { harborEventId, parseHarborWebhook } from './harbor-payload.js';
 
 const DIGEST = `sha256:${'c'.repeat(64)}`;
-const JSON_TYPE = 'application/json';
 
 function payload(overrides: Record<string, unknown> = {}, resource: Record<string, unknown> = {}) {
   return {
@@ -31,20 +29,13 @@ function payload(overrides: Record<string, unknown> = {}, resource: Record<strin
   };
 }
 
-const parse = (value: unknown, contentType = JSON_TYPE) =>
-  parseHarborPayload(
-    contentType,
-    Buffer.isBuffer(value) ? value : Buffer.from(JSON.stringify(value)),
-  );
+const parse = (value: unknown) => parseHarborWebhook(value);
 
-function rejection(value: unknown, contentType = JSON_TYPE): WebhookPayloadError {
-  try {
-    parse(value, contentType);
-  } catch (error) {
-    if (error instanceof WebhookPayloadError) return error;
-    throw error;
-  }
-  throw new Error('expected a WebhookPayloadError');
+function rejection(value: unknown) {
+  const parsed = parse(value);
+  expect(parsed.events).toEqual([]);
+  expect(parsed.rejected).toHaveLength(1);
+  return parsed.rejected[0]!;
 }
 
 describe('parseHarborPayload', () => {
@@ -105,23 +96,20 @@ describe('parseHarborPayload', () => {
       expect(parse({ type, occur_at: 1, event_data: {} })).toEqual({
         events: [],
         ignored: [{ action, reason: `${type} events` }],
+        rejected: [],
       });
     }
   });
 
-  it('rejects unknown types, CloudEvents and other content types', () => {
-    expect(rejection(payload({ type: 'PUSH_IMAGE' }))).toMatchObject({
+  it('rejects unknown types and JSON that is not a payload, with stable derived ids', () => {
+    const unknown = rejection(payload({ type: 'PUSH_IMAGE' }));
+    expect(unknown).toMatchObject({
       field: 'type',
       reason: expect.stringMatching(/unknown Harbor event type "PUSH_IMAGE"/),
       action: 'unknown',
     });
-    expect(rejection({ specversion: '1.0', type: 'harbor.artifact.pushed' }).reason).toMatch(
-      /payload format to "Default"/,
-    );
-    expect(rejection(payload(), 'application/vnd.docker.distribution.events.v1+json').status).toBe(
-      415,
-    );
-    expect(rejection(Buffer.from('not json')).reason).toMatch(/not valid JSON/);
+    expect(unknown.eventId).toMatch(/^harbor:[0-9a-f]{64}$/);
+    expect(rejection(payload({ type: 'PUSH_IMAGE' })).eventId).toBe(unknown.eventId);
     expect(rejection([payload()]).field).toBe('body');
   });
 
@@ -165,12 +153,29 @@ describe('parseHarborPayload', () => {
       [{}, { resource_url: {} }, 'event_data.resources[0].resource_url'],
     ];
     for (const [overrides, resource, field] of cases) {
-      const error = rejection(payload(overrides, resource));
-      expect({ field: error.field, status: error.status, action: error.action }).toEqual({
-        field,
-        status: 400,
-        action: 'push',
-      });
+      const rejected = rejection(payload(overrides, resource));
+      expect({ field: rejected.field, action: rejected.action }).toEqual({ field, action: 'push' });
     }
+  });
+
+  it('rejects a bad resource on its own and keeps the others of the payload', () => {
+    const good = { digest: DIGEST, tag: '1.0' };
+    const parsed = parse(
+      payload({
+        event_data: {
+          resources: [good, { digest: 'sha256:nope', tag: '2.0' }, { ...good, tag: '3.0' }],
+          repository: { repo_full_name: 'library/app' },
+        },
+      }),
+    );
+    expect(parsed.events.map((e) => e.tag)).toEqual(['1.0', '3.0']);
+    expect(parsed.rejected).toEqual([
+      expect.objectContaining({
+        field: 'event_data.resources[1].digest',
+        repository: 'library/app',
+        tag: '2.0',
+        digest: 'sha256:nope',
+      }),
+    ]);
   });
 });

@@ -1,5 +1,8 @@
-/** The webhook formats regrelay reads. */
-export type WebhookFormat = 'distribution' | 'harbor';
+import { createHash } from 'node:crypto';
+
+/** The webhook formats regrelay reads: one route each (Harbor's route reads two payload formats). */
+export const WEBHOOK_FORMATS = ['distribution', 'harbor', 'acr'] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 
 /** What an event kept in the inbox says happened. */
 export type InboxAction = 'push' | 'delete';
@@ -16,9 +19,9 @@ export interface InboxEvent {
   eventId: string;
   action: InboxAction;
   repository: string;
-  /** Null: a manifest deleted by digest (every tag that pointed at it went with it). */
+  /** Null: a manifest or repository deleted (every tag that pointed at it went with it). */
   tag: string | null;
-  /** Null only for distribution's tag deletes, which name the tag alone. */
+  /** Null for tag deletes and repository deletes, and ACR pushes that name none. */
   digest: string | null;
   mediaType: string | null;
   occurredAt: Date;
@@ -30,63 +33,69 @@ export interface IgnoredEvent {
   reason: string;
 }
 
+/**
+ * A notification regrelay cannot use (unreadable, unknown, invalid). It is stored
+ * as `rejected` with the field and the reason, and answered 2xx like the others:
+ * registries redeliver what they get a 4xx for, and distribution holds every later
+ * envelope behind it, so refusing one bad event would stop all the others.
+ */
+export interface RejectedEvent {
+  /** The event's own id when it had a usable one, else one derived from its content. */
+  eventId: string;
+  action: EventActionLabel;
+  /** Path into the payload, e.g. `events[2].target.digest`. */
+  field: string;
+  reason: string;
+  /** What the event named, as far as it could be read (for people looking at it). */
+  repository: string | null;
+  tag: string | null;
+  digest: string | null;
+  occurredAt: Date | null;
+}
+
 export interface ParsedWebhook {
   events: InboxEvent[];
   ignored: IgnoredEvent[];
+  rejected: RejectedEvent[];
+}
+
+/** What a parser needs to know of the registry that sent the payload. */
+export interface ParseContext {
+  /** IANA time zone for timestamps without one (ACR). */
+  timezone: string;
+}
+
+export type WebhookParser = (document: unknown, context: ParseContext) => ParsedWebhook;
+
+export function emptyParse(): ParsedWebhook {
+  return { events: [], ignored: [], rejected: [] };
 }
 
 /**
- * A webhook body regrelay cannot accept: 400 (or 415 for a content type it does not
- * read), with the offending field and why; nothing of the request is stored.
+ * A webhook body that is not JSON at all: the one payload problem answered 400
+ * (nothing in it can be stored, and no registry sends such a body).
  */
-export class WebhookPayloadError extends Error {
-  override name = 'WebhookPayloadError';
-  constructor(
-    /** Path into the payload, e.g. `events[2].target.repository`. */
-    readonly field: string,
-    readonly reason: string,
-    /** The event's action when it was known, for the metric. */
-    readonly action: EventActionLabel = 'unknown',
-    readonly status: 400 | 415 = 400,
-  ) {
-    super(`${field}: ${reason}`);
+export class WebhookBodyError extends Error {
+  override name = 'WebhookBodyError';
+  readonly field = 'body';
+  constructor(readonly reason: string) {
+    super(`body: ${reason}`);
   }
 }
 
-/** The media type of a Content-Type header, lower-cased, without parameters. */
-export function mediaTypeOf(contentType: string | undefined): string | undefined {
-  return contentType?.split(';')[0]?.trim().toLowerCase() || undefined;
-}
-
-/** Throws a 415 WebhookPayloadError unless the content type is one of `accepted`. */
-export function requireContentType(
-  contentType: string | undefined,
-  accepted: readonly string[],
-): void {
-  const type = mediaTypeOf(contentType);
-  if (type && accepted.includes(type)) return;
-  throw new WebhookPayloadError(
-    'Content-Type',
-    `${type ? `"${type}" is` : 'a missing Content-Type is'} not accepted here; send one of ${accepted.join(', ')}`,
-    'unknown',
-    415,
-  );
-}
-
-/** The body as JSON: strict UTF-8, a JSON document, or a WebhookPayloadError. */
+/** The body as JSON: strict UTF-8, one JSON document, or a WebhookBodyError. */
 export function parseJsonBody(body: Buffer): unknown {
-  if (body.length === 0)
-    throw new WebhookPayloadError('body', 'is empty; expected a JSON document');
+  if (body.length === 0) throw new WebhookBodyError('is empty; expected a JSON document');
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(body);
   } catch {
-    throw new WebhookPayloadError('body', 'is not valid UTF-8');
+    throw new WebhookBodyError('is not valid UTF-8');
   }
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new WebhookPayloadError('body', `is not valid JSON (${(error as Error).message})`);
+    throw new WebhookBodyError(`is not valid JSON (${(error as Error).message})`);
   }
 }
 
@@ -94,8 +103,17 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A short printable string for error messages (payload values can be anything). */
+/** A short printable string for reasons (payload values can be anything). */
 export function shown(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/**
+ * A stable id for an event that carries none (Harbor's Default format, ACR) or whose
+ * own is unusable: the same content redelivered gets the same id, so it dedupes.
+ */
+export function derivedEventId(prefix: string, identity: unknown): string {
+  const text = JSON.stringify(identity) ?? 'undefined';
+  return `${prefix}:${createHash('sha256').update(text).digest('hex')}`;
 }

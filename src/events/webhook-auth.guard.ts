@@ -2,14 +2,26 @@ import {
   createParamDecorator,
   Injectable,
   Logger,
+  SetMetadata,
   UnauthorizedException,
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
+import { redactedUrl } from '../observability/redacted-url.js';
 import { RegistriesService } from '../registries/registries.service.js';
 import type { RegistryEntity } from '../registries/registry.entity.js';
-import { webhookSecretFromHeader } from '../registries/webhook-secret.js';
+import { webhookSecretFromHeader, webhookSecretFromQuery } from '../registries/webhook-secret.js';
+
+const SECRET_IN_QUERY = 'regrelay:webhook-secret-in-query';
+
+/**
+ * The route also takes the secret from its `secret` query parameter, for registries
+ * whose webhooks cannot send headers (ACR). Only such routes: a secret in a URL ends
+ * up in proxies' access logs, so no other route invites it.
+ */
+export const WebhookSecretInQuery = () => SetMetadata(SECRET_IN_QUERY, true);
 
 /** A webhook request once its secret has named the registry it comes from. */
 export interface WebhookRequest extends Request {
@@ -19,24 +31,36 @@ export interface WebhookRequest extends Request {
 /**
  * Webhook routes authenticate with a registry's own webhook secret, not an API
  * token: `Authorization: Bearer <secret>` (distribution) or `Authorization: <secret>`
- * (Harbor's "auth header", sent verbatim). The secret also says which registry the
- * events come from; nothing in the payload does.
+ * (Harbor's "auth header", sent verbatim), or `?secret=<secret>` on routes marked
+ * WebhookSecretInQuery (ACR). The secret also says which registry the events come
+ * from; nothing in the payload does. It is found by its lookup key and compared with
+ * the sealed secret in constant time (RegistriesService.findByWebhookSecret).
  */
 @Injectable()
 export class WebhookAuthGuard implements CanActivate {
   private readonly logger = new Logger(WebhookAuthGuard.name);
 
-  constructor(private readonly registries: RegistriesService) {}
+  constructor(
+    private readonly registries: RegistriesService,
+    private readonly reflector: Reflector,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const request = http.getRequest<WebhookRequest>();
-    const secret = webhookSecretFromHeader(request.headers.authorization);
+    const inQuery = this.reflector.get<boolean>(SECRET_IN_QUERY, context.getHandler()) === true;
+    const secret =
+      webhookSecretFromHeader(request.headers.authorization) ??
+      (inQuery ? webhookSecretFromQuery(request.query.secret) : undefined);
     const registry = secret ? await this.registries.findByWebhookSecret(secret) : undefined;
     if (!registry) {
-      // The header itself is never logged: a wrong secret may be a right one for elsewhere.
+      // The secret itself is never logged: a wrong secret may be a right one for elsewhere.
       this.logger.warn(
-        { url: request.originalUrl, remoteAddress: request.ip, sent: secret ? 'unknown' : 'none' },
+        {
+          url: redactedUrl(request.originalUrl),
+          remoteAddress: request.ip,
+          sent: secret ? 'unknown' : 'none',
+        },
         'Webhook refused: no registry has this webhook secret',
       );
       http
@@ -45,7 +69,9 @@ export class WebhookAuthGuard implements CanActivate {
       throw new UnauthorizedException(
         secret
           ? 'Unknown webhook secret: send the secret regrelay gave this registry (rotate it if lost)'
-          : 'Missing webhook secret: send "Authorization: Bearer <webhook secret>"',
+          : inQuery
+            ? 'Missing webhook secret: add "?secret=<webhook secret>" to the URL'
+            : 'Missing webhook secret: send "Authorization: Bearer <webhook secret>"',
       );
     }
     request.webhookRegistry = registry;

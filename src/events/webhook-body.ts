@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import { redactedUrl } from '../observability/redacted-url.js';
 
 /** The largest webhook body read. distribution batches a few events; Harbor sends one. */
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
@@ -61,7 +62,7 @@ function tooLarge(limit: number): string {
 
 function refuse(req: Request, res: Response, status: 413 | 415, message: string): void {
   logger.warn(
-    { url: req.originalUrl, status, remoteAddress: req.ip },
+    { url: redactedUrl(req.originalUrl), status, remoteAddress: req.ip },
     `Webhook refused: ${message}`,
   );
   // The rest of an oversized body is not read: close the connection instead.

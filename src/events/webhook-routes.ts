@@ -8,3 +8,6 @@ export const DISTRIBUTION_WEBHOOK_PATH = `/${EVENTS_ROUTE}/distribution`;
 
 /** Harbor's webhook "Endpoint URL" path. */
 export const HARBOR_WEBHOOK_PATH = `/${EVENTS_ROUTE}/harbor`;
+
+/** ACR's trigger URL path (the webhook secret goes in its `secret` query parameter). */
+export const ACR_WEBHOOK_PATH = `/${EVENTS_ROUTE}/acr`;

@@ -1,5 +1,6 @@
 import type { Params } from 'nestjs-pino';
 import type { Logger } from 'pino';
+import { redactedUrl } from './redacted-url.js';
 import { requestIdFor } from './request-id.js';
 import { ERROR_SERIALIZERS } from './root-logger.js';
 
@@ -13,14 +14,15 @@ export function httpLoggingParams(logger: Logger): Params {
       genReqId: requestIdFor,
       // Probes and scrapes every few seconds would drown the useful lines.
       autoLogging: { ignore: (req) => QUIET_ROUTES.has(req.url?.split('?')[0] ?? '') },
-      // One compact line per request; headers may carry credentials and add noise.
+      // One compact line per request; headers may carry credentials and add noise,
+      // and ACR's trigger URL carries the webhook secret in its query.
       // pino-http installs its own error serializer on the request loggers unless
       // given one: ours, so request lines drop SQL like every other line.
       serializers: {
         req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
           id: req.id,
           method: req.method,
-          url: req.url,
+          url: redactedUrl(req.url),
           remoteAddress: req.remoteAddress,
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),

@@ -2,13 +2,14 @@ import type { Dispatcher } from 'undici';
 import {
   DeniedError,
   ProtocolError,
+  RegistryError,
   TransientError,
   UnauthorizedError,
   parseErrorBody,
-  type RegistryError,
 } from './errors.js';
 import type { Redactor } from './redactor.js';
 import { mergeScopes } from './scope.js';
+import { checkedRealm } from './token-realm.js';
 import { parseWwwAuthenticate } from './www-authenticate.js';
 
 export interface Credentials {
@@ -26,6 +27,10 @@ interface CachedToken {
 
 export interface AuthenticatorOptions {
   registry: string;
+  /** The registry's base URL: token realms are judged against its scheme and host. */
+  baseUrl: URL;
+  /** Hosts besides the registry's own whose token realm may receive the credentials. */
+  tokenRealmHosts?: readonly string[];
   credentials?: Credentials;
   dispatcher: Dispatcher;
   redactor: Redactor;
@@ -190,7 +195,7 @@ export class Authenticator {
     });
     if (scheme.service) form.set('service', scheme.service);
     if (scopes.length) form.set('scope', scopes.join(' '));
-    const url = new URL(scheme.realm);
+    const url = this.realmUrl(scheme.realm, true);
     const response = await this.send(url, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -207,10 +212,10 @@ export class Authenticator {
     scopes: string[],
     signal?: AbortSignal,
   ): Promise<CachedToken> {
-    const url = new URL(scheme.realm);
+    const credentials = this.options.credentials;
+    const url = this.realmUrl(scheme.realm, credentials !== undefined);
     if (scheme.service) url.searchParams.set('service', scheme.service);
     for (const scope of scopes) url.searchParams.append('scope', scope);
-    const credentials = this.options.credentials;
     const headers: Record<string, string> = {};
     if (credentials) headers.authorization = `Basic ${basicValue(credentials)}`;
     return this.parseToken(await this.send(url, { method: 'GET', headers, signal }));
@@ -256,6 +261,14 @@ export class Authenticator {
     return { registry: this.options.registry };
   }
 
+  private realmUrl(realm: string, withCredentials: boolean): URL {
+    return checkedRealm(realm, withCredentials, {
+      registry: this.options.registry,
+      baseUrl: this.options.baseUrl,
+      tokenRealmHosts: this.options.tokenRealmHosts ?? [],
+    });
+  }
+
   private async send(
     url: URL,
     init: {
@@ -279,6 +292,8 @@ export class Authenticator {
       });
     } catch (error) {
       if (init.signal?.aborted) throw init.signal.reason;
+      // The address policy refused the realm's host: say so, do not retry.
+      if (error instanceof RegistryError) throw error;
       // The cause may carry the request; keep only its code.
       const code = (error as { code?: string }).code;
       throw new TransientError(

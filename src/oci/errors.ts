@@ -77,6 +77,25 @@ export class DeniedError extends RegistryError {
     'The credentials were accepted but lack permission for this repository and action; grant pull/push (or delete) rights.';
 }
 
+/**
+ * The namespace a repository lives in does not exist and is not created by a push:
+ * Harbor answers so for a project nobody created. Not retryable: someone must create
+ * it, or the destination must map to one that exists.
+ */
+export class MissingNamespaceError extends RegistryError {
+  readonly hint: string;
+  /** The namespace (Harbor project) the registry says does not exist. */
+  readonly namespace: string;
+  constructor(summary: string, details: RegistryErrorDetails & { namespace: string }) {
+    super(summary, details);
+    this.namespace = details.namespace;
+    this.hint =
+      `Create the project "${details.namespace}" at this registry (Harbor: Projects → New Project) and ` +
+      'give the account regrelay uses push access to it, or map the destination to an existing ' +
+      "project (the policy destination's namespace).";
+  }
+}
+
 export class RateLimitedError extends RegistryError {
   readonly hint = 'The registry is rate limiting: lower concurrency or bandwidth for it, or wait.';
   override readonly retryable = true;
@@ -135,28 +154,81 @@ export class InvalidReferenceError extends RegistryError {
     'Fix the repository name, tag or digest: it does not follow the OCI distribution grammar.';
 }
 
+/**
+ * A token realm regrelay will not use: it downgrades an https registry to http, or
+ * lives on another host that the registry's settings do not list, while the
+ * request would carry the registry's credentials there.
+ */
+export class UntrustedRealmError extends RegistryError {
+  readonly hint: string;
+  readonly realm: string;
+  constructor(summary: string, details: RegistryErrorDetails & { realm: string; hint: string }) {
+    super(summary, details);
+    this.realm = details.realm;
+    this.hint = details.hint;
+  }
+}
+
+/**
+ * The outbound address policy (REGRELAY_DENY_NETWORKS / REGRELAY_ALLOW_NETWORKS)
+ * refused a connection before it was made: the host resolved to a denied address.
+ */
+export class AddressDeniedError extends RegistryError {
+  readonly hint =
+    'The address is in REGRELAY_DENY_NETWORKS (link-local and cloud metadata by default). If this host is a registry you trust, add its network to REGRELAY_ALLOW_NETWORKS.';
+  readonly host: string;
+  readonly address: string;
+  readonly rule: string;
+  constructor(details: RegistryErrorDetails & { host: string; address: string; rule: string }) {
+    super(
+      `connection to ${details.host} (${details.address}) refused by the outbound address policy: ${details.address} is in denied network ${details.rule}`,
+      details,
+    );
+    this.host = details.host;
+    this.address = details.address;
+    this.rule = details.rule;
+  }
+}
+
 /** The OCI error body: `{"errors":[{"code","message","detail"}]}`. */
 interface OciErrorBody {
   errors?: { code?: unknown; message?: unknown }[];
 }
 
-/** Extracts the first error code and message from an error body, JSON or plain text. */
+/** The longest registry message kept; OCI messages are one short sentence. */
+const MAX_MESSAGE_CHARS = 200;
+
+/**
+ * The first error code and message of an OCI error body, and nothing else. What a
+ * registry's answer holds beyond that (an HTML page from a proxy, a stack trace,
+ * echoed request headers, megabytes of anything) is not kept: the result ends up
+ * in task reasons, ping results and logs. The message is cut to one line of
+ * MAX_MESSAGE_CHARS; markup is dropped.
+ */
 export function parseErrorBody(text: string): { code?: string; message?: string } {
   const trimmed = text.trim();
-  if (!trimmed) return {};
+  if (!trimmed.startsWith('{')) return {};
+  let body: OciErrorBody;
   try {
-    const body = JSON.parse(trimmed) as OciErrorBody;
-    const first = Array.isArray(body.errors) ? body.errors[0] : undefined;
-    if (first) {
-      return {
-        code: typeof first.code === 'string' ? first.code : undefined,
-        message: typeof first.message === 'string' ? first.message : undefined,
-      };
-    }
+    body = JSON.parse(trimmed) as OciErrorBody;
   } catch {
-    // plain text (storage backends, proxies)
+    return {};
   }
-  return { message: trimmed.slice(0, 300) };
+  const first = Array.isArray(body.errors) ? body.errors[0] : undefined;
+  if (!first) return {};
+  const code =
+    typeof first.code === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(first.code)
+      ? first.code
+      : undefined;
+  const message = typeof first.message === 'string' ? oneLine(first.message) : undefined;
+  return { code, message: message || undefined };
+}
+
+function oneLine(message: string): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = message.replace(/[\u0000-\u001f\u007f\s]+/g, ' ').trim();
+  if (/<\/?[a-z!][^>]*>/i.test(flat)) return '';
+  return flat.length > MAX_MESSAGE_CHARS ? `${flat.slice(0, MAX_MESSAGE_CHARS)}…` : flat;
 }
 
 export interface ResponseFacts {
@@ -169,6 +241,13 @@ export interface ResponseFacts {
   redact?: (text: string) => string;
 }
 
+/**
+ * Harbor's answer to any request into a project that does not exist (its v2auth
+ * middleware, Harbor 2.x): 401, an empty WWW-Authenticate, and
+ * `{"errors":[{"code":"UNAUTHORIZED","message":"project nope not found: project nope not found"}]}`.
+ */
+const HARBOR_MISSING_PROJECT = /^project (\S+) not found\b/;
+
 /** The single mapping from an unexpected HTTP answer to a typed error. */
 export function errorFromResponse(facts: ResponseFacts, context: ErrorContext): RegistryError {
   const { code, message } = parseErrorBody(facts.bodyText);
@@ -179,6 +258,13 @@ export function errorFromResponse(facts: ResponseFacts, context: ErrorContext): 
     registryMessage: message && facts.redact ? facts.redact(message) : message,
   };
   const s = facts.status;
+  const project = message ? HARBOR_MISSING_PROJECT.exec(message)?.[1] : undefined;
+  if (project && (s === 401 || s === 403 || s === 404)) {
+    return new MissingNamespaceError(`the project "${project}" does not exist at this registry`, {
+      ...details,
+      namespace: project,
+    });
+  }
   if (s === 429 || code === 'TOOMANYREQUESTS') {
     return new RateLimitedError('rate limited', {
       ...details,

@@ -9,6 +9,7 @@ import {
   UnauthorizedError,
   UnsupportedError,
   errorFromResponse,
+  MissingNamespaceError,
   parseRetryAfter,
 } from './errors.js';
 import { Redactor } from './redactor.js';
@@ -75,6 +76,28 @@ describe('error mapping and retry classification', () => {
     expect(map(400, '{"errors":[{"code":"UNSUPPORTED"}]}')).toBeInstanceOf(UnsupportedError);
     expect(map(503, 'busy', '2')).toBeInstanceOf(RateLimitedError);
     expect(map(502)).toBeInstanceOf(TransientError);
+  });
+
+  it("maps Harbor's answer for a project that does not exist to MissingNamespaceError", () => {
+    const body =
+      '{"errors":[{"code":"UNAUTHORIZED","message":"project nope not found: project nope not found"}]}\n';
+    const missing = map(401, body);
+    expect(missing).toBeInstanceOf(MissingNamespaceError);
+    expect((missing as MissingNamespaceError).namespace).toBe('nope');
+    expect(missing.message).toBe(
+      'r a/b:v1: the project "nope" does not exist at this registry (registry said: UNAUTHORIZED project nope not found: project nope not found) [HTTP 401]',
+    );
+    expect(isRetryable(missing, DEFAULT_RETRY)).toBe(false);
+    // Other refusals stay what they were.
+    expect(
+      map(
+        401,
+        '{"errors":[{"code":"UNAUTHORIZED","message":"unauthorized to access repository: a/b, action: push"}]}',
+      ),
+    ).toBeInstanceOf(UnauthorizedError);
+    expect(map(500, '{"errors":[{"message":"project nope not found"}]}')).toBeInstanceOf(
+      TransientError,
+    );
   });
 
   it('retries only what may pass', () => {

@@ -2,6 +2,7 @@
  * regrelay's OCI registry client: framework-free, over undici. See docs/oci-client.md.
  */
 export { RegistryClient, type RegistryClientOptions, type OpOptions } from './registry-client.js';
+export { AddressPolicy, DEFAULT_DENY_NETWORKS, parseNetwork } from './address-policy.js';
 export { copyBlob, type CopyBlobOptions, type CopyBlobResult } from './copy-blob.js';
 export { bytesSource, generatorSource, healingRead, type BlobSource } from './blob-source.js';
 export type { UploadOptions, UploadResult, UploadSession } from './blob-upload.js';
@@ -11,9 +12,11 @@ export type { Credentials } from './bearer-auth.js';
 export type { BlobDescriptor, Descriptor, Platform } from './descriptor.js';
 export { DigestVerifier, digestOf } from './digest-stream.js';
 export {
+  AddressDeniedError,
   DeniedError,
   DigestMismatchError,
   InvalidReferenceError,
+  MissingNamespaceError,
   NotFoundError,
   ProtocolError,
   RateLimitedError,
@@ -22,6 +25,7 @@ export {
   TransientError,
   UnauthorizedError,
   UnsupportedError,
+  UntrustedRealmError,
   type ErrorContext,
 } from './errors.js';
 export type { PageOptions } from './listing.js';
@@ -31,7 +35,6 @@ export {
   annotationsOf,
   artifactTypeOf,
   children,
-  dependencies,
   type ManifestChildren,
 } from './manifest-graph.js';
 export { MANIFEST_ACCEPT, MediaType, isIndex, isKnownManifest } from './media-types.js';

@@ -41,12 +41,6 @@ export function children(bytes: Uint8Array, mediaType: string): ManifestChildren
   return result;
 }
 
-/** Every blob and manifest digest a manifest needs to exist first (subject excluded). */
-export function dependencies(bytes: Uint8Array, mediaType: string): Descriptor[] {
-  const c = children(bytes, mediaType);
-  return [...(c.config ? [c.config] : []), ...c.layers, ...c.manifests];
-}
-
 /** `artifactType` of a manifest (or its config media type, as the referrers API does). */
 export function artifactTypeOf(bytes: Uint8Array, mediaType: string): string | undefined {
   if (!IMAGE_MANIFEST_TYPES.includes(mediaType) && !INDEX_TYPES.includes(mediaType))

@@ -10,6 +10,7 @@ describe('Redactor', () => {
     const password = 'p4ssw0rd-of-the-registry';
     new Authenticator({
       registry: 'hq',
+      baseUrl: new URL('https://hq.example'),
       credentials: { username: 'relay', password },
       dispatcher,
       redactor,

@@ -1,9 +1,9 @@
 import { rootCertificates } from 'node:tls';
 import { Agent } from 'undici';
+import { guardedConnector, type AddressPolicy } from './address-policy.js';
 import { Authenticator, type Credentials } from './bearer-auth.js';
 import { bytesSource, type BlobSource } from './blob-source.js';
 import {
-  cancelUpload,
   startUpload,
   uploadBlob,
   type UploadOptions,
@@ -33,6 +33,16 @@ export interface RegistryClientOptions {
   /** `https://host[:port]` (a path prefix is not supported by the protocol). */
   url: string;
   credentials?: Credentials;
+  /**
+   * Hosts besides the registry's own to which its token realm may receive the
+   * credentials (Docker Hub's and Alibaba ACR's token services live elsewhere).
+   */
+  tokenRealmHosts?: readonly string[];
+  /**
+   * Checked on the resolved address of every connection this client opens
+   * (registry, redirects, token realms). Default: none.
+   */
+  addressPolicy?: AddressPolicy;
   tls?: {
     /** PEM bundle trusted in addition to the system roots. */
     caCert?: string;
@@ -92,18 +102,23 @@ export class RegistryClient {
     this.chunkSizeBytes = options.chunkSizeBytes ?? 16 * MiB;
     const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     const connections = options.limits?.connections ?? 16;
+    const connect = {
+      timeout: timeouts.connectMs,
+      rejectUnauthorized: !options.tls?.insecureSkipVerify,
+      // `ca` replaces the system roots: keep them, or storage redirects would fail.
+      ...(options.tls?.caCert ? { ca: [...rootCertificates, options.tls.caCert] } : {}),
+    };
     this.agent = new Agent({
       connections,
-      connect: {
-        timeout: timeouts.connectMs,
-        rejectUnauthorized: !options.tls?.insecureSkipVerify,
-        // `ca` replaces the system roots: keep them, or storage redirects would fail.
-        ...(options.tls?.caCert ? { ca: [...rootCertificates, options.tls.caCert] } : {}),
-      },
+      connect: options.addressPolicy
+        ? guardedConnector(options.addressPolicy, this.name, connect)
+        : connect,
     });
     const redactor = new Redactor();
     const auth = new Authenticator({
       registry: this.name,
+      baseUrl: this.url,
+      tokenRealmHosts: options.tokenRealmHosts,
       credentials: options.credentials,
       dispatcher: this.agent,
       redactor,
@@ -289,11 +304,6 @@ export class RegistryClient {
   startUpload(repository: string, op: OpOptions = {}): Promise<UploadSession> {
     assertRepository(this.name, repository);
     return startUpload(this.transport, repository, op.signal);
-  }
-
-  /** Deletes an upload session; best effort. */
-  cancelUpload(session: UploadSession): Promise<void> {
-    return cancelUpload(this.transport, session);
   }
 
   // --- referrers --------------------------------------------------------------

@@ -4,6 +4,7 @@ import type { Dispatcher } from 'undici';
 import { Authenticator } from './bearer-auth.js';
 import {
   DeniedError,
+  MissingNamespaceError,
   ProtocolError,
   RegistryError,
   TooLargeError,
@@ -18,6 +19,7 @@ import { withRetries, type RetryOptions } from './retry.js';
 import type { Semaphore } from './semaphore.js';
 import type { TimeoutOptions } from './timeouts.js';
 import { resolveLocation } from './upload-location.js';
+import { parseWwwAuthenticate } from './www-authenticate.js';
 
 export type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
 export type RequestBody = string | Uint8Array | AsyncIterable<Uint8Array>;
@@ -155,17 +157,14 @@ export class Transport {
       const status = response.statusCode;
 
       if (status === 401 && sameOrigin && !challenged) {
-        await dumpQuietly(response.body);
-        release();
+        // Kept: when no retry can help, the registry's reason is in it.
+        const text = await readText(response.body, MAX_ERROR_BODY).finally(release);
         challenged = true;
         const challengeHeader = response.headers['www-authenticate'];
         const canRetry = await this.options.auth.challenge(challengeHeader, spec.scopes, signal);
         // A stream body was consumed by the refused attempt: only replayable bodies retry.
         if (canRetry && (spec.body === undefined || spec.retry !== false)) continue;
-        throw new UnauthorizedError('authentication failed', {
-          ...this.context(spec.context),
-          status,
-        });
+        throw await this.refusal(spec, status, text, response.headers);
       }
 
       if (follow && status >= 300 && status < 400 && response.headers.location) {
@@ -215,6 +214,44 @@ export class Transport {
         release();
       }
     }
+  }
+
+  /**
+   * The error for a 401 no new credentials can cure, with the registry's reason. A
+   * HEAD answer has no body to give one, so when a registry refuses a HEAD without
+   * even a challenge (Harbor does, for a project that does not exist), the reason is
+   * asked for once with the smallest GET needing the same access: the tag list.
+   */
+  private async refusal(
+    spec: RequestSpec,
+    status: number,
+    text: string,
+    headers: IncomingHttpHeaders,
+  ): Promise<RegistryError> {
+    const error = this.errorFor(spec, status, text, headers, true);
+    const repository = spec.context.repository;
+    const challenges = parseWwwAuthenticate(headers['www-authenticate']);
+    if (spec.method !== 'HEAD' || text.trim() || challenges.length || !repository) return error;
+    try {
+      await this.send({
+        method: 'GET',
+        url: `/v2/${repository}/tags/list?n=1`,
+        scopes: spec.scopes,
+        context: spec.context,
+        expect: [200],
+        retry: false,
+        signal: spec.signal,
+      });
+    } catch (reason) {
+      if (
+        reason instanceof MissingNamespaceError ||
+        ((reason instanceof UnauthorizedError || reason instanceof DeniedError) &&
+          reason.registryMessage)
+      ) {
+        return reason;
+      }
+    }
+    return error;
   }
 
   private errorFor(

@@ -1,26 +1,25 @@
-import picomatch from 'picomatch';
+import { RE2JS } from 're2js';
+import { globToRegex, InvalidPatternError, isLiteralGlob } from './glob-pattern.js';
 
-/** A filter pattern that does not compile. */
-export class InvalidPatternError extends Error {
-  override name = 'InvalidPatternError';
-  constructor(
-    readonly pattern: string,
-    readonly reason: string,
-  ) {
-    super(`invalid pattern ${JSON.stringify(pattern)}: ${reason}`);
-  }
-}
+export { InvalidPatternError } from './glob-pattern.js';
 
 type Matcher = (name: string) => boolean;
 
-const REGEX_PREFIX = 're:';
+export const REGEX_PREFIX = 're:';
 
 /**
  * Include/exclude name matching for repositories and tags.
  *
  * A pattern is a glob (`*` within one path segment, `**` across segments, `?`,
- * `{a,b}`) or, written `re:…`, a regular expression anchored at both ends. A name
- * matches when some include pattern matches it and no exclude pattern does.
+ * `{a,b}`, `[a-z]`) or, written `re:…`, a regular expression matched against the
+ * whole name. A name matches when some include pattern matches it and no exclude
+ * pattern does.
+ *
+ * Names come from registries, and anyone who can push chooses them; filters run in
+ * the event coalescer and the planner. Every pattern therefore runs on RE2 (re2js),
+ * whose matching time is linear in the name: no pattern, however written, can make
+ * a name take exponential time. RE2 has no backreferences or lookarounds; such
+ * patterns are refused when the policy is saved.
  */
 export class NameFilter {
   private constructor(
@@ -50,23 +49,26 @@ export class NameFilter {
 /** Compiles one pattern or throws InvalidPatternError saying why. */
 export function compilePattern(pattern: string): Matcher {
   if (pattern.length === 0) throw new InvalidPatternError(pattern, 'empty pattern');
-  if (pattern.startsWith(REGEX_PREFIX)) {
-    const source = pattern.slice(REGEX_PREFIX.length);
-    try {
-      const regex = new RegExp(`^(?:${source})$`, 'u');
-      return (name) => regex.test(name);
-    } catch (error) {
-      throw new InvalidPatternError(pattern, (error as Error).message);
-    }
-  }
+  const regex = pattern.startsWith(REGEX_PREFIX)
+    ? compileRegex(pattern, pattern.slice(REGEX_PREFIX.length))
+    : compileRegex(pattern, globToRegex(pattern));
+  // testExact matches the whole name: no `^(?:…)$` wrapper for a pattern to escape
+  // (`v1)|(rc` does not compile on its own, so it is refused instead).
+  return (name) => regex.testExact(name);
+}
+
+function compileRegex(pattern: string, source: string): RE2JS {
   try {
-    const glob = picomatch(pattern, { dot: true, strictBrackets: true });
-    return (name) => glob(name);
+    return RE2JS.compile(source);
   } catch (error) {
-    throw new InvalidPatternError(pattern, (error as Error).message);
+    const said = (error as Error).message.replace(/^error parsing regexp: /, '');
+    throw new InvalidPatternError(
+      pattern,
+      `${said} (patterns run on RE2, a linear-time engine without backreferences or lookarounds)`,
+    );
   }
 }
 
 function isLiteral(pattern: string): boolean {
-  return !pattern.startsWith(REGEX_PREFIX) && !picomatch.scan(pattern).isGlob;
+  return !pattern.startsWith(REGEX_PREFIX) && isLiteralGlob(pattern);
 }

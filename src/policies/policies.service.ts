@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { validateCronExpression } from 'cron';
 import { Subject } from 'rxjs';
-import type { Repository } from 'typeorm';
+import { In, type Repository } from 'typeorm';
 import { isUniqueViolation, nameTaken, notFound } from '../common/errors.js';
 import { InvalidInputException, type FieldError } from '../common/validation.js';
 import { isRepository } from '../oci/index.js';
@@ -15,6 +15,7 @@ import type {
   UpdatePolicyDto,
 } from './dto/policy.dto.js';
 import { InvalidPatternError, NameFilter } from './name-filter.js';
+import { namespaceOverlap } from './namespace-overlap.js';
 import { PolicyDestinationEntity, PolicyEntity } from './policy.entity.js';
 
 /** A policy was created, changed or deleted (deleted: `policy` is undefined). */
@@ -39,7 +40,9 @@ export class PoliciesService {
   constructor(
     @InjectRepository(PolicyEntity) private readonly policies: Repository<PolicyEntity>,
     private readonly registries: RegistriesService,
-  ) {}
+  ) {
+    registries.addUsage('policies', (registryId) => this.namesUsing(registryId));
+  }
 
   async create(dto: CreatePolicyDto): Promise<PolicyEntity> {
     const entity = this.policies.create({
@@ -75,6 +78,24 @@ export class PoliciesService {
     const found = await this.policies.findOneBy({ id });
     if (!found) throw notFound('Policy', id);
     return found;
+  }
+
+  /** Policies by id; a missing one is absent from the map. */
+  async getMany(ids: readonly string[]): Promise<Map<string, PolicyEntity>> {
+    const rows = ids.length ? await this.policies.findBy({ id: In([...new Set(ids)]) }) : [];
+    return new Map(rows.map((p) => [p.id, p]));
+  }
+
+  /** Names of the policies that read from or write to a registry. */
+  async namesUsing(registryId: string): Promise<string[]> {
+    const rows = await this.policies
+      .createQueryBuilder('p')
+      .leftJoin('p.destinations', 'd')
+      .where('p.source_registry_id = :registryId OR d.registry_id = :registryId', { registryId })
+      .select('DISTINCT p.name', 'name')
+      .orderBy('name')
+      .getRawMany<{ name: string }>();
+    return rows.map((r) => r.name);
   }
 
   async update(id: string, dto: UpdatePolicyDto): Promise<PolicyEntity> {
@@ -174,6 +195,7 @@ export class PoliciesService {
         problems.push({ field, reason: 'the same registry and namespace appear twice' });
       seen.add(key);
     });
+    let filtersCompile = true;
     for (const [field, patterns] of [
       ['filters.repositories', p.repositories],
       ['filters.excludeRepositories', p.excludeRepositories],
@@ -185,8 +207,10 @@ export class PoliciesService {
       } catch (error) {
         if (!(error instanceof InvalidPatternError)) throw error;
         problems.push({ field, reason: error.message });
+        filtersCompile = false;
       }
     }
+    if (filtersCompile) problems.push(...selfFeedingDestinations(p));
     if (p.triggerType === 'cron') {
       const check = p.triggerCron
         ? validateCronExpression(p.triggerCron)
@@ -206,6 +230,27 @@ export class PoliciesService {
     }
     if (problems.length) throw new InvalidInputException(problems);
   }
+}
+
+/** Same-registry destinations whose copies the policy would select again (see namespaceOverlap). */
+function selfFeedingDestinations(p: PolicyEntity): FieldError[] {
+  const problems: FieldError[] = [];
+  p.destinations.forEach((d, i) => {
+    if (d.registryId !== p.sourceRegistryId || !d.namespace) return;
+    const overlap = namespaceOverlap(d.namespace, p.repositories, p.excludeRepositories);
+    if (!overlap) return;
+    const ns = d.namespace;
+    const which = overlap.regex
+      ? `the regular expression ${JSON.stringify(overlap.pattern)} in filters.repositories may select repositories under "${ns}/" (a regular expression cannot be checked)`
+      : `filters.repositories pattern ${JSON.stringify(overlap.pattern)} selects repositories under "${ns}/"`;
+    problems.push({
+      field: `destinations[${i}].namespace`,
+      reason:
+        `the destination is the source registry, and ${which}: ${ns}/x would be copied again to ${ns}/${ns}/x, without end. ` +
+        `Choose a namespace the filters do not select, or add "${ns}/**" to filters.excludeRepositories`,
+    });
+  });
+  return problems;
 }
 
 function toDestinations(destinations: DestinationDto[]): PolicyDestinationEntity[] {

@@ -6,27 +6,28 @@ import { RegistriesService } from './registries.service.js';
 import { RegistryClients } from './registry-clients.js';
 import { RegistryEntity } from './registry.entity.js';
 import { RegistryPinger } from './registry-pinger.js';
+import { RegistrySecretUpkeep } from './registry-secret-upkeep.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([RegistryEntity])],
   controllers: [RegistriesController],
-  providers: [RegistriesService, RegistryClients, RegistryPinger],
+  providers: [RegistriesService, RegistryClients, RegistryPinger, RegistrySecretUpkeep],
   exports: [RegistriesService, RegistryClients],
 })
 export class RegistriesModule implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger('Registries');
 
   constructor(
-    private readonly registries: RegistriesService,
+    private readonly upkeep: RegistrySecretUpkeep,
     private readonly rotation: KeyRotation,
   ) {}
 
   onModuleInit(): void {
-    this.rotation.register('registries', () => this.registries.resealStaleSecrets());
+    this.rotation.register('registries', () => this.upkeep.resealStaleSecrets());
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const rekeyed = await this.registries.rekeyLegacyWebhookLookups();
+    const rekeyed = await this.upkeep.rekeyLegacyWebhookLookups();
     if (rekeyed) this.logger.log({ rekeyed }, `Re-keyed ${rekeyed} webhook secret lookup value(s)`);
   }
 }

@@ -1,15 +1,20 @@
 import { randomUUID, X509Certificate } from 'node:crypto';
-import { ConflictException, Injectable } from '@nestjs/common';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { In, type DataSource, type Repository } from 'typeorm';
+import { ConflictException, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, type Repository } from 'typeorm';
 import { isUniqueViolation, nameTaken, notFound } from '../common/errors.js';
+import { canonicalTimeZone } from '../common/time-zone.js';
 import { InvalidInputException, type FieldError } from '../common/validation.js';
-import { queryRows } from '../database/sql.js';
-import type { ResealResult } from '../secrets/key-rotation.js';
 import { LookupKeys } from '../secrets/lookup-keys.js';
 import { SecretBox, SecretUnreadableError } from '../secrets/secret-box.js';
 import type { CreateRegistryDto, UpdateRegistryDto } from './dto/registry.dto.js';
+import { dragonflyColumns } from './dragonfly-settings.js';
 import { RegistryEntity, type RegistryCapabilities } from './registry.entity.js';
+import {
+  legacyPasswordContext,
+  passwordContext,
+  passwordRequiredBecause,
+} from './registry-password.js';
 import { normaliseRegistryUrl } from './registry-url.js';
 import {
   generateWebhookSecret,
@@ -36,13 +41,17 @@ const WEBHOOK_SECRET_INDEX = 'registry_webhook_secret_hash';
 /** Listeners are told when a registry's connection settings change, to drop cached clients. */
 export type RegistryChangeListener = (registryId: string) => void;
 
+/** Names of the things (of one kind) that use a registry; a used registry cannot be deleted. */
+export type RegistryUsage = (registryId: string) => Promise<string[]>;
+
 @Injectable()
-export class RegistriesService {
+export class RegistriesService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(RegistriesService.name);
   private readonly listeners = new Set<RegistryChangeListener>();
+  private readonly usages = new Map<string, RegistryUsage>();
 
   constructor(
     @InjectRepository(RegistryEntity) private readonly registries: Repository<RegistryEntity>,
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly secrets: SecretBox,
     private readonly lookupKeys: LookupKeys,
   ) {}
@@ -51,22 +60,42 @@ export class RegistriesService {
     this.listeners.add(listener);
   }
 
+  async onApplicationBootstrap(): Promise<void> {
+    await this.resealLegacyPasswords();
+  }
+
+  /**
+   * Lets a feature that refers to registries (policies, topologies, pipelines) keep
+   * one it uses from being deleted: `kind` names them in the 409.
+   */
+  addUsage(kind: string, usage: RegistryUsage): void {
+    this.usages.set(kind, usage);
+  }
+
   async create(dto: CreateRegistryDto): Promise<CreatedRegistry> {
     const id = randomUUID();
     const webhookSecret = dto.webhookSecret ?? generateWebhookSecret();
+    const url = this.checkedUrl(dto.url);
     const entity = this.registries.create({
       id,
       name: dto.name,
-      url: this.checkedUrl(dto.url),
+      url,
       username: dto.username ?? null,
-      passwordSealed: dto.password ? this.sealPassword(id, dto.password) : null,
+      passwordSealed: dto.password ? this.sealPassword({ id, url }, dto.password) : null,
       ...this.webhookSecretColumns(id, webhookSecret),
+      tokenRealmHosts: normaliseHosts(dto.tokenRealmHosts ?? []),
       insecureTls: dto.insecureTls ?? false,
       caCert: dto.caCert ? checkedCaCert(dto.caCert) : null,
       maxConcurrentRequests: dto.maxConcurrentRequests ?? null,
       bandwidthLimit: dto.bandwidthLimit ?? null,
+      timezone: dto.timezone === undefined ? null : checkedTimeZone(dto.timezone),
       capabilities: null,
       capabilitiesCheckedAt: null,
+      ...dragonflyColumns(
+        dto.dragonfly ?? null,
+        { dragonfly: null, dragonflyTokenSealed: null },
+        (token) => this.sealDragonflyToken(id, token),
+      ),
     });
     try {
       return { registry: await this.registries.save(entity), webhookSecret };
@@ -98,7 +127,7 @@ export class RegistriesService {
    * lookup key, then confirmed against the sealed secret in constant time.
    */
   async findByWebhookSecret(secret: string): Promise<RegistryEntity | undefined> {
-    // The bare digest finds a row not re-keyed yet (see rekeyLegacyWebhookLookups).
+    // The bare digest finds a row not re-keyed yet (see RegistrySecretUpkeep).
     const found = await this.registries.findOneBy({
       webhookSecretHash: In([
         webhookSecretLookupKey(secret, this.lookupKeys),
@@ -130,17 +159,38 @@ export class RegistriesService {
 
   async update(id: string, dto: UpdateRegistryDto): Promise<RegistryEntity> {
     const entity = await this.get(id);
+    const before = {
+      url: entity.url,
+      insecureTls: entity.insecureTls,
+      caCert: entity.caCert,
+      tokenRealmHosts: entity.tokenRealmHosts,
+    };
     if (dto.name !== undefined) entity.name = dto.name;
     if (dto.url !== undefined) entity.url = this.checkedUrl(dto.url);
     if (dto.username !== undefined) entity.username = dto.username ?? null;
-    if (dto.password !== undefined)
-      entity.passwordSealed = dto.password === null ? null : this.sealPassword(id, dto.password);
     if (dto.insecureTls !== undefined) entity.insecureTls = dto.insecureTls;
     if (dto.caCert !== undefined)
       entity.caCert = dto.caCert === null ? null : checkedCaCert(dto.caCert);
+    if (dto.tokenRealmHosts !== undefined)
+      entity.tokenRealmHosts = normaliseHosts(dto.tokenRealmHosts ?? []);
+    const mustRepeat = entity.passwordSealed ? passwordRequiredBecause(before, entity) : undefined;
+    if (mustRepeat && dto.password === undefined) {
+      throw new InvalidInputException([{ field: 'password', reason: mustRepeat }]);
+    }
+    if (dto.password !== undefined)
+      entity.passwordSealed =
+        dto.password === null ? null : this.sealPassword(entity, dto.password);
     if (dto.maxConcurrentRequests !== undefined)
       entity.maxConcurrentRequests = dto.maxConcurrentRequests ?? null;
     if (dto.bandwidthLimit !== undefined) entity.bandwidthLimit = dto.bandwidthLimit ?? null;
+    if (dto.dragonfly !== undefined) {
+      Object.assign(
+        entity,
+        dragonflyColumns(dto.dragonfly, entity, (token) => this.sealDragonflyToken(id, token)),
+      );
+    }
+    if (dto.timezone !== undefined)
+      entity.timezone = dto.timezone === null ? null : checkedTimeZone(dto.timezone);
     if (dto.url !== undefined || dto.username !== undefined || dto.password !== undefined) {
       // Another endpoint or identity may support other things.
       entity.capabilities = null;
@@ -156,21 +206,22 @@ export class RegistriesService {
     }
   }
 
-  /** Deletes a registry no policy uses; otherwise 409 naming the policies. */
+  /** Deletes a registry nothing uses; otherwise 409 naming what uses it. */
   async delete(id: string): Promise<void> {
     await this.get(id);
-    const users: { name: string }[] = await this.dataSource.query(
-      `SELECT name FROM policy WHERE source_registry_id = $1
-       UNION SELECT p.name FROM policy p JOIN policy_destination d ON d.policy_id = p.id WHERE d.registry_id = $1
-       ORDER BY name`,
-      [id],
-    );
-    if (users.length) {
+    const users: Record<string, string[]> = {};
+    for (const [kind, usage] of this.usages) {
+      const names = await usage(id);
+      if (names.length) users[kind] = names;
+    }
+    const kinds = Object.keys(users);
+    if (kinds.length) {
+      const named = kinds.map((kind) => `${kind}: ${users[kind]!.join(', ')}`).join('; ');
       throw new ConflictException({
         statusCode: 409,
         error: 'Conflict',
-        message: `Registry ${id} is used by policies: ${users.map((u) => u.name).join(', ')}. Remove it from them first.`,
-        policies: users.map((u) => u.name),
+        message: `Registry ${id} is used by ${named}. Remove it from them first.`,
+        ...users,
       });
     }
     await this.registries.delete(id);
@@ -185,64 +236,65 @@ export class RegistriesService {
     if (!registry.username && !registry.passwordSealed) return undefined;
     return {
       username: registry.username ?? '',
-      password: registry.passwordSealed
-        ? this.secrets.open(registry.passwordSealed, passwordContext(registry.id))
-        : '',
+      password: registry.passwordSealed ? this.openPassword(registry, registry.passwordSealed) : '',
     };
   }
 
-  /**
-   * Re-keys webhook secret lookup values stored as a bare SHA-256 (before lookups were
-   * keyed) into their HMAC form; runs at start. Returns how many it changed.
-   */
-  async rekeyLegacyWebhookLookups(): Promise<number> {
-    const legacy = await queryRows<{ id: string; hash: string }>(
-      this.dataSource,
-      `SELECT id, webhook_secret_hash AS hash FROM registry
-       WHERE webhook_secret_hash IS NOT NULL AND webhook_secret_hash NOT LIKE 'hmac:%'`,
-    );
-    for (const row of legacy) {
-      // Plain SQL: a re-key is not a change of the registry (updated_at stays).
-      await queryRows(
-        this.dataSource,
-        'UPDATE registry SET webhook_secret_hash = $1 WHERE id = $2 AND webhook_secret_hash = $3',
-        [this.lookupKeys.keyed('webhook-secret', row.hash), row.id, row.hash],
+  private openPassword(registry: RegistryEntity, sealed: string): string {
+    try {
+      return this.secrets.open(sealed, passwordContext(registry));
+    } catch (error) {
+      if (!(error instanceof SecretUnreadableError)) throw error;
+      throw new SecretUnreadableError(
+        `registry ${registry.name}: the stored password does not open for ${new URL(registry.url).origin} ` +
+          `(${error.message}); it was given for another origin or key: set it again with PATCH`,
       );
     }
-    return legacy.length;
   }
 
-  /** Key rotation: seals again, with the current key, what an older key sealed. */
-  async resealStaleSecrets(): Promise<ResealResult> {
-    const result: ResealResult = { resealed: 0, unreadable: [] };
-    for (const registry of await this.registries.find()) {
-      const sealedValues = [
-        ['password_sealed', 'password', registry.passwordSealed, passwordContext(registry.id)],
-        [
-          'webhook_secret_sealed',
-          'webhook secret',
-          registry.webhookSecretSealed,
-          webhookSecretContext(registry.id),
-        ],
-      ] as const;
-      for (const [column, label, sealed, context] of sealedValues) {
-        if (!sealed || !this.secrets.isStale(sealed)) continue;
-        try {
-          const resealed = this.secrets.reseal(sealed, context);
-          // Compare-and-set: a password changed meanwhile is newer than our copy.
-          const updated = await queryRows(
-            this.dataSource,
-            `UPDATE registry SET ${column} = $1 WHERE id = $2 AND ${column} = $3 RETURNING id`,
-            [resealed, registry.id, sealed],
-          );
-          result.resealed += updated.length;
-        } catch (error) {
-          if (!(error instanceof SecretUnreadableError)) throw error;
-          result.unreadable.push(`registry "${registry.name}" ${label}: ${error.message}`);
-        }
+  /**
+   * Re-seals passwords sealed before the origin was part of their context, under
+   * the origin each row holds now; returns how many. Runs at every start (a no-op
+   * once done); replicas starting together compare-and-set, so the last one wins
+   * with an equally valid value.
+   */
+  async resealLegacyPasswords(): Promise<number> {
+    const rows = await this.registries.find({
+      select: { id: true, name: true, url: true, passwordSealed: true },
+    });
+    let resealed = 0;
+    for (const row of rows) {
+      const sealed = row.passwordSealed;
+      if (!sealed || this.opens(sealed, passwordContext(row))) continue;
+      let password: string;
+      try {
+        password = this.secrets.open(sealed, legacyPasswordContext(row.id));
+      } catch (error) {
+        if (!(error instanceof SecretUnreadableError)) throw error;
+        this.logger.warn(
+          `registry ${row.name}: its stored password cannot be opened (${error.message})`,
+        );
+        continue;
       }
+      const result = await this.registries.update(
+        { id: row.id, passwordSealed: sealed },
+        { passwordSealed: this.sealPassword(row, password) },
+      );
+      resealed += result.affected ?? 0;
     }
-    return result;
+    if (resealed)
+      this.logger.log(`re-sealed ${resealed} registry password(s) bound to their origin`);
+    return resealed;
+  }
+
+  /** The Dragonfly manager's personal access token, or undefined when none is set. */
+  dragonflyToken(registry: RegistryEntity): string | undefined {
+    if (!registry.dragonflyTokenSealed) return undefined;
+    return this.secrets.open(registry.dragonflyTokenSealed, dragonflyTokenContext(registry.id));
+  }
+
+  private sealDragonflyToken(id: string, token: string): string {
+    return this.secrets.seal(token, dragonflyTokenContext(id));
   }
 
   private webhookSecretColumns(
@@ -255,8 +307,18 @@ export class RegistriesService {
     };
   }
 
-  private sealPassword(id: string, password: string): string {
-    return this.secrets.seal(password, passwordContext(id));
+  private sealPassword(registry: Pick<RegistryEntity, 'id' | 'url'>, password: string): string {
+    return this.secrets.seal(password, passwordContext(registry));
+  }
+
+  private opens(sealed: string, context: string): boolean {
+    try {
+      this.secrets.open(sealed, context);
+      return true;
+    } catch (error) {
+      if (error instanceof SecretUnreadableError) return false;
+      throw error;
+    }
   }
 
   private checkedUrl(url: string): string {
@@ -271,12 +333,12 @@ export class RegistriesService {
   }
 }
 
-function passwordContext(registryId: string): string {
-  return `registry:${registryId}:password`;
+export function webhookSecretContext(registryId: string): string {
+  return `registry:${registryId}:webhook-secret`;
 }
 
-function webhookSecretContext(registryId: string): string {
-  return `registry:${registryId}:webhook-secret`;
+export function dragonflyTokenContext(registryId: string): string {
+  return `registry:${registryId}:dragonfly-token`;
 }
 
 function webhookSecretTaken(): ConflictException {
@@ -284,6 +346,24 @@ function webhookSecretTaken(): ConflictException {
   return new ConflictException(
     'Another registry already uses this webhook secret; every registry needs its own',
   );
+}
+
+function normaliseHosts(hosts: string[]): string[] {
+  return [...new Set(hosts.map((h) => h.toLowerCase()))];
+}
+
+/** The canonical IANA name, or a 400 naming the field. */
+function checkedTimeZone(name: string): string {
+  const zone = canonicalTimeZone(name);
+  if (!zone) {
+    throw new InvalidInputException([
+      {
+        field: 'timezone',
+        reason: `timezone must be an IANA time zone name such as "Asia/Shanghai" or "UTC", not ${JSON.stringify(name)}`,
+      },
+    ]);
+  }
+  return zone;
 }
 
 function checkedCaCert(pem: string): string {

@@ -6,7 +6,12 @@ import {
 } from '@nestjs/common';
 import { runPeriodically } from '../common/periodic.js';
 import { AppConfig } from '../config/app-config.js';
-import { RegistryClient, type RegistryClientOptions, type RegistryObserver } from '../oci/index.js';
+import {
+  AddressPolicy,
+  RegistryClient,
+  type RegistryClientOptions,
+  type RegistryObserver,
+} from '../oci/index.js';
 import { RegistriesService } from './registries.service.js';
 import type { RegistryEntity } from './registry.entity.js';
 
@@ -29,11 +34,14 @@ export class RegistryClients implements OnApplicationBootstrap, OnApplicationShu
   private readonly clients = new Map<string, { version: number; client: RegistryClient }>();
   private observer: RegistryObserver = {};
   private stopSweeping: (() => void) | undefined;
+  /** REGRELAY_DENY_NETWORKS / REGRELAY_ALLOW_NETWORKS, checked on every connection. */
+  private readonly addressPolicy: AddressPolicy;
 
   constructor(
     private readonly registries: RegistriesService,
     private readonly config: AppConfig,
   ) {
+    this.addressPolicy = new AddressPolicy(config.denyNetworks, config.allowNetworks);
     registries.onChange((id) => this.evict(id));
   }
 
@@ -84,6 +92,8 @@ export class RegistryClients implements OnApplicationBootstrap, OnApplicationShu
       name: registry.name,
       url: registry.url,
       credentials: this.registries.credentials(registry),
+      tokenRealmHosts: registry.tokenRealmHosts,
+      addressPolicy: this.addressPolicy,
       tls: { caCert: registry.caCert ?? undefined, insecureSkipVerify: registry.insecureTls },
       limits: {
         connections: concurrency,

@@ -21,10 +21,16 @@ export class RegistryPinger {
 
   async ping(id: string): Promise<PingResultDto> {
     const registry = await this.registries.get(id);
-    // Someone is waiting for the answer: one quick retry, not the transfer policy's patience.
-    const client = this.clients.build(registry, {
-      retry: { retries: 1, minDelayMs: 200, maxDelayMs: 1000 },
-    });
+    let client: RegistryClient;
+    try {
+      // Someone is waiting for the answer: one quick retry, not the transfer policy's patience.
+      client = this.clients.build(registry, {
+        retry: { retries: 1, minDelayMs: 200, maxDelayMs: 1000 },
+      });
+    } catch (error) {
+      // The stored password does not open (another origin, or another key).
+      return { reachable: false, latencyMs: null, capabilities: null, error: describe(error) };
+    }
     try {
       return await this.probe(id, client);
     } finally {

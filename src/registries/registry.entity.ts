@@ -14,6 +14,18 @@ export interface RegistryCapabilities {
   catalog: boolean;
 }
 
+export const DRAGONFLY_SCOPES = ['single_seed_peer', 'all_seed_peers', 'all_peers'] as const;
+export type DragonflyScope = (typeof DRAGONFLY_SCOPES)[number];
+
+/** A Dragonfly manager to preheat what is delivered here (its token is sealed apart). */
+export interface DragonflyManagerSettings {
+  url: string;
+  scope: DragonflyScope;
+  platforms: string[];
+  schedulerClusterIds: number[];
+  passCredentials: boolean;
+}
+
 @Entity({ name: 'registry' })
 export class RegistryEntity {
   @PrimaryGeneratedColumn('uuid')
@@ -47,6 +59,10 @@ export class RegistryEntity {
   @Column({ name: 'ca_cert', type: 'text', nullable: true })
   caCert!: string | null;
 
+  /** Hosts besides the registry's own that its token realm may receive credentials on. */
+  @Column({ name: 'token_realm_hosts', type: 'text', array: true, default: () => "'{}'" })
+  tokenRealmHosts!: string[];
+
   @Column({ name: 'max_concurrent_requests', type: 'integer', nullable: true })
   maxConcurrentRequests!: number | null;
 
@@ -54,11 +70,25 @@ export class RegistryEntity {
   @Column({ name: 'bandwidth_limit', type: 'bigint', nullable: true, transformer: bigintColumn })
   bandwidthLimit!: number | null;
 
+  /**
+   * IANA time zone of the registry's webhook timestamps that carry none (ACR); null:
+   * DEFAULT_REGISTRY_TIMEZONE.
+   */
+  @Column({ type: 'text', nullable: true })
+  timezone!: string | null;
+
   @Column({ type: 'jsonb', nullable: true })
   capabilities!: RegistryCapabilities | null;
 
   @Column({ name: 'capabilities_checked_at', type: 'timestamptz', nullable: true })
   capabilitiesCheckedAt!: Date | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  dragonfly!: DragonflyManagerSettings | null;
+
+  /** SecretBox-sealed Dragonfly personal access token; never leaves the service. */
+  @Column({ name: 'dragonfly_token_sealed', type: 'text', nullable: true })
+  dragonflyTokenSealed!: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

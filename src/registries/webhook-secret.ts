@@ -49,3 +49,8 @@ export function webhookSecretFromHeader(header: string | undefined): string | un
   const secret = bearer ? bearer[1]! : value;
   return WEBHOOK_SECRET_PATTERN.test(secret) ? secret : undefined;
 }
+
+/** The secret in a `?secret=` query value (one value; Express may parse several or an object). */
+export function webhookSecretFromQuery(value: unknown): string | undefined {
+  return typeof value === 'string' && WEBHOOK_SECRET_PATTERN.test(value) ? value : undefined;
+}

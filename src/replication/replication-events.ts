@@ -1,15 +1,16 @@
 import type { ExecutionStatus } from './executions/execution.entity.js';
+import type { ExecutionOwner } from './owners/execution-owner.js';
 import type { TaskStatus } from './tasks/task.entity.js';
 
 /** What happens during replication, as seen by SSE clients and by other replicas. */
 export type ReplicationEvent =
-  | { type: 'execution.created'; executionId: string; policyId: string }
-  | { type: 'execution.started'; executionId: string; policyId: string }
+  | { type: 'execution.created'; executionId: string; owner: ExecutionOwner }
+  | { type: 'execution.started'; executionId: string; owner: ExecutionOwner }
   | { type: 'execution.stop'; executionId: string }
   | {
       type: 'execution.finished';
       executionId: string;
-      policyId: string;
+      owner: ExecutionOwner;
       status: ExecutionStatus;
       message: string | null;
     }

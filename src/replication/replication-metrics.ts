@@ -1,13 +1,23 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { MetricsService } from '../observability/metrics.service.js';
+import { RegistriesService } from '../registries/registries.service.js';
+import type { ExecutionOwner } from './owners/execution-owner.js';
+import { ExecutionOwners, ownerKey } from './owners/execution-owners.js';
+
+/** Drift of one (policy, destination), for the out-of-sync gauge. */
+export interface DriftCount {
+  policyId: string;
+  destinationRegistryId: string;
+  n: number;
+}
 
 const DURATION_BUCKETS = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
 
 /**
- * Replication metrics. Labels carry policy and registry names (bounded by what
- * operators configure), never repositories, tags or digests.
+ * Replication metrics. Labels carry owner and registry names (bounded by what
+ * operators configure), never repositories, tags or digests. The `policy` label is
+ * the owner's label: a policy's name, or `kind:name` for other owners (all one-off
+ * copies share `copy:one-off`), so series stay bounded.
  */
 @Injectable()
 export class ReplicationMetrics {
@@ -26,12 +36,13 @@ export class ReplicationMetrics {
   readonly sourceBytes;
   private readonly names = new Map<string, string>();
   private depthSource?: () => Promise<number>;
-  private driftSource?: () => Promise<{ policy: string; destination: string; n: number }[]>;
+  private driftSource?: () => Promise<DriftCount[]>;
   readonly outOfSync;
 
   constructor(
     metrics: MetricsService,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly registries: RegistriesService,
+    private readonly owners: ExecutionOwners,
   ) {
     this.executions = metrics.counter({
       name: 'regrelay_executions_total',
@@ -74,7 +85,17 @@ export class ReplicationMetrics {
         if (depth !== undefined) this.set(depth);
       },
     });
-    const driftOf = () => this.driftSource?.();
+    const driftOf = async () => {
+      const rows = await this.driftSource?.();
+      if (!rows) return undefined;
+      return Promise.all(
+        rows.map(async (r) => ({
+          policy: await this.ownerLabel({ kind: 'policy', id: r.policyId }),
+          destination: await this.registryName(r.destinationRegistryId),
+          n: r.n,
+        })),
+      );
+    };
     this.outOfSync = metrics.gauge({
       name: 'regrelay_out_of_sync_artifacts',
       help: "Artifacts out of sync at a destination (missing, different, extra) in the policy's latest drift report.",
@@ -127,68 +148,81 @@ export class ReplicationMetrics {
   }
 
   /** Drift is read from the database at scrape time, so every replica reports the same. */
-  measureDrift(source: () => Promise<{ policy: string; destination: string; n: number }[]>): void {
+  measureDrift(source: () => Promise<DriftCount[]>): void {
     this.driftSource = source;
   }
 
   async executionFinished(
-    policyId: string,
+    owner: ExecutionOwner,
     trigger: string,
     status: string,
     seconds: number,
   ): Promise<void> {
-    const policy = await this.nameOf('policy', policyId);
+    const policy = await this.ownerLabel(owner);
     this.executions.inc({ policy, trigger, status });
     this.executionDuration.observe({ policy, status }, seconds);
   }
 
   async taskFinished(
-    task: { policyId: string; destinationRegistryId: string; operation: string },
+    task: { owner: ExecutionOwner; destinationRegistryId: string; operation: string },
     result: string,
     seconds: number,
   ): Promise<void> {
-    const [policy, destination] = await Promise.all([
-      this.nameOf('policy', task.policyId),
-      this.nameOf('registry', task.destinationRegistryId),
-    ]);
+    const [policy, destination] = await this.labels(task.owner, task.destinationRegistryId);
     this.tasks.inc({ policy, destination, operation: task.operation, result });
     this.taskDuration.observe({ operation: task.operation, result }, seconds);
   }
 
-  async bytesMoved(policyId: string, destinationRegistryId: string, bytes: number): Promise<void> {
+  async bytesMoved(
+    owner: ExecutionOwner,
+    destinationRegistryId: string,
+    bytes: number,
+  ): Promise<void> {
     if (bytes <= 0) return;
-    const [policy, destination] = await Promise.all([
-      this.nameOf('policy', policyId),
-      this.nameOf('registry', destinationRegistryId),
-    ]);
+    const [policy, destination] = await this.labels(owner, destinationRegistryId);
     this.bytes.inc({ policy, destination }, bytes);
   }
 
-  async replicated(policyId: string, destinationRegistryId: string, eventAt: Date): Promise<void> {
-    const [policy, destination] = await Promise.all([
-      this.nameOf('policy', policyId),
-      this.nameOf('registry', destinationRegistryId),
-    ]);
+  async replicated(
+    owner: ExecutionOwner,
+    destinationRegistryId: string,
+    eventAt: Date,
+  ): Promise<void> {
+    const [policy, destination] = await this.labels(owner, destinationRegistryId);
     this.lag.observe({ policy, destination }, Math.max(0, (Date.now() - eventAt.getTime()) / 1000));
   }
 
-  /** A policy's or registry's name for labels; cached, looked up on first use. */
-  async nameOf(table: 'policy' | 'registry', id: string): Promise<string> {
-    const key = `${table}:${id}`;
-    const cached = this.names.get(key);
-    if (cached) return cached;
-    const rows: { name: string }[] = await this.dataSource.query(
-      `SELECT name FROM ${table} WHERE id = $1`,
-      [id],
-    );
-    const name = rows[0]?.name ?? id; // deleted since: the id still tells them apart
-    this.names.set(key, name);
-    return name;
+  /** A registry's name for labels; cached, looked up on first use. */
+  registryName(id: string): Promise<string> {
+    return this.cached(`registry:${id}`, async () => {
+      const registry = (await this.registries.getMany([id])).get(id);
+      return registry?.name ?? id; // deleted since: the id still tells them apart
+    });
   }
 
-  /** Renames must show up in new samples. */
+  /** An owner's label (see the class comment); cached, looked up on first use. */
+  ownerLabel(owner: ExecutionOwner): Promise<string> {
+    return this.cached(ownerKey(owner), async () => {
+      if (owner.kind === 'copy') return 'copy:one-off';
+      const name = (await this.owners.names([owner])).get(ownerKey(owner)) ?? owner.id;
+      return owner.kind === 'policy' ? name : `${owner.kind}:${name}`;
+    });
+  }
+
+  /** Renames and deletions must show up in new samples. */
   forget(id: string): void {
-    this.names.delete(`policy:${id}`);
-    this.names.delete(`registry:${id}`);
+    for (const key of this.names.keys()) if (key.endsWith(`:${id}`)) this.names.delete(key);
+  }
+
+  private labels(owner: ExecutionOwner, registryId: string): Promise<[string, string]> {
+    return Promise.all([this.ownerLabel(owner), this.registryName(registryId)]);
+  }
+
+  private async cached(key: string, load: () => Promise<string>): Promise<string> {
+    const known = this.names.get(key);
+    if (known) return known;
+    const name = await load();
+    this.names.set(key, name);
+    return name;
   }
 }

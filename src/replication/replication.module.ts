@@ -3,6 +3,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PoliciesModule } from '../policies/policies.module.js';
 import { RegistriesModule } from '../registries/registries.module.js';
+import { RegistriesService } from '../registries/registries.service.js';
 import { RegistryClients } from '../registries/registry-clients.js';
 import { ArtifactCopier } from './copy/artifact-copier.js';
 import { TagDeleter } from './copy/tag-deleter.js';
@@ -19,7 +20,13 @@ import { LedgerEntity } from './ledger/ledger.entity.js';
 import { LedgerService } from './ledger/ledger.service.js';
 import { Planner } from './planning/planner.js';
 import { ReplicationMetrics } from './replication-metrics.js';
-import { ExecutionSettings } from './tasks/execution-settings.js';
+import { CopiesController } from './copies/copies.controller.js';
+import { CopiesService } from './copies/copies.service.js';
+import { ExecutionOwners } from './owners/execution-owners.js';
+import { PolicyOwner } from './owners/policy-owner.js';
+import { EventTargets } from './triggers/event-targets.js';
+import { DeliveryHooks } from './tasks/delivery-hooks.js';
+import { ExecutionReadCache } from './tasks/execution-read-cache.js';
 import { ReplicationTaskExecutor } from './tasks/replication-task-executor.js';
 import { TaskExecutor } from './tasks/task-executor.js';
 import { TaskQueue } from './tasks/task-queue.js';
@@ -37,8 +44,12 @@ import { Reconciler } from './reconcile/reconciler.js';
     RegistriesModule,
     PoliciesModule,
   ],
-  controllers: [ExecutionsController, DriftController],
+  controllers: [ExecutionsController, DriftController, CopiesController],
   providers: [
+    ExecutionOwners,
+    EventTargets,
+    PolicyOwner,
+    CopiesService,
     EventBus,
     InstanceId,
     ReplicationMetrics,
@@ -52,18 +63,29 @@ import { Reconciler } from './reconcile/reconciler.js';
     ArtifactCopier,
     TagDeleter,
     TaskQueue,
-    ExecutionSettings,
+    ExecutionReadCache,
+    DeliveryHooks,
     { provide: TaskExecutor, useClass: ReplicationTaskExecutor },
     Worker,
     PolicySchedules,
     Reconciler,
     DriftStore,
   ],
-  exports: [ExecutionsService, LedgerService, EventBus, ReplicationMetrics],
+  exports: [
+    ExecutionsService,
+    ExecutionOwners,
+    EventTargets,
+    DeliveryHooks,
+    LedgerService,
+    EventBus,
+    ReplicationMetrics,
+    Planner,
+  ],
 })
 export class ReplicationModule implements OnModuleInit {
   constructor(
     private readonly clients: RegistryClients,
+    private readonly registries: RegistriesService,
     private readonly metrics: ReplicationMetrics,
     private readonly queue: TaskQueue,
     private readonly drift: DriftStore,
@@ -79,6 +101,8 @@ export class ReplicationModule implements OnModuleInit {
         }),
       onRetry: (e) => this.metrics.retries.inc({ reason: e.reason }),
     });
+    // A renamed or deleted registry must not live on under its old name in new samples.
+    this.registries.onChange((id) => this.metrics.forget(id));
     this.metrics.measureQueueDepth(() => this.queue.depth());
     this.metrics.measureDrift(() => this.drift.outOfSync());
   }

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { EventStreamLimits } from '../../src/auth/event-stream-limits.js';
 import { DISTRIBUTION_WEBHOOK_PATH } from '../../src/events/webhook-routes.js';
-import { openEventStream, type EventStream } from '../support/event-stream.js';
+import { openEventStream, type EventStream } from '../support/sse.js';
 import { addPolicy, json, trigger } from '../support/replication-api.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';

@@ -4,37 +4,17 @@ import { RegistryClient } from '../../src/oci/index.js';
 import { ImageBuilder } from '../support/image-builder.js';
 import { NotificationSink } from '../support/notification-sink.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
-import { startRegrelayProcess, type RegrelayProcess } from '../support/regrelay-process.js';
 import {
-  addPolicy,
-  addRegistry,
-  finished,
-  tasks,
-  trigger,
-  type ApiCaller,
-} from '../support/replication-api.js';
+  processCaller,
+  startRegrelayProcess,
+  type RegrelayProcess,
+} from '../support/regrelay-process.js';
+import { addPolicy, addRegistry, finished, tasks, trigger } from '../support/replication-api.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { waitFor } from '../support/wait.js';
 
 const MiB = 1024 * 1024;
 const TAGS = ['t1', 't2', 't3', 't4', 't5', 't6'];
-
-/** A regrelay child process with the api() helper the fixtures expect. */
-function caller(p: RegrelayProcess, token: string): ApiCaller {
-  return {
-    api(path, init = {}) {
-      const { json, token: _ignored, ...rest } = init;
-      const headers = new Headers(rest.headers);
-      headers.set('authorization', `Bearer ${token}`);
-      if (json !== undefined) headers.set('content-type', 'application/json');
-      return fetch(p.url + path, {
-        ...rest,
-        headers,
-        body: json !== undefined ? JSON.stringify(json) : rest.body,
-      });
-    },
-  };
-}
 
 describe('a worker process killed mid-execution', () => {
   let database: TestDatabase;
@@ -78,7 +58,7 @@ describe('a worker process killed mid-execution', () => {
     const first = await startRegrelayProcess(env);
     processes.push(first);
     await first.waitReady();
-    const api = caller(first, token);
+    const api = processCaller(first, token);
     const policy = await addPolicy(api, {
       name: 'crash',
       sourceRegistryId: await addRegistry(api, 'source', source),
@@ -96,7 +76,7 @@ describe('a worker process killed mid-execution', () => {
     const second = await startRegrelayProcess(env);
     processes.push(second);
     await second.waitReady();
-    const api2 = caller(second, token);
+    const api2 = processCaller(second, token);
     const done = await finished(api2, id, 120_000);
     expect(done.status).toBe('succeeded');
     expect(done.counts).toMatchObject({ total: 6, succeeded: 6 });

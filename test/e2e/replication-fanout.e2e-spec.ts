@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { RegistryClient, referrersTag } from '../../src/oci/index.js';
-import { openEventStream } from '../support/event-stream.js';
 import { ImageBuilder, type PushedManifest } from '../support/image-builder.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import {
@@ -15,6 +14,7 @@ import { skopeoRawDigest } from '../support/skopeo.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait.js';
 import { metricValue } from '../support/metrics.js';
+import { readExecutionEvents } from '../support/sse.js';
 
 const KiB = 1024;
 
@@ -202,11 +202,7 @@ describe('fan-out replication: one source, two destinations', () => {
       layers: [{ seed: 'sse-layer', size: 256 * KiB }],
     });
     const id = await trigger(t, policyId);
-    const stream = await openEventStream(t, id);
-    expect(stream.status).toBe(200);
-    expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    await stream.ended;
-    const events = stream.events;
+    const events = await readExecutionEvents(t, id);
     const types = events.map((e) => e.type);
     expect(types[0]).toBe('snapshot');
     expect(types.at(-1)).toBe('execution.finished');
@@ -232,5 +228,34 @@ describe('fan-out replication: one source, two destinations', () => {
       return found[0]?.n === '12' ? found : undefined;
     });
     expect(rows[0]!.n).toBe('12'); // 6 tags (with the SSE test's) × 2 destinations
+  });
+
+  it('labels new samples with a renamed policy, and takes its executions and ledger when it is deleted', async () => {
+    const renamed = await t.api(`/api/v1/policies/${policyId}`, {
+      method: 'PATCH',
+      json: { name: 'hq-renamed' },
+    });
+    expect(renamed.status).toBe(200);
+    await runToSuccess(t, policyId);
+    expect(
+      await metricValue(t, 'regrelay_executions_total', {
+        policy: 'hq-renamed',
+        status: 'succeeded',
+      }),
+    ).toBe(1);
+    const before = await json<{ total: number }>(
+      await t.api(`/api/v1/executions?policyId=${policyId}`),
+    );
+    expect(before.total).toBeGreaterThan(0);
+    expect((await t.api(`/api/v1/policies/${policyId}`, { method: 'DELETE' })).status).toBe(204);
+    const db = t.app.get((await import('typeorm')).DataSource);
+    await waitFor('the policy’s executions and ledger to go', async () => {
+      const [counts] = (await db.query(
+        `SELECT (SELECT count(*) FROM execution WHERE owner_id = $1)::int AS executions,
+                (SELECT count(*) FROM ledger WHERE owner_id = $1)::int AS ledger`,
+        [policyId],
+      )) as { executions: number; ledger: number }[];
+      return counts!.executions === 0 && counts!.ledger === 0 ? true : undefined;
+    });
   });
 });

@@ -94,7 +94,7 @@ describe('triggers, coalescing and retention', () => {
       [id],
     );
     const executions = await query<{ id: string; trigger: string; status: string }>(
-      'SELECT id, trigger, status FROM execution WHERE policy_id = $1',
+      'SELECT id, trigger, status FROM execution WHERE owner_id = $1',
       [id],
     );
     const triggered = ticks.filter((t) => t.execution_id).map((t) => t.execution_id);
@@ -136,7 +136,7 @@ describe('triggers, coalescing and retention', () => {
     const followUp = await finished(a, second.id);
     expect(followUp.status).toBe('succeeded');
     expect(followUp.counts).toMatchObject({ total: 1, skipped: 1 });
-    const all = await query<{ id: string }>('SELECT id FROM execution WHERE policy_id = $1', [id]);
+    const all = await query<{ id: string }>('SELECT id FROM execution WHERE owner_id = $1', [id]);
     expect(all).toHaveLength(2);
   });
 
@@ -151,7 +151,7 @@ describe('triggers, coalescing and retention', () => {
     for (let i = 0; i < 4; i++) runs.push((await runToSuccess(a, id)).id);
     await a.app.get(RetentionPruner).prune();
     const kept = await query<{ id: string }>(
-      'SELECT id FROM execution WHERE policy_id = $1 ORDER BY created_at',
+      'SELECT id FROM execution WHERE owner_id = $1 ORDER BY created_at',
       [id],
     );
     expect(kept.map((e) => e.id)).toEqual(runs.slice(2));

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options.js';
 import { TaskQueue, type Lease } from '../../src/replication/tasks/task-queue.js';
@@ -29,36 +30,55 @@ describe('TaskQueue', () => {
     await database?.drop();
   });
   beforeEach(async () => {
-    await dataSource.query('DELETE FROM policy');
+    await dataSource.query('DELETE FROM execution');
   });
 
-  /** A policy with a running execution and `n` pending tasks; returns their ids. */
-  async function policyWithTasks(
+  /** A running execution (of its own owner) with `n` pending tasks. */
+  async function executionWithTasks(
     name: string,
     n: number,
     maxConcurrency: number | null,
-  ): Promise<{ policyId: string; executionId: string }> {
-    const [{ id: policyId }] = await dataSource.query(
-      `INSERT INTO policy (name, source_registry_id, repositories, tags, trigger_type, max_concurrency)
-       VALUES ($1, $2, '{**}', '{*}', 'manual', $3) RETURNING id`,
-      [name, registryId, maxConcurrency],
-    );
+    settings: { override?: boolean; bandwidthLimit?: number } = {},
+  ): Promise<{ ownerId: string; executionId: string }> {
+    const ownerId = randomUUID();
     const [{ id: executionId }] = await dataSource.query(
-      `INSERT INTO execution (policy_id, trigger, status, planned) VALUES ($1, 'manual', 'running', true) RETURNING id`,
-      [policyId],
+      `INSERT INTO execution (owner_kind, owner_id, trigger, status, planned, max_concurrency, override, bandwidth_limit)
+       VALUES ('policy', $1, 'manual', 'running', true, $2, $3, $4) RETURNING id`,
+      [ownerId, maxConcurrency, settings.override ?? false, settings.bandwidthLimit ?? null],
     );
-    for (let i = 0; i < n; i++) {
-      await dataSource.query(
-        `INSERT INTO task (execution_id, policy_id, operation, destination_registry_id, source_repository, destination_repository, tag, digest, status)
-         VALUES ($1, $2, 'copy', $3, 'repo', 'repo', $4, 'sha256:x', 'pending')`,
-        [executionId, policyId, registryId, `${name}-${i}`],
-      );
-    }
-    return { policyId, executionId };
+    for (let i = 0; i < n; i++) await addTask(executionId, { tag: `${name}-${i}` });
+    return { ownerId, executionId };
   }
 
-  it("keeps within a policy's maxConcurrency across workers", async () => {
-    await policyWithTasks('limited', 5, 2);
+  async function addTask(
+    executionId: string,
+    t: { tag: string; digest?: string; source?: string; destination?: string; notBefore?: Date },
+  ): Promise<void> {
+    await dataSource.query(
+      `INSERT INTO task (execution_id, operation, source_registry_id, source_repository, destination_registry_id,
+                         destination_repository, tag, digest, status, not_before)
+       VALUES ($1, 'copy', $2, 'repo', $3, 'repo', $4, $5, 'pending', $6)`,
+      [
+        executionId,
+        t.source ?? registryId,
+        t.destination ?? registryId,
+        t.tag,
+        t.digest ?? 'sha256:x',
+        t.notBefore ?? null,
+      ],
+    );
+  }
+
+  async function registry(name: string): Promise<string> {
+    const [{ id }] = await dataSource.query(
+      `INSERT INTO registry (name, url) VALUES ($1, 'http://127.0.0.1:1') RETURNING id`,
+      [name],
+    );
+    return id;
+  }
+
+  it("keeps within an execution's maxConcurrency across workers", async () => {
+    await executionWithTasks('limited', 5, 2);
     expect(await queue.claim(10, worker)).toHaveLength(2);
     expect(await queue.claim(10, other)).toHaveLength(0);
     const [first] = await dataSource.query(`SELECT id FROM task WHERE status = 'running' LIMIT 1`);
@@ -70,7 +90,7 @@ describe('TaskQueue', () => {
   });
 
   it('never hands one task to two workers claiming at the same time', async () => {
-    await policyWithTasks('contended', 40, null);
+    await executionWithTasks('contended', 40, null);
     const claims = await Promise.all(
       Array.from({ length: 8 }, (_, i) => queue.claim(5, { owner: `w${i}`, seconds: 30 })),
     );
@@ -79,9 +99,9 @@ describe('TaskQueue', () => {
     expect(new Set(ids).size).toBe(40);
   });
 
-  it('shares claims round-robin across policies, oldest first within each', async () => {
-    await policyWithTasks('first', 3, null);
-    await policyWithTasks('second', 3, null);
+  it('shares claims round-robin across executions, oldest first within each', async () => {
+    await executionWithTasks('first', 3, null);
+    await executionWithTasks('second', 3, null);
     const claimed = await queue.claim(4, worker);
     // Taking in plain insertion order would give first-0..2 and second-0.
     expect(claimed.map((t) => t.tag).sort()).toEqual([
@@ -93,43 +113,61 @@ describe('TaskQueue', () => {
   });
 
   it('claims the same artifact for the other destinations with it, so fan-out reads once', async () => {
-    const { policyId, executionId } = await policyWithTasks('fan-out', 0, null);
-    const destinations: string[] = [];
-    for (const name of ['d1', 'd2', 'd3']) {
-      const [{ id }] = await dataSource.query(
-        `INSERT INTO registry (name, url) VALUES ($1, 'http://127.0.0.1:1') RETURNING id`,
-        [name],
-      );
-      destinations.push(id);
-    }
+    const { executionId } = await executionWithTasks('fan-out', 0, null);
+    const destinations = [await registry('d1'), await registry('d2'), await registry('d3')];
     for (const digest of ['sha256:a', 'sha256:b']) {
       for (const [i, destination] of destinations.entries()) {
-        await dataSource.query(
-          `INSERT INTO task (execution_id, policy_id, operation, destination_registry_id, source_repository,
-                             destination_repository, tag, digest, status, not_before)
-           VALUES ($1, $2, 'copy', $3, 'repo', 'repo', $4, $5, 'pending', $6)`,
-          // The third destination's copy of b is backing off: not due, so not claimed.
-          [
-            executionId,
-            policyId,
-            destination,
-            digest,
-            digest,
-            i === 2 && digest === 'sha256:b' ? new Date(Date.now() + 60_000) : null,
-          ],
-        );
+        // The third destination's copy of b is backing off: not due, so not claimed.
+        await addTask(executionId, {
+          tag: digest,
+          digest,
+          destination,
+          notBefore: i === 2 && digest === 'sha256:b' ? new Date(Date.now() + 60_000) : undefined,
+        });
       }
     }
     const first = await queue.claim(1, worker);
     expect(first.map((t) => t.digest)).toEqual(['sha256:a', 'sha256:a', 'sha256:a']);
     expect(new Set(first.map((t) => t.destinationRegistryId)).size).toBe(3);
+    expect(first.map((t) => t.fanOut)).toEqual([3, 3, 3]);
     const second = await queue.claim(1, worker);
     expect(second.map((t) => t.digest)).toEqual(['sha256:b', 'sha256:b']);
+    expect(second.map((t) => t.fanOut)).toEqual([2, 2]);
     expect(await queue.claim(1, worker)).toHaveLength(0);
   });
 
+  it('does not take a copy of the same digest from another source for a sibling', async () => {
+    const { executionId } = await executionWithTasks('two-sources', 0, null);
+    const [other, d1, d2] = [await registry('other'), await registry('e1'), await registry('e2')];
+    await addTask(executionId, { tag: 'a', digest: 'sha256:same', destination: d1 });
+    await addTask(executionId, { tag: 'b', digest: 'sha256:same', destination: d2, source: other });
+    const first = await queue.claim(1, worker);
+    expect(first).toHaveLength(1);
+    expect(first[0]).toMatchObject({ sourceRegistryId: registryId, fanOut: 1 });
+    expect(await queue.claim(1, worker)).toMatchObject([{ sourceRegistryId: other, fanOut: 1 }]);
+  });
+
+  it('hands each task its owner and the settings its execution has at the moment of the claim', async () => {
+    const { ownerId, executionId } = await executionWithTasks('settings', 2, null, {
+      override: true,
+      bandwidthLimit: 1000,
+    });
+    const [task] = await queue.claim(1, worker);
+    expect(task).toMatchObject({
+      owner: { kind: 'policy', id: ownerId },
+      settings: { override: true, bandwidthLimit: 1000 },
+    });
+    await dataSource.query(
+      'UPDATE execution SET override = false, bandwidth_limit = NULL WHERE id = $1',
+      [executionId],
+    );
+    expect(await queue.claim(1, worker)).toMatchObject([
+      { settings: { override: false, bandwidthLimit: null } },
+    ]);
+  });
+
   it('gives a task back when its lease expired, and the late worker can no longer finish it', async () => {
-    await policyWithTasks('leased', 1, null);
+    await executionWithTasks('leased', 1, null);
     const [task] = await queue.claim(1, { owner: 'dead-worker', seconds: 30 });
     await dataSource.query(
       `UPDATE task SET lease_expires_at = now() - interval '1 second' WHERE id = $1`,
@@ -140,7 +178,6 @@ describe('TaskQueue', () => {
     expect(again!.attempts).toBe(2);
     expect(await queue.finish(task!.id, 'dead-worker', { status: 'succeeded' })).toBe(false);
     expect(await queue.renew([task!.id], { owner: 'dead-worker', seconds: 30 })).toEqual({
-      kept: [],
       stopping: [],
       lost: [task!.id],
     });
@@ -148,13 +185,12 @@ describe('TaskQueue', () => {
   });
 
   it('reports stopping executions on renewal and skips their tasks when claiming', async () => {
-    const { executionId } = await policyWithTasks('stopping', 2, null);
+    const { executionId } = await executionWithTasks('stopping', 2, null);
     const [task] = await queue.claim(1, worker);
     await dataSource.query('UPDATE execution SET stop_requested = true WHERE id = $1', [
       executionId,
     ]);
     expect(await queue.renew([task!.id], worker)).toEqual({
-      kept: [],
       stopping: [task!.id],
       lost: [],
     });
@@ -162,7 +198,7 @@ describe('TaskQueue', () => {
   });
 
   it('holds a retried task back until its not-before time', async () => {
-    await policyWithTasks('retry', 1, null);
+    await executionWithTasks('retry', 1, null);
     const [task] = await queue.claim(1, worker);
     expect(await queue.retryLater(task!.id, worker.owner, 'registry said 503', 60_000)).toBe(true);
     expect(await queue.claim(1, worker)).toHaveLength(0);

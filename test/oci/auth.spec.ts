@@ -12,7 +12,7 @@ import { ImageBuilder } from '../support/image-builder.js';
 import { startLyingRegistry, type LyingRegistry } from '../support/lying-registry.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { skopeoRawDigest } from '../support/skopeo.js';
-import { startTokenServer, type TokenServer } from '../support/token-server.js';
+import { startTokenServer, tokenAuthOf, type TokenServer } from '../support/token-server.js';
 
 const alice = { username: 'alice', password: 'Secret-Pa55word-alice' };
 const WRONG = 'Wrong-Pa55word-never-shown';
@@ -102,14 +102,7 @@ describe('Bearer token auth (distribution auth.token)', () => {
           : [];
       },
     });
-    registry = await startRegistry({
-      token: {
-        realm: tokens.realm,
-        service: tokens.service,
-        issuer: tokens.issuer,
-        rootCertBundle: tokens.certPath,
-      },
-    });
+    registry = await startRegistry({ token: tokenAuthOf(tokens) });
     client = new RegistryClient({ name: 'bearer', url: registry.url, credentials: alice });
   });
   afterAll(async () => {
@@ -157,14 +150,7 @@ describe('Bearer token auth (distribution auth.token)', () => {
 
   it('falls back from POST to GET when the token server does not do OAuth2', async () => {
     const getOnly = await startTokenServer({ users: [alice], postStatus: 404 });
-    const reg = await startRegistry({
-      token: {
-        realm: getOnly.realm,
-        service: getOnly.service,
-        issuer: getOnly.issuer,
-        rootCertBundle: getOnly.certPath,
-      },
-    });
+    const reg = await startRegistry({ token: tokenAuthOf(getOnly) });
     const c = new RegistryClient({ name: 'get-only', url: reg.url, credentials: alice });
     try {
       await new ImageBuilder(c).image('x/y', { tag: 'v1', layers: [{ seed: 'g', size: 100 }] });
@@ -229,6 +215,56 @@ describe('Bearer token auth (distribution auth.token)', () => {
     } finally {
       await wrong.close();
     }
+  });
+});
+
+describe("ACR's token service (the challenge and token shapes of registry.<region>.aliyuncs.com)", () => {
+  // As ACR's personal edition answers GET /v2/: `Bearer realm="https://dockerauth.cn-hangzhou
+  // .aliyuncs.com/auth",service="registry.aliyuncs.com:cn-hangzhou:26842"`. The token
+  // service lives on another host (here another port), its path is /auth, the service
+  // holds colons, tokens are issued by dockerauth.aliyuncs.com, and the answer carries
+  // `token` alone (no access_token), POST included.
+  const acrUser = { username: 'regrelay@example-corp', password: 'Acr-Registry-Pa55word' };
+  let tokens: TokenServer;
+  let registry: TestRegistry;
+  let client: RegistryClient;
+
+  beforeAll(async () => {
+    tokens = await startTokenServer({
+      users: [acrUser],
+      path: '/auth',
+      service: 'registry.aliyuncs.com:cn-hangzhou:26842',
+      issuer: 'dockerauth.aliyuncs.com',
+      tokenOnly: true,
+    });
+    registry = await startRegistry({ token: tokenAuthOf(tokens) });
+    client = new RegistryClient({ name: 'acr', url: registry.url, credentials: acrUser });
+  });
+  afterAll(async () => {
+    await client?.close();
+    await registry?.destroy();
+    await tokens?.close();
+  });
+
+  it('pushes and reads namespace/repository with the service and scopes ACR expects', async () => {
+    const image = await new ImageBuilder(client).image('namespace/repotest', {
+      tag: 'latest',
+      layers: [{ seed: 'acr', size: 12_000 }],
+    });
+    expect((await client.headManifest('namespace/repotest', 'latest'))?.digest).toBe(
+      image.descriptor.digest,
+    );
+    expect(await client.listTags('namespace/repotest')).toEqual(['latest']);
+    expect(tokens.log.length).toBeGreaterThan(0);
+    expect(
+      tokens.log.every(
+        (l) =>
+          l.service === 'registry.aliyuncs.com:cn-hangzhou:26842' && l.user === acrUser.username,
+      ),
+    ).toBe(true);
+    const scopes = tokens.log.flatMap((l) => l.scopes);
+    expect(scopes).toContain('repository:namespace/repotest:pull,push');
+    expect(scopes).toContain('repository:namespace/repotest:pull');
   });
 });
 

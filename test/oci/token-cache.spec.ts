@@ -26,6 +26,8 @@ describe('bearer token cache', () => {
     let now = Date.parse('2026-12-01T00:00:00Z');
     const auth = new Authenticator({
       registry: 'hq',
+      // The realm is on the registry's host (another port): credentials may go there.
+      baseUrl: new URL(`http://${new URL(server.realm).hostname}:1`),
       credentials: alice,
       dispatcher,
       redactor: new Redactor(),

@@ -7,6 +7,9 @@ const INSTALL_HINTS: Record<string, string> = {
     'or set REGRELAY_TEST_REGISTRY_BIN to a `registry` binary, or make a Docker engine ' +
     'reachable so the tests can use the registry:2 image.',
   skopeo: 'Install skopeo: `sudo apt-get install skopeo` (Debian/Ubuntu) or `brew install skopeo`.',
+  kubectl:
+    'Install kubectl (it renders kustomize offline): `sudo apt-get install kubernetes-client` (Debian).',
+  buildah: 'Install buildah: `sudo apt-get install buildah` (Debian/Ubuntu).',
 };
 
 /** Finds an executable on PATH, or undefined. */

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 
 export interface Scripted {
   status: number;
@@ -25,16 +26,26 @@ export interface LyingRegistry {
   url: string;
   host: string;
   log: LieLog[];
+  /** TCP connections accepted so far (0 proves nothing was even attempted). */
+  readonly connections: number;
   route(route: Route): void;
   close(): Promise<void>;
 }
 
+export interface LyingRegistryOptions {
+  basicAuth?: string;
+  /** A loopback address to listen on (127.0.0.2 is "another host"). Default 127.0.0.1. */
+  address?: string;
+  /** Serve https with this key and certificate (PEM). */
+  tls?: { key: string; cert: string };
+}
+
 export async function startLyingRegistry(
-  options: { basicAuth?: string } = {},
+  options: LyingRegistryOptions = {},
 ): Promise<LyingRegistry> {
   const routes: Route[] = [];
   const log: LieLog[] = [];
-  const server: Server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     log.push({
       method: req.method ?? '',
@@ -63,13 +74,22 @@ export async function startLyingRegistry(
       },
       req.method,
     );
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  };
+  const server: Server = options.tls
+    ? createTlsServer(options.tls, handler)
+    : createServer(handler);
+  let connections = 0;
+  server.on('connection', () => connections++);
+  const address = options.address ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(0, address, resolve));
   const port = (server.address() as { port: number }).port;
   return {
-    url: `http://127.0.0.1:${port}`,
-    host: `127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://${address}:${port}`,
+    host: `${address}:${port}`,
     log,
+    get connections() {
+      return connections;
+    },
     route: (route) => routes.push(route),
     async close() {
       server.closeAllConnections();

@@ -108,7 +108,10 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     if (exited) return;
     const gone = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
-    await Promise.race([gone, sleep(5000).then(() => child.kill('SIGKILL'))]);
+    await Promise.race([
+      gone,
+      sleep(5000, undefined, { ref: false }).then(() => child.kill('SIGKILL')),
+    ]);
     await gone;
   };
   return {

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../src/common/free-port.js';
+import type { ApiCaller } from './replication-api.js';
 
 const MAIN = join(import.meta.dirname, '../../dist/main.js');
 
@@ -21,22 +22,29 @@ export interface RegrelayProcess {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-/**
- * `main` defaults to this checkout's dist/main.js (benchmarks, compiled elsewhere, pass
- * it). `terminal: true` runs it on a pseudo-terminal (util-linux `script`), as at an
- * operator's shell: stdout and stderr are then one stream, with CRLF line ends.
- */
+export interface RegrelayProcessOptions {
+  /** Runs `node main.js` through another command (e.g. in its own mount namespace). */
+  wrap?: (command: [string, ...string[]]) => [string, ...string[]];
+  /**
+   * Runs it on a pseudo-terminal (util-linux `script`), as at an operator's shell:
+   * stdout and stderr are then one stream, with CRLF line ends.
+   */
+  terminal?: boolean;
+}
+
+/** `main` defaults to this checkout's dist/main.js (benchmarks, compiled elsewhere, pass it). */
 export async function startRegrelayProcess(
   env: Record<string, string>,
   main = MAIN,
-  { terminal = false }: { terminal?: boolean } = {},
+  options: RegrelayProcessOptions = {},
 ): Promise<RegrelayProcess> {
   if (!existsSync(main))
     throw new Error(`${main} is missing: run \`npm run build\` (npm test does)`);
   const port = env.PORT && /^\d+$/.test(env.PORT) ? Number(env.PORT) : await freePort();
-  const [command, args] = terminal
-    ? ['script', ['-qfec', `'${process.execPath}' '${main}'`, '/dev/null']]
-    : [process.execPath, [main]];
+  const node = options.wrap?.([process.execPath, main]) ?? [process.execPath, main];
+  const [command, ...args]: [string, ...string[]] = options.terminal
+    ? ['script', '-qfec', node.map((arg) => `'${arg}'`).join(' '), '/dev/null']
+    : node;
   const child = spawn(command, args, {
     env: {
       PATH: process.env.PATH,
@@ -46,7 +54,7 @@ export async function startRegrelayProcess(
       PORT: env.PORT ?? String(port),
     },
     // `script` stops when its input ends: keep a pipe open instead of /dev/null.
-    stdio: [terminal ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    stdio: [options.terminal ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -81,6 +89,23 @@ export async function startRegrelayProcess(
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (!exitedYet) child.kill(signal);
       return exited;
+    },
+  };
+}
+
+/** The api() helper of the fixtures (replication-api.ts), for a child process and a token. */
+export function processCaller(p: Pick<RegrelayProcess, 'url'>, token: string): ApiCaller {
+  return {
+    api(path: string, init: RequestInit & { token?: string | null; json?: unknown } = {}) {
+      const { json, token: given = token, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (given !== null) headers.set('authorization', `Bearer ${given}`);
+      if (json !== undefined) headers.set('content-type', 'application/json');
+      return fetch(p.url + path, {
+        ...rest,
+        headers,
+        body: json !== undefined ? JSON.stringify(json) : rest.body,
+      });
     },
   };
 }

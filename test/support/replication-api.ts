@@ -22,7 +22,7 @@ export async function json<T>(res: Response, expected = 200): Promise<T> {
 export async function addRegistry(
   t: ApiCaller,
   name: string,
-  registry: TestRegistry,
+  registry: Pick<TestRegistry, 'url'>,
   extra: object = {},
 ): Promise<string> {
   const res = await t.api('/api/v1/registries', {

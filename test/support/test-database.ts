@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../../src/database/data-source-options.js';
+import { migrations } from '../../src/database/migrations/index.js';
 
 export const TEMPLATE_DATABASE = 'regrelay_test_template';
 
@@ -9,14 +12,23 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+export function createTestDatabase(): Promise<TestDatabase> {
+  return createDatabase(`TEMPLATE ${TEMPLATE_DATABASE}`);
+}
+
+/** A fresh database with no schema at all (for tests of migrations). */
+export function createEmptyDatabase(): Promise<TestDatabase> {
+  return createDatabase('');
+}
+
+async function createDatabase(options: string): Promise<TestDatabase> {
   const adminUrl = process.env.REGRELAY_TEST_PG_ADMIN_URL;
   if (!adminUrl)
     throw new Error(
       'REGRELAY_TEST_PG_ADMIN_URL is unset: run the tests through Jest (globalSetup starts PostgreSQL)',
     );
   const name = `regrelay_test_${randomBytes(6).toString('hex')}`;
-  await adminQuery(adminUrl, `CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`);
+  await adminQuery(adminUrl, `CREATE DATABASE ${name} ${options}`);
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
@@ -33,4 +45,18 @@ async function adminQuery(url: string, sql: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/**
+ * A connected DataSource on `url` with the first `count` migrations applied, for
+ * migration tests (the caller destroys it).
+ */
+export async function migratedTo(url: string, count: number): Promise<DataSource> {
+  const dataSource = new DataSource({
+    ...dataSourceOptions(url, { poolSize: 2 }),
+    migrations: migrations.slice(0, count),
+  });
+  await dataSource.initialize();
+  await dataSource.runMigrations({ transaction: 'each' });
+  return dataSource;
 }

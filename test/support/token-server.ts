@@ -13,6 +13,8 @@ export interface TokenRequestLog {
   method: 'GET' | 'POST';
   user?: string;
   scopes: string[];
+  /** The `service` parameter as the client sent it. */
+  service?: string;
 }
 
 export interface TokenServerOptions {
@@ -22,17 +24,28 @@ export interface TokenServerOptions {
   /** Answer POST with this status (e.g. 404) to exercise the GET fallback. */
   postStatus?: number;
   expiresInSeconds?: number;
+  /** A loopback address to listen on (127.0.0.2 is "another host"). Default 127.0.0.1. */
+  address?: string;
+  /** The realm's path (default `/token`). */
+  path?: string;
+  /** The `service` the registry names in its challenge and the token's audience. */
+  service?: string;
+  issuer?: string;
+  /** Answer only `token` (as ACR's token service does), not also `access_token`. */
+  tokenOnly?: boolean;
 }
 
 /** A Docker token server for distribution's `auth.token`, with a cert made at test time. */
 export interface TokenServer {
-  /** `http://127.0.0.1:PORT/token` */
+  /** `http://127.0.0.1:PORT/token` (or the address asked for) */
   realm: string;
   service: string;
   issuer: string;
   /** PEM certificate path for distribution's `rootcertbundle`. */
   certPath: string;
   log: TokenRequestLog[];
+  /** TCP connections accepted so far (0 proves nothing was sent to it). */
+  readonly connections: number;
   close(): Promise<void>;
 }
 
@@ -63,8 +76,9 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
   ]);
   const certDer = new X509Certificate(await readFile(certPath)).raw.toString('base64');
 
-  const service = 'regrelay-test-registry';
-  const issuer = 'regrelay-test-issuer';
+  const service = options.service ?? 'regrelay-test-registry';
+  const issuer = options.issuer ?? 'regrelay-test-issuer';
+  const realmPath = options.path ?? '/token';
   const log: TokenRequestLog[] = [];
   const grant =
     options.grant ??
@@ -73,7 +87,7 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
   const server: Server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      if (url.pathname !== '/token') return void res.writeHead(404).end();
+      if (url.pathname !== realmPath) return void res.writeHead(404).end();
       let params = url.searchParams;
       let user: string | undefined;
       let scopes: string[];
@@ -94,7 +108,12 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
           user = found.username;
         }
       }
-      log.push({ method: req.method as 'GET' | 'POST', user, scopes });
+      log.push({
+        method: req.method as 'GET' | 'POST',
+        user,
+        scopes,
+        service: params.get('service') ?? undefined,
+      });
       const access = scopes.map((scope) => {
         const parts = scope.split(':');
         const actions = parts.pop()!.split(',');
@@ -120,23 +139,33 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
       );
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
-        JSON.stringify({
-          token,
-          access_token: token,
-          expires_in: expiresIn,
-          issued_at: new Date().toISOString(),
-        }),
+        JSON.stringify(
+          options.tokenOnly
+            ? { token }
+            : {
+                token,
+                access_token: token,
+                expires_in: expiresIn,
+                issued_at: new Date().toISOString(),
+              },
+        ),
       );
     })();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  let connections = 0;
+  server.on('connection', () => connections++);
+  const address = options.address ?? '127.0.0.1';
+  await new Promise<void>((resolve) => server.listen(0, address, resolve));
   const port = (server.address() as { port: number }).port;
   return {
-    realm: `http://127.0.0.1:${port}/token`,
+    realm: `http://${address}:${port}${realmPath}`,
     service,
     issuer,
     certPath,
     log,
+    get connections() {
+      return connections;
+    },
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -162,4 +191,14 @@ async function readBody(req: IncomingMessage): Promise<string> {
   const parts: Buffer[] = [];
   for await (const chunk of req) parts.push(chunk as Buffer);
   return Buffer.concat(parts).toString();
+}
+
+/** distribution's `auth.token` settings (startRegistry's `token`) for this token server. */
+export function tokenAuthOf(tokens: TokenServer) {
+  return {
+    realm: tokens.realm,
+    service: tokens.service,
+    issuer: tokens.issuer,
+    rootCertBundle: tokens.certPath,
+  };
 }

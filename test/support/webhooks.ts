@@ -56,6 +56,81 @@ export function harborPayload(
   };
 }
 
+/**
+ * A Harbor webhook in the CloudEvents format, as Harbor 2.8+'s formatter writes it
+ * (structured mode; the Default payload's event_data as `data`).
+ */
+export function harborCloudEvent(
+  type: 'harbor.artifact.pushed' | 'harbor.artifact.deleted' | string,
+  repository: string,
+  resource: { digest: string; tag?: string },
+  id: string = randomUUID(),
+  at = new Date(),
+): Record<string, unknown> {
+  const data = harborPayload('UNUSED', repository, resource, Math.floor(at.getTime() / 1000))
+    .event_data as Record<string, unknown>;
+  return {
+    specversion: '1.0',
+    requestid: randomUUID(),
+    id,
+    source: '/projects/1/webhook/policies/3',
+    type,
+    datacontenttype: 'application/json',
+    time: at.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    data,
+    operator: 'robot$project+ci',
+  };
+}
+
+/** `at` as ACR writes times: "2016-11-29 12:25:46", wall time in `timeZone`. */
+export function acrTime(at: Date, timeZone: string): string {
+  return at.toLocaleString('sv-SE', { timeZone, hour12: false });
+}
+
+/**
+ * An ACR trigger notification laid out as ACR's documented sample is: indented, a
+ * space after each comma that ends a line, fields regrelay does not read.
+ */
+export function acrPayloadText(push: {
+  namespace: string;
+  name: string;
+  tag: string;
+  digest: string;
+  pushedAt: string;
+}): string {
+  const fields = (entries: [string, string][], indent: string) =>
+    entries.map(([k, v]) => `${indent}${JSON.stringify(k)}: ${JSON.stringify(v)}`).join(', \n');
+  return [
+    '{',
+    '    "push_data": {',
+    fields(
+      [
+        ['digest', push.digest],
+        ['pushed_at', push.pushedAt],
+        ['tag', push.tag],
+      ],
+      '        ',
+    ),
+    '    }, ',
+    '    "repository": {',
+    fields(
+      [
+        ['date_created', '2016-10-28 21:31:42'],
+        ['name', push.name],
+        ['namespace', push.namespace],
+        ['region', 'cn-hangzhou'],
+        ['repo_authentication_type', 'NO_CERTIFIED'],
+        ['repo_full_name', `${push.namespace}/${push.name}`],
+        ['repo_origin_type', 'NO_CERTIFIED'],
+        ['repo_type', 'PRIVATE'],
+      ],
+      '        ',
+    ),
+    '    }',
+    '}',
+  ].join('\n');
+}
+
 /** POSTs a webhook body as a registry would: no API token, the given Authorization. */
 export function postWebhook(
   t: TestApp,
@@ -80,6 +155,8 @@ export function postWebhook(
 
 export interface InboxRow {
   event_id: string;
+  status: string;
+  reason: string | null;
   action: string;
   repository: string;
   tag: string | null;
@@ -91,7 +168,7 @@ export interface InboxRow {
 /** The inbox rows of a registry, oldest first. */
 export function inboxRows(t: TestApp, registryId: string): Promise<InboxRow[]> {
   return t.app.get(DataSource).query(
-    `SELECT event_id, action, repository, tag, digest, processed_at, execution_ids
+    `SELECT event_id, status, reason, action, repository, tag, digest, processed_at, execution_ids
          FROM event_inbox WHERE registry_id = $1 ORDER BY id`,
     [registryId],
   );

@@ -1,5 +1,12 @@
 import { ApiProperty } from '@nestjs/swagger';
 
+export class WebhookProblemDto {
+  @ApiProperty({ example: 'events[1].target.digest' })
+  field!: string;
+  @ApiProperty({ example: 'is not a valid sha256 or sha512 digest: "sha256:abc"' })
+  reason!: string;
+}
+
 /** The answer to a webhook delivery. Registries ignore it; people debugging read it. */
 export class WebhookReceiptDto {
   @ApiProperty({ description: 'Events stored for replication', example: 1 })
@@ -11,6 +18,18 @@ export class WebhookReceiptDto {
     example: 2,
   })
   ignored!: number;
+  @ApiProperty({
+    description:
+      'Events regrelay cannot use (unknown action or type, invalid name, digest or time): stored ' +
+      'as rejected with the reason (GET /api/v1/events?status=rejected), still answered 202',
+    example: 1,
+  })
+  rejected!: number;
+  @ApiProperty({
+    type: [WebhookProblemDto],
+    description: 'Why events were rejected (the first 10)',
+  })
+  problems!: WebhookProblemDto[];
 }
 
 const SHA = 'sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae';
@@ -110,6 +129,90 @@ export const HARBOR_PAYLOAD_SCHEMA = {
         repo_full_name: 'library/app',
         repo_type: 'private',
       },
+    },
+  },
+};
+
+/** Harbor 2.8+'s CloudEvents payload format, structured mode (documentation only). */
+export const HARBOR_CLOUDEVENT_EXAMPLE = {
+  specversion: '1.0',
+  requestid: '2eedfab8-61d3-4f3c-8ec3-8f82d1ec4c84',
+  id: '4b2f89a6-548d-4c12-9993-a1f5790b97d2',
+  source: '/projects/1/webhook/policies/3',
+  type: 'harbor.artifact.pushed',
+  datacontenttype: 'application/json',
+  time: '2026-11-20T10:15:30Z',
+  data: HARBOR_PAYLOAD_SCHEMA.example.event_data,
+  operator: 'robot$library+ci',
+};
+
+/** The Harbor route's body: the Default format or a CloudEvent (documentation only). */
+export const HARBOR_WEBHOOK_SCHEMA = {
+  oneOf: [
+    HARBOR_PAYLOAD_SCHEMA,
+    {
+      type: 'object',
+      description: 'CloudEvents 1.0, structured mode (Content-Type: application/cloudevents+json)',
+      required: ['specversion', 'id', 'type', 'data'],
+      properties: {
+        specversion: { type: 'string', enum: ['1.0'] },
+        id: { type: 'string', description: 'Unique per event; used to recognise redeliveries' },
+        source: { type: 'string' },
+        type: {
+          type: 'string',
+          example: 'harbor.artifact.pushed',
+          description: 'harbor.artifact.pushed and harbor.artifact.deleted are acted on',
+        },
+        time: { type: 'string', format: 'date-time' },
+        datacontenttype: { type: 'string', example: 'application/json' },
+        data: HARBOR_PAYLOAD_SCHEMA.properties.event_data,
+      },
+    },
+  ],
+};
+
+/** Alibaba Cloud Container Registry's trigger notification (documentation only). */
+export const ACR_PAYLOAD_SCHEMA = {
+  type: 'object',
+  required: ['push_data', 'repository'],
+  properties: {
+    push_data: {
+      type: 'object',
+      properties: {
+        digest: { type: 'string' },
+        pushed_at: {
+          type: 'string',
+          description: "No time zone: read in the registry's `timezone` (default Asia/Shanghai)",
+          example: '2016-11-29 12:25:46',
+        },
+        tag: { type: 'string' },
+      },
+    },
+    repository: {
+      type: 'object',
+      properties: {
+        date_created: { type: 'string' },
+        name: { type: 'string' },
+        namespace: { type: 'string' },
+        region: { type: 'string' },
+        repo_authentication_type: { type: 'string' },
+        repo_full_name: { type: 'string', description: 'namespace/name: the repository' },
+        repo_origin_type: { type: 'string' },
+        repo_type: { type: 'string' },
+      },
+    },
+  },
+  example: {
+    push_data: { digest: SHA, pushed_at: '2016-11-29 12:25:46', tag: 'latest' },
+    repository: {
+      date_created: '2016-10-28 21:31:42',
+      name: 'app',
+      namespace: 'team',
+      region: 'cn-hangzhou',
+      repo_authentication_type: 'NO_CERTIFIED',
+      repo_full_name: 'team/app',
+      repo_origin_type: 'NO_CERTIFIED',
+      repo_type: 'PUBLIC',
     },
   },
 };

@@ -1,11 +1,28 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
-import { IsBoolean, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  MaxLength,
+  ValidateNested,
+} from 'class-validator';
 import { NullableOptional, OptionalInt } from '../../common/dto-decorators.js';
+import { DEFAULT_REGISTRY_TIMEZONE } from '../../common/time-zone.js';
 import type { RegistryCapabilities, RegistryEntity } from '../registry.entity.js';
 import { WEBHOOK_SECRET_PATTERN } from '../webhook-secret.js';
+import { DragonflyManagerDto, DragonflyManagerInputDto } from './dragonfly.dto.js';
 
 const NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
+
+/** A DNS name or IPv4 address, or an IPv6 address in brackets, as URL.hostname has it. */
+const HOST =
+  /^(?:(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])$/i;
 
 const WEBHOOK_SECRET_MESSAGE =
   'webhookSecret must be 16 to 256 visible ASCII characters without spaces (use a long random value)';
@@ -79,6 +96,27 @@ export class CreateRegistryDto {
   caCert?: string;
 
   @ApiPropertyOptional({
+    description:
+      "Hosts besides the registry's own to which its token realm (the Bearer realm in WWW-Authenticate) " +
+      'may be sent the credentials, e.g. auth.docker.io for Docker Hub or the dockerauth host of an ' +
+      'Alibaba ACR region. A realm on an unlisted host gets anonymous token requests only, and a ' +
+      'request that needs credentials fails naming the realm. Host names only: no scheme, port or path.',
+    example: ['auth.docker.io'],
+    default: [],
+    type: [String],
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsString({ each: true })
+  @Matches(HOST, {
+    each: true,
+    message:
+      'each of tokenRealmHosts must be a host name or IP address, without scheme, port or path',
+  })
+  tokenRealmHosts?: string[];
+
+  @ApiPropertyOptional({
     description: 'Most requests in flight to this registry at once',
     example: 16,
     default: 16,
@@ -95,6 +133,27 @@ export class CreateRegistryDto {
 
   @WebhookSecretProperty()
   webhookSecret?: string;
+
+  @ApiPropertyOptional({
+    type: DragonflyManagerInputDto,
+    description:
+      'A Dragonfly manager asked to preheat what regrelay delivers to this registry (docs/dragonfly.md)',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => DragonflyManagerInputDto)
+  dragonfly?: DragonflyManagerInputDto;
+
+  @ApiPropertyOptional({
+    description:
+      "IANA time zone of the registry's webhook timestamps that carry none (ACR's `pushed_at`). " +
+      `Unset: ${DEFAULT_REGISTRY_TIMEZONE}.`,
+    example: 'Asia/Shanghai',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  timezone?: string;
 }
 
 /**
@@ -126,6 +185,18 @@ export class UpdateRegistryDto extends PartialType(
   @NullableOptional()
   @OptionalInt(1024)
   declare bandwidthLimit?: number;
+
+  @NullableOptional({
+    type: DragonflyManagerInputDto,
+    description: 'Replaces the Dragonfly manager settings; null removes them',
+  })
+  @ValidateNested()
+  @Type(() => DragonflyManagerInputDto)
+  declare dragonfly?: DragonflyManagerInputDto;
+  @NullableOptional({ description: `IANA time zone; null: ${DEFAULT_REGISTRY_TIMEZONE}` })
+  @IsString()
+  @MaxLength(64)
+  declare timezone?: string;
 }
 
 export class CapabilitiesDto implements RegistryCapabilities {
@@ -153,6 +224,8 @@ export class RegistryDto {
       'A webhook secret is set (it is shown only when created or rotated); webhooks from this registry are accepted',
   })
   hasWebhookSecret!: boolean;
+  @ApiProperty({ type: [String], example: ['auth.docker.io'] })
+  tokenRealmHosts!: string[];
   @ApiProperty()
   insecureTls!: boolean;
   @ApiProperty({ nullable: true, type: String })
@@ -161,6 +234,20 @@ export class RegistryDto {
   maxConcurrentRequests!: number | null;
   @ApiProperty({ nullable: true, type: Number, example: null })
   bandwidthLimit!: number | null;
+  @ApiProperty({
+    nullable: true,
+    type: DragonflyManagerDto,
+    description:
+      'The Dragonfly manager that preheats deliveries here (its token is never returned)',
+  })
+  dragonfly!: DragonflyManagerDto | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: 'Asia/Shanghai',
+    description: `Time zone of zone-less webhook timestamps (ACR); null: ${DEFAULT_REGISTRY_TIMEZONE}`,
+  })
+  timezone!: string | null;
   @ApiProperty({ nullable: true, type: CapabilitiesDto, description: 'From the last ping' })
   capabilities!: CapabilitiesDto | null;
   @ApiProperty({ nullable: true, type: String })
@@ -178,10 +265,13 @@ export class RegistryDto {
       username: r.username,
       hasPassword: r.passwordSealed !== null,
       hasWebhookSecret: r.webhookSecretHash !== null,
+      tokenRealmHosts: r.tokenRealmHosts,
       insecureTls: r.insecureTls,
       caCert: r.caCert,
       maxConcurrentRequests: r.maxConcurrentRequests,
       bandwidthLimit: r.bandwidthLimit,
+      dragonfly: r.dragonfly ? { ...r.dragonfly, hasToken: r.dragonflyTokenSealed !== null } : null,
+      timezone: r.timezone,
       capabilities: r.capabilities,
       capabilitiesCheckedAt: r.capabilitiesCheckedAt?.toISOString() ?? null,
       createdAt: r.createdAt.toISOString(),

@@ -101,8 +101,8 @@ export class ArtifactCopier {
     return this.blobTurns.run(key, async () => {
       const known = this.locator.find(job.destinationRegistryId, descriptor.digest);
       const [destination, source] = await Promise.all([
-        this.metrics.nameOf('registry', job.destinationRegistryId),
-        this.metrics.nameOf('registry', job.sourceRegistryId),
+        this.metrics.registryName(job.destinationRegistryId),
+        this.metrics.registryName(job.sourceRegistryId),
       ]);
       this.metrics.transfersInFlight.inc();
       try {

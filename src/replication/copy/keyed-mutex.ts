@@ -20,9 +20,4 @@ export class KeyedMutex {
       if (this.tails.get(key) === tail) this.tails.delete(key);
     }
   }
-
-  /** Keys with work running or waiting (for tests and metrics). */
-  get size(): number {
-    return this.tails.size;
-  }
 }

@@ -20,6 +20,8 @@ export interface DeleteJob {
 
 export type DeleteOutcome =
   | { result: 'deleted'; how: 'tag' | 'manifest' }
+  /** Nothing to do: the tag had already left the destination. */
+  | { result: 'gone'; reason: string }
   /** Nothing done; `keepLedger` when the tag is still ours and a later run may try again. */
   | { result: 'left'; reason: string; keepLedger: boolean };
 
@@ -44,8 +46,7 @@ export class TagDeleter {
     const there = await job.destination.headManifest(job.destinationRepository, job.tag, {
       signal,
     });
-    if (!there)
-      return { result: 'left', reason: 'already gone at the destination', keepLedger: false };
+    if (!there) return { result: 'gone', reason: 'already gone at the destination' };
     if (there.digest !== job.digest) {
       return {
         result: 'left',
@@ -83,7 +84,13 @@ export class TagDeleter {
     return { result: 'deleted', how: 'manifest' };
   }
 
-  /** Other tags in the destination repository pointing at the digest, or undefined if too many to check. */
+  /**
+   * Other tags in the destination repository pointing at the digest that are still
+   * wanted, or undefined if too many to check. A tag leaving too — written there by
+   * regrelay with this digest and gone from the source — does not keep the manifest:
+   * when a manifest is deleted at the source, all its tags go, and one digest delete
+   * at the destination is exactly the same change.
+   */
   private async otherTagsAt(job: DeleteJob): Promise<string[] | undefined> {
     const tags = (
       await job.destination.listTags(job.destinationRepository, { signal: job.signal })
@@ -92,8 +99,16 @@ export class TagDeleter {
     const sharing: string[] = [];
     for (const tag of tags) {
       const state = await headTag(job.destination, job.destinationRepository, tag, job.signal);
-      if (state.kind === 'present' && state.descriptor.digest === job.digest) sharing.push(tag);
+      if (state.kind !== 'present' || state.descriptor.digest !== job.digest) continue;
+      if (await this.leaving(job, tag)) continue;
+      sharing.push(tag);
     }
     return sharing;
+  }
+
+  private async leaving(job: DeleteJob, tag: string): Promise<boolean> {
+    if (!(await job.wroteTag(tag))) return false;
+    const atSource = await headTag(job.source, job.sourceRepository, tag, job.signal);
+    return atSource.kind === 'absent';
   }
 }

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
 import { EXECUTION_STATUSES, type ExecutionStatus } from '../executions/execution.entity.js';
+import { OWNER_KINDS, type OwnerKind } from '../owners/execution-owner.js';
 import { TASK_STATUSES, type TaskOperation, type TaskStatus } from '../tasks/task.entity.js';
 
 export class TaskCountsDto {
@@ -19,9 +20,44 @@ export class TaskCountsDto {
   held!: number;
 }
 
+export class ExecutionOwnerDto {
+  @ApiProperty({ enum: OWNER_KINDS, example: 'policy' }) kind!: OwnerKind;
+  @ApiProperty({
+    format: 'uuid',
+    description: 'The policy (or other owner); a one-off copy is its own owner (its execution id)',
+  })
+  id!: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: null,
+    description:
+      "The part of the owner that runs on its own: a tree topology's edge (the parent registry's id); else null",
+  })
+  lane!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: 'hq-to-regions',
+    description: "The owner's name (a policy's name); null for one-off copies",
+  })
+  name!: string | null;
+}
+
 export class ExecutionDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
-  @ApiProperty({ format: 'uuid' }) policyId!: string;
+  @ApiProperty({
+    type: ExecutionOwnerDto,
+    description: 'What the execution belongs to: at most one execution of an owner runs at once',
+  })
+  owner!: ExecutionOwnerDto;
+  @ApiProperty({
+    format: 'uuid',
+    nullable: true,
+    type: String,
+    description: 'The policy, for executions of a policy (the same as owner.id); else null',
+  })
+  policyId!: string | null;
   @ApiProperty({ enum: ['manual', 'cron', 'event', 'reconcile'], example: 'manual' })
   trigger!: string;
   @ApiProperty({ enum: EXECUTION_STATUSES, example: 'running' }) status!: ExecutionStatus;
@@ -37,6 +73,13 @@ export class ExecutionDto {
   @ApiProperty({ nullable: true, type: String, example: '2026-11-22T08:00:00.000Z' }) startedAt!:
     string | null;
   @ApiProperty({ nullable: true, type: String, example: null }) endedAt!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: 'release 1.4 to the regions',
+    description: 'Why it was requested, as the requester said (one-off copies)',
+  })
+  reason!: string | null;
   @ApiProperty({
     nullable: true,
     type: String,
@@ -64,13 +107,25 @@ export class TaskDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ format: 'uuid' }) executionId!: string;
   @ApiProperty({ enum: ['copy', 'delete'] }) operation!: TaskOperation;
+  @ApiProperty({ format: 'uuid' }) sourceRegistryId!: string;
+  @ApiProperty({ nullable: true, type: String, example: 'hq' }) sourceRegistry!: string | null;
   @ApiProperty({ example: 'library/nginx' }) sourceRepository!: string;
   @ApiProperty({ format: 'uuid' }) destinationRegistryId!: string;
   @ApiProperty({ nullable: true, type: String, example: 'region-a' }) destinationRegistry!:
     string | null;
   @ApiProperty({ example: 'mirror/library/nginx' }) destinationRepository!: string;
-  @ApiProperty({ nullable: true, type: String, example: '1.27' }) tag!: string | null;
-  @ApiProperty({ example: 'sha256:0f3c…' }) digest!: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: '1.27',
+    description: 'The tag written at the destination; null for a copy by digest',
+  })
+  tag!: string | null;
+  @ApiProperty({
+    example: 'sha256:0f3c…',
+    description: 'The digest copied (fixed when the task was planned or requested) or deleted',
+  })
+  digest!: string;
   @ApiProperty({ nullable: true, type: String }) mediaType!: string | null;
   @ApiProperty({ enum: TASK_STATUSES }) status!: TaskStatus;
   @ApiProperty({
@@ -119,10 +174,20 @@ export class PageQuery {
 }
 
 export class ExecutionQuery extends PageQuery {
-  @ApiPropertyOptional({ format: 'uuid' })
+  @ApiPropertyOptional({ format: 'uuid', description: 'Executions of this policy' })
   @IsOptional()
   @IsUUID()
   policyId?: string;
+
+  @ApiPropertyOptional({ enum: OWNER_KINDS })
+  @IsOptional()
+  @IsIn(OWNER_KINDS)
+  ownerKind?: OwnerKind;
+
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsUUID()
+  ownerId?: string;
 
   @ApiPropertyOptional({ enum: EXECUTION_STATUSES })
   @IsOptional()

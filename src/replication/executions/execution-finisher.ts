@@ -4,11 +4,14 @@ import type { DataSource } from 'typeorm';
 import { queryRows } from '../../database/sql.js';
 import { EventBus } from '../event-bus.js';
 import { ReplicationMetrics } from '../replication-metrics.js';
-import type { ExecutionStatus } from './execution.entity.js';
+import type { OwnerKind } from '../owners/execution-owner.js';
+import { ownerOfRow, type ExecutionStatus } from './execution.entity.js';
 
 interface Finished {
   id: string;
-  policy_id: string;
+  owner_kind: OwnerKind;
+  owner_id: string;
+  owner_lane: string;
   status: ExecutionStatus;
   message: string | null;
   trigger: string;
@@ -59,22 +62,24 @@ export class ExecutionFinisher {
                           WHEN c.failed > 0 THEN c.failed || ' of ' || c.total
                                || ' tasks failed; see the failed tasks for each error' || coalesce('. ' || e.message, '')
                           WHEN e.message IS NOT NULL THEN e.message
-                          WHEN c.total = 0 THEN 'Nothing to replicate: no repository or tag matched the filters'
+                          WHEN c.total = 0 AND e.owner_kind = 'policy' THEN 'Nothing to replicate: no repository or tag matched the filters'
+                          WHEN c.total = 0 THEN 'Nothing to replicate'
                           WHEN c.succeeded = 0 THEN 'Nothing to do: every artifact was already in place or skipped'
                           ELSE NULL END
        FROM counts c
        WHERE e.id = $1 AND e.status = 'running' AND e.planned AND c.open = 0
-       RETURNING e.id, e.policy_id, e.status, e.message, e.trigger,
+       RETURNING e.id, e.owner_kind, e.owner_id, e.owner_lane, e.status, e.message, e.trigger,
                  extract(epoch FROM e.ended_at - coalesce(e.started_at, e.created_at))::float8 AS seconds`,
       [executionId],
     );
     const done = rows[0];
     if (!done) return undefined;
-    await this.metrics.executionFinished(done.policy_id, done.trigger, done.status, done.seconds);
+    const owner = ownerOfRow(done);
+    await this.metrics.executionFinished(owner, done.trigger, done.status, done.seconds);
     await this.bus.publish({
       type: 'execution.finished',
       executionId: done.id,
-      policyId: done.policy_id,
+      owner,
       status: done.status,
       message: done.message,
     });

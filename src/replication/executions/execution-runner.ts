@@ -12,14 +12,16 @@ import { queryRows } from '../../database/sql.js';
 import { ShutdownState } from '../../observability/shutdown-state.js';
 import { EventBus } from '../event-bus.js';
 import { InstanceId } from '../instance-id.js';
+import type { ExecutionOwner, OwnerKind } from '../owners/execution-owner.js';
 import { Planner } from '../planning/planner.js';
 import { ExecutionFinisher } from './execution-finisher.js';
+import { ownerOfRow } from './execution.entity.js';
 
 /** Executions this process plans at once. */
 const PLANNING_SLOTS = 4;
 
 /**
- * Moves executions through their life: starts a waiting execution when its policy
+ * Moves executions through their life: starts a waiting execution when its owner
  * has none running, plans it (holding a renewable lease, so a crashed planner's
  * execution is adopted and re-planned by another process), and ends executions whose
  * tasks are all done. Every step is a guarded statement, safe with several replicas.
@@ -89,9 +91,9 @@ export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShu
   private async tick(): Promise<void> {
     const free = PLANNING_SLOTS - this.planning.size;
     if (free > 0) {
-      for (const { id, planned, policyId } of await this.takeForPlanning(free)) {
-        if (planned) await this.startPlanned(id, policyId);
-        else this.plan(id);
+      for (const { id, planned, owner } of await this.takeForPlanning(free)) {
+        if (planned) await this.startPlanned(id, owner);
+        else this.plan(id, owner);
       }
     }
     await this.renewPlanningLeases();
@@ -99,19 +101,21 @@ export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShu
   }
 
   /**
-   * Starts waiting executions whose policy has none running, and adopts executions
+   * Starts waiting executions whose owner has none running, and adopts executions
    * whose planner stopped renewing its lease. The partial unique index on running
    * executions makes a lost race a no-op, never a second running execution.
    */
   private async takeForPlanning(
     limit: number,
-  ): Promise<{ id: string; planned: boolean; policyId: string }[]> {
-    const taken: { id: string; planned: boolean; policyId: string }[] = [];
+  ): Promise<{ id: string; planned: boolean; owner: ExecutionOwner }[]> {
+    const taken: { id: string; planned: boolean; owner: ExecutionOwner }[] = [];
     const candidates = await queryRows<{ id: string; status: string }>(
       this.dataSource,
       `SELECT e.id, e.status FROM execution e
        WHERE (e.status = 'pending' AND NOT EXISTS (
-                SELECT 1 FROM execution r WHERE r.policy_id = e.policy_id AND r.status = 'running'))
+                SELECT 1 FROM execution r
+                WHERE r.owner_kind = e.owner_kind AND r.owner_id = e.owner_id
+                  AND r.owner_lane = e.owner_lane AND r.status = 'running'))
           OR (e.status = 'running' AND NOT e.planned AND (e.lease_expires_at IS NULL OR e.lease_expires_at < now()))
        ORDER BY e.created_at LIMIT $1`,
       [limit],
@@ -119,20 +123,30 @@ export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShu
     for (const candidate of candidates) {
       try {
         // An execution created with its tasks (confirmed deletions) needs no planning lease.
-        const rows = await queryRows<{ id: string; planned: boolean; policy_id: string }>(
+        const rows = await queryRows<{
+          id: string;
+          planned: boolean;
+          owner_kind: OwnerKind;
+          owner_id: string;
+          owner_lane: string;
+        }>(
           this.dataSource,
           `UPDATE execution SET status = 'running', started_at = coalesce(started_at, now()),
                   lease_owner = CASE WHEN planned THEN NULL ELSE $2 END,
                   lease_expires_at = CASE WHEN planned THEN NULL ELSE now() + make_interval(secs => $3) END
            WHERE id = $1 AND (status = 'pending'
                  OR (status = 'running' AND NOT planned AND (lease_expires_at IS NULL OR lease_expires_at < now())))
-           RETURNING id, planned, policy_id`,
+           RETURNING id, planned, owner_kind, owner_id, owner_lane`,
           [candidate.id, this.instance.value, this.config.taskLeaseSeconds],
         );
         for (const row of rows)
-          taken.push({ id: row.id, planned: row.planned, policyId: row.policy_id });
+          taken.push({
+            id: row.id,
+            planned: row.planned,
+            owner: ownerOfRow(row),
+          });
       } catch (error) {
-        // Another replica started one for this policy in the meantime.
+        // Another replica started one for this owner in the meantime.
         if ((error as { driverError?: { code?: string } }).driverError?.code !== '23505')
           throw error;
       }
@@ -140,29 +154,19 @@ export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShu
     return taken;
   }
 
-  private async startPlanned(executionId: string, policyId: string): Promise<void> {
-    await this.bus.publish({ type: 'execution.started', executionId, policyId });
+  private async startPlanned(executionId: string, owner: ExecutionOwner): Promise<void> {
+    await this.bus.publish({ type: 'execution.started', executionId, owner });
     await this.bus.publish({ type: 'tasks.available', executionId });
     await this.finisher.finishIfDone(executionId);
   }
 
-  private plan(executionId: string): void {
+  private plan(executionId: string, owner: ExecutionOwner): void {
     const controller = new AbortController();
     this.planning.set(executionId, controller);
     void (async () => {
       try {
-        const [execution] = await queryRows<{ policy_id: string }>(
-          this.dataSource,
-          'SELECT policy_id FROM execution WHERE id = $1',
-          [executionId],
-        );
-        if (execution)
-          await this.bus.publish({
-            type: 'execution.started',
-            executionId,
-            policyId: execution.policy_id,
-          });
-        await this.planner.plan(executionId, controller.signal);
+        await this.bus.publish({ type: 'execution.started', executionId, owner });
+        await this.planner.plan(executionId, owner, controller.signal);
         await this.markPlanned(executionId, null);
       } catch (error) {
         if (controller.signal.aborted && this.stopped) return; // another process adopts it

@@ -13,6 +13,7 @@ import {
 } from 'rxjs';
 import { EventBus } from '../event-bus.js';
 import type { ReplicationEvent } from '../replication-events.js';
+import { ownerOf } from './execution.entity.js';
 import { ExecutionsService } from './executions.service.js';
 
 const HEARTBEAT_MS = 15_000;
@@ -74,7 +75,7 @@ export class ExecutionStream {
         data: {
           type: 'execution.finished',
           executionId,
-          policyId: e.policyId,
+          owner: ownerOf(e),
           status: e.status,
           message: e.message,
         },

@@ -1,4 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { bigintColumn } from '../../common/bigint-column.js';
+import type { ExecutionOwner, OwnerKind } from '../owners/execution-owner.js';
 
 export const EXECUTION_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'stopped'] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
@@ -9,7 +11,7 @@ export type ExecutionTrigger = 'manual' | 'cron' | 'event' | 'reconcile';
 
 /**
  * Limits an execution to some repositories (and optionally tags). Unset means the
- * whole policy. Event-driven executions carry one.
+ * whole of what the owner replicates. Event-driven executions carry one.
  */
 export interface ExecutionScope {
   /** Source repository → tags to look at (empty list: every tag the filters allow). */
@@ -26,8 +28,29 @@ export class ExecutionEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
 
-  @Column({ name: 'policy_id', type: 'uuid' })
-  policyId!: string;
+  @Column({ name: 'owner_kind', type: 'text' })
+  ownerKind!: OwnerKind;
+
+  @Column({ name: 'owner_id', type: 'uuid' })
+  ownerId!: string;
+
+  /** '' for the owner's only lane (see ExecutionOwner.lane). */
+  @Column({ name: 'owner_lane', type: 'text', default: '' })
+  ownerLane!: string;
+
+  /** Why it was asked for, as the requester put it (one-off copies). */
+  @Column({ type: 'text', nullable: true })
+  reason!: string | null;
+
+  /** Settings its tasks run with (see ExecutionSettings); the owner keeps them current. */
+  @Column({ type: 'boolean', default: false })
+  override!: boolean;
+
+  @Column({ name: 'bandwidth_limit', type: 'bigint', nullable: true, transformer: bigintColumn })
+  bandwidthLimit!: number | null;
+
+  @Column({ name: 'max_concurrency', type: 'integer', nullable: true })
+  maxConcurrency!: number | null;
 
   @Column({ type: 'text' })
   trigger!: ExecutionTrigger;
@@ -67,4 +90,23 @@ export class ExecutionEntity {
 
   @Column({ name: 'ended_at', type: 'timestamptz', nullable: true })
   endedAt!: Date | null;
+}
+
+export function ownerOf(
+  e: Pick<ExecutionEntity, 'ownerKind' | 'ownerId' | 'ownerLane'>,
+): ExecutionOwner {
+  return { kind: e.ownerKind, id: e.ownerId, ...(e.ownerLane ? { lane: e.ownerLane } : {}) };
+}
+
+/** An owner from a row's owner_kind, owner_id and owner_lane columns. */
+export function ownerOfRow(row: {
+  owner_kind: OwnerKind;
+  owner_id: string;
+  owner_lane?: string | null;
+}): ExecutionOwner {
+  return ownerOf({
+    ownerKind: row.owner_kind,
+    ownerId: row.owner_id,
+    ownerLane: row.owner_lane ?? '',
+  });
 }

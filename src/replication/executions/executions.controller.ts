@@ -21,6 +21,7 @@ import {
 import type { Observable } from 'rxjs';
 import { Audited, stateOf } from '../../audit/audited.decorator.js';
 import { API_PREFIX, UuidParam } from '../../common/api.js';
+import { InvalidInputException } from '../../common/validation.js';
 import {
   ConfirmedDeletionsDto,
   ExecutionDto,
@@ -59,10 +60,22 @@ export class ExecutionsController {
   }
 
   @Get('executions')
-  @ApiOperation({ summary: 'List executions, newest first' })
+  @ApiOperation({
+    summary: 'List executions, newest first',
+    description: 'Of every owner (policies, one-off copies), or filtered by owner or policy.',
+  })
   @ApiOkResponse({ type: ExecutionPageDto })
   list(@Query() query: ExecutionQuery): Promise<ExecutionPageDto> {
-    return this.executions.list(query);
+    const { policyId, ...filter } = query;
+    if (!policyId) return this.executions.list(filter);
+    if ((filter.ownerKind ?? 'policy') !== 'policy' || (filter.ownerId ?? policyId) !== policyId)
+      throw new InvalidInputException([
+        {
+          field: 'policyId',
+          reason: 'policyId selects executions of a policy; it contradicts ownerKind/ownerId',
+        },
+      ]);
+    return this.executions.list({ ...filter, ownerKind: 'policy', ownerId: policyId });
   }
 
   @Get('executions/:id')

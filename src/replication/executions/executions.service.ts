@@ -1,15 +1,32 @@
 import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { In, type DataSource, type Repository } from 'typeorm';
+import {
+  In,
+  type DataSource,
+  type EntityManager,
+  type FindOptionsWhere,
+  type Repository,
+} from 'typeorm';
 import { isUniqueViolation, notFound } from '../../common/errors.js';
 import { queryRows } from '../../database/sql.js';
 import { PoliciesService } from '../../policies/policies.service.js';
+import { RegistriesService } from '../../registries/registries.service.js';
 import type { ExecutionDto, TaskCountsDto, TaskDto } from '../dto/execution.dto.js';
 import { EventBus } from '../event-bus.js';
-import { ExecutionFinisher } from './execution-finisher.js';
+import {
+  policyOwner,
+  type ExecutionOwner,
+  type ExecutionSettings,
+  type OwnerKind,
+} from '../owners/execution-owner.js';
+import { ExecutionOwners, ownerKey } from '../owners/execution-owners.js';
+import { settingsOf } from '../owners/policy-settings.js';
+import { insertTasks, type PlannedTask } from '../planning/task-batch.js';
 import { TaskEntity, TASK_STATUSES } from '../tasks/task.entity.js';
+import { ExecutionFinisher } from './execution-finisher.js';
 import {
   ExecutionEntity,
+  ownerOf,
   type ExecutionScope,
   type ExecutionStatus,
   type ExecutionTrigger,
@@ -29,6 +46,18 @@ interface TaskTotals {
   bytesDone: number;
 }
 
+/** An execution created with its tasks: it runs them without planning. */
+export interface PlannedExecution {
+  owner: ExecutionOwner;
+  trigger: ExecutionTrigger;
+  settings: ExecutionSettings;
+  tasks: readonly PlannedTask[];
+  reason?: string | null;
+  message?: string | null;
+  /** Its id when the caller needs to know it first (a copy is its own owner). */
+  id?: string;
+}
+
 @Injectable()
 export class ExecutionsService {
   constructor(
@@ -36,15 +65,13 @@ export class ExecutionsService {
     @InjectRepository(TaskEntity) private readonly tasks: Repository<TaskEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly policies: PoliciesService,
+    private readonly registries: RegistriesService,
+    private readonly owners: ExecutionOwners,
     private readonly bus: EventBus,
     private readonly finisher: ExecutionFinisher,
   ) {}
 
-  /**
-   * Starts an execution of a policy, or joins the one already waiting: at most one
-   * runs and one waits per policy, so triggers arriving while it runs coalesce into
-   * a single follow-up instead of piling up.
-   */
+  /** Runs a policy (or joins its waiting execution); 409 when the policy is disabled. */
   async trigger(
     policyId: string,
     trigger: ExecutionTrigger,
@@ -53,39 +80,52 @@ export class ExecutionsService {
     const policy = await this.policies.get(policyId);
     if (!policy.enabled)
       throw new ConflictException(`Policy ${policy.name} is disabled; enable it to run it`);
+    return this.enqueue(policyOwner(policyId), trigger, scope, settingsOf(policy));
+  }
+
+  /**
+   * Starts an execution of an owner that plans, or joins the one already waiting: at
+   * most one runs and one waits per owner, so triggers arriving while it runs
+   * coalesce into a single follow-up instead of piling up. Joining widens the waiting
+   * execution's scope and gives it the newest settings.
+   */
+  async enqueue(
+    owner: ExecutionOwner,
+    trigger: ExecutionTrigger,
+    scope: ExecutionScope | null,
+    settings: ExecutionSettings,
+  ): Promise<{ execution: ExecutionEntity; coalesced: boolean }> {
     for (let attempt = 0; ; attempt++) {
       try {
         const result = await this.dataSource.transaction(async (m) => {
-          const waiting = await m
-            .getRepository(ExecutionEntity)
+          const repo = m.getRepository(ExecutionEntity);
+          const waiting = await repo
             .createQueryBuilder('e')
             .setLock('pessimistic_write')
-            .where('e.policy_id = :policyId AND e.status = :status', {
-              policyId,
-              status: 'pending',
-            })
+            .where(
+              'e.owner_kind = :kind AND e.owner_id = :id AND e.owner_lane = :lane AND e.status = :status',
+              { kind: owner.kind, id: owner.id, lane: owner.lane ?? '', status: 'pending' },
+            )
             .getOne();
           if (waiting) {
             waiting.scope = mergeScopes(waiting.scope, scope);
-            await m.getRepository(ExecutionEntity).update(waiting.id, { scope: waiting.scope });
+            await repo.update(waiting.id, { scope: waiting.scope, ...pickSettings(settings) });
             return { execution: waiting, coalesced: true };
           }
-          const created = await m
-            .getRepository(ExecutionEntity)
-            .save(
-              m
-                .getRepository(ExecutionEntity)
-                .create({ policyId, trigger, status: 'pending', scope }),
-            );
+          const created = await repo.save(
+            repo.create({
+              ownerKind: owner.kind,
+              ownerId: owner.id,
+              ownerLane: owner.lane ?? '',
+              trigger,
+              status: 'pending',
+              scope,
+              ...pickSettings(settings),
+            }),
+          );
           return { execution: created, coalesced: false };
         });
-        if (!result.coalesced) {
-          await this.bus.publish({
-            type: 'execution.created',
-            executionId: result.execution.id,
-            policyId,
-          });
-        }
+        if (!result.coalesced) await this.created(result.execution);
         return result;
       } catch (error) {
         // Two triggers raced to create the waiting execution: join the winner.
@@ -95,6 +135,42 @@ export class ExecutionsService {
     }
   }
 
+  /**
+   * Creates an execution together with its tasks, in one transaction: it needs no
+   * planning, and runs once no other execution of its owner runs. Fails with a
+   * unique violation on `execution_one_pending` when the owner already has one
+   * waiting.
+   */
+  async createPlanned(
+    request: PlannedExecution,
+    alsoInTransaction?: (m: EntityManager, created: ExecutionEntity) => Promise<void>,
+  ): Promise<ExecutionEntity> {
+    const execution = await this.dataSource.transaction(async (m) => {
+      const repo = m.getRepository(ExecutionEntity);
+      const saved = await repo.save(
+        repo.create({
+          ...(request.id ? { id: request.id } : {}),
+          ownerKind: request.owner.kind,
+          ownerId: request.owner.id,
+          ownerLane: request.owner.lane ?? '',
+          trigger: request.trigger,
+          status: 'pending',
+          planned: true,
+          reason: request.reason ?? null,
+          message: request.message ?? null,
+          override: request.settings.override,
+          bandwidthLimit: request.settings.bandwidthLimit,
+          maxConcurrency: request.settings.maxConcurrency,
+        }),
+      );
+      await insertTasks(m, saved.id, request.tasks);
+      await alsoInTransaction?.(m, saved);
+      return saved;
+    });
+    await this.created(execution);
+    return execution;
+  }
+
   async get(id: string): Promise<ExecutionEntity> {
     const found = await this.executions.findOneBy({ id });
     if (!found) throw notFound('Execution', id);
@@ -102,19 +178,19 @@ export class ExecutionsService {
   }
 
   async view(id: string): Promise<ExecutionDto> {
-    const execution = await this.get(id);
-    const totals = await this.totals([id]);
-    return toDto(execution, totals.get(id));
+    return (await this.views([await this.get(id)]))[0]!;
   }
 
   async list(filter: {
-    policyId?: string;
+    ownerKind?: OwnerKind;
+    ownerId?: string;
     status?: ExecutionStatus;
     limit: number;
     offset: number;
   }): Promise<Page<ExecutionDto>> {
-    const where = {
-      ...(filter.policyId ? { policyId: filter.policyId } : {}),
+    const where: FindOptionsWhere<ExecutionEntity> = {
+      ...(filter.ownerKind ? { ownerKind: filter.ownerKind } : {}),
+      ...(filter.ownerId ? { ownerId: filter.ownerId } : {}),
       ...(filter.status ? { status: filter.status } : {}),
     };
     const [rows, total] = await this.executions.findAndCount({
@@ -123,13 +199,7 @@ export class ExecutionsService {
       take: filter.limit,
       skip: filter.offset,
     });
-    const totals = await this.totals(rows.map((r) => r.id));
-    return {
-      items: rows.map((r) => toDto(r, totals.get(r.id))),
-      total,
-      limit: filter.limit,
-      offset: filter.offset,
-    };
+    return { items: await this.views(rows), total, limit: filter.limit, offset: filter.offset };
   }
 
   async tasksOf(
@@ -144,9 +214,12 @@ export class ExecutionsService {
       take: filter.limit,
       skip: filter.offset,
     });
-    const names = await this.registryNames(rows.map((r) => r.destinationRegistryId));
+    const registries = await this.registries.getMany(
+      rows.flatMap((r) => [r.sourceRegistryId, r.destinationRegistryId]),
+    );
+    const name = (id: string) => registries.get(id)?.name ?? null;
     return {
-      items: rows.map((t) => toTaskDto(t, names.get(t.destinationRegistryId) ?? null)),
+      items: rows.map((t) => toTaskDto(t, name(t.sourceRegistryId), name(t.destinationRegistryId))),
       total,
       limit: filter.limit,
       offset: filter.offset,
@@ -160,10 +233,21 @@ export class ExecutionsService {
   async stop(id: string): Promise<ExecutionDto> {
     const execution = await this.get(id);
     if (execution.status === 'pending') {
-      await this.executions.update(
-        { id, status: 'pending' },
-        { status: 'stopped', endedAt: new Date(), message: 'Stopped before it started' },
-      );
+      // An execution created with its tasks (a copy, confirmed deletions) has them already.
+      await this.dataSource.transaction(async (m) => {
+        const { affected } = await m
+          .getRepository(ExecutionEntity)
+          .update(
+            { id, status: 'pending' },
+            { status: 'stopped', endedAt: new Date(), message: 'Stopped before it started' },
+          );
+        if (affected)
+          await m.query(
+            `UPDATE task SET status = 'stopped', ended_at = now(), updated_at = now(), reason = 'execution stopped'
+             WHERE execution_id = $1 AND status = 'pending'`,
+            [id],
+          );
+      });
     } else if (execution.status === 'running') {
       await this.dataSource.transaction(async (m) => {
         await m.getRepository(ExecutionEntity).update(id, { stopRequested: true });
@@ -182,9 +266,9 @@ export class ExecutionsService {
 
   /**
    * An operator confirms deletions the deletion guard held. While the execution runs
-   * they are released in place; once it has ended they move to a new execution
-   * (created planned, so it runs them without planning again). Each delete task still
-   * checks the source and the destination before acting.
+   * they are released in place; once it has ended they move to a new execution of
+   * the same owner (created planned, so it runs them without planning again). Each
+   * delete task still checks the source and the destination before acting.
    */
   async confirmDeletions(id: string): Promise<{ executionId: string; confirmed: number }> {
     const execution = await this.get(id);
@@ -196,57 +280,60 @@ export class ExecutionsService {
          WHERE execution_id = $1 AND status = 'held' RETURNING id`,
         [id, reason],
       );
-      if (!released.length)
-        throw new ConflictException(`Execution ${id} has no deletions held by the guard`);
+      if (!released.length) throw nothingHeld(id);
       await this.bus.publish({ type: 'tasks.available', executionId: id });
       return { executionId: id, confirmed: released.length };
     }
-    let result: { executionId: string; confirmed: number };
+    const held = await this.tasks.findBy({ executionId: id, status: 'held' });
+    if (!held.length) throw nothingHeld(id);
+    let followUp: ExecutionEntity;
     try {
-      result = await this.dataSource.transaction(async (m) => {
-        const repo = m.getRepository(ExecutionEntity);
-        const followUp = await repo.save(
-          repo.create({
-            policyId: execution.policyId,
-            trigger: 'manual',
-            status: 'pending',
-            planned: true,
-            message: `Runs the deletions confirmed from execution ${id}`,
-          }),
-        );
-        const moved = await queryRows(
-          m,
-          `INSERT INTO task (execution_id, policy_id, operation, destination_registry_id, source_repository,
-                             destination_repository, tag, digest, media_type, status, reason)
-           SELECT $2, policy_id, operation, destination_registry_id, source_repository, destination_repository,
-                  tag, digest, media_type, 'pending', $3
-           FROM task WHERE execution_id = $1 AND status = 'held' RETURNING id`,
-          [id, followUp.id, reason],
-        );
-        if (!moved.length)
-          throw new ConflictException(`Execution ${id} has no deletions held by the guard`);
-        await queryRows(
-          m,
-          `UPDATE task SET status = 'skipped', reason = $2, ended_at = now(), updated_at = now()
-           WHERE execution_id = $1 AND status = 'held'`,
-          [id, `confirmed; runs in execution ${followUp.id}`],
-        );
-        return { executionId: followUp.id, confirmed: moved.length };
-      });
+      followUp = await this.createPlanned(
+        {
+          owner: ownerOf(execution),
+          trigger: 'manual',
+          settings: pickSettings(execution),
+          message: `Runs the deletions confirmed from execution ${id}`,
+          tasks: held.map((t) => ({ ...t, status: 'pending', reason })),
+        },
+        (m, created) =>
+          queryRows(
+            m,
+            `UPDATE task SET status = 'skipped', reason = $2, ended_at = now(), updated_at = now()
+             WHERE execution_id = $1 AND status = 'held'`,
+            [id, `confirmed; runs in execution ${created.id}`],
+          ).then(() => undefined),
+      );
     } catch (error) {
       if (isUniqueViolation(error, 'execution_one_pending')) {
         throw new ConflictException(
-          'An execution of this policy is already waiting to run; confirm once it has started',
+          'An execution of this owner is already waiting to run; confirm once it has started',
         );
       }
       throw error;
     }
-    await this.bus.publish({
-      type: 'execution.created',
-      executionId: result.executionId,
-      policyId: execution.policyId,
-    });
-    return result;
+    return { executionId: followUp.id, confirmed: held.length };
+  }
+
+  /** The owner changed: its waiting and running executions (every lane) take its new settings. */
+  async applySettings(owner: ExecutionOwner, settings: ExecutionSettings): Promise<void> {
+    await this.executions.update(
+      { ownerKind: owner.kind, ownerId: owner.id, status: In(['pending', 'running']) },
+      pickSettings(settings),
+    );
+  }
+
+  /** The owner is gone: its executions in every lane (and their tasks) go; running transfers stop. */
+  async deleteOwned(owner: ExecutionOwner): Promise<void> {
+    const removed = await queryRows<{ id: string; status: ExecutionStatus }>(
+      this.dataSource,
+      'DELETE FROM execution WHERE owner_kind = $1 AND owner_id = $2 RETURNING id, status',
+      [owner.kind, owner.id],
+    );
+    for (const e of removed) {
+      if (e.status === 'running')
+        await this.bus.publish({ type: 'execution.stop', executionId: e.id });
+    }
   }
 
   /** `repository:tag` → when an event reported it, for event-driven executions; else null. */
@@ -268,13 +355,14 @@ export class ExecutionsService {
   async totals(executionIds: string[]): Promise<Map<string, TaskTotals>> {
     const result = new Map<string, TaskTotals>();
     if (!executionIds.length) return result;
-    const rows: {
+    const rows = await queryRows<{
       execution_id: string;
       status: string;
       n: string;
       bytes_total: string;
       bytes_done: string;
-    }[] = await this.dataSource.query(
+    }>(
+      this.dataSource,
       `SELECT execution_id, status, count(*) AS n, sum(bytes_total) AS bytes_total, sum(bytes_done) AS bytes_done
          FROM task WHERE execution_id = ANY($1) GROUP BY execution_id, status`,
       [executionIds],
@@ -290,19 +378,38 @@ export class ExecutionsService {
     return result;
   }
 
-  private async registryNames(ids: string[]): Promise<Map<string, string>> {
-    if (!ids.length) return new Map();
-    const rows: { id: string; name: string }[] = await this.dataSource.query(
-      'SELECT id, name FROM registry WHERE id = ANY($1)',
-      [[...new Set(ids)]],
-    );
-    return new Map(rows.map((r) => [r.id, r.name]));
-  }
-
   /** Executions by id (for SSE snapshots and the runner). */
   byIds(ids: string[]): Promise<ExecutionEntity[]> {
     return this.executions.findBy({ id: In(ids) });
   }
+
+  private async created(execution: ExecutionEntity): Promise<void> {
+    await this.bus.publish({
+      type: 'execution.created',
+      executionId: execution.id,
+      owner: ownerOf(execution),
+    });
+  }
+
+  private async views(rows: ExecutionEntity[]): Promise<ExecutionDto[]> {
+    const [totals, names] = await Promise.all([
+      this.totals(rows.map((r) => r.id)),
+      this.owners.names(rows.map(ownerOf)),
+    ]);
+    return rows.map((r) => toDto(r, names.get(ownerKey(ownerOf(r))) ?? null, totals.get(r.id)));
+  }
+}
+
+function pickSettings(s: ExecutionSettings): ExecutionSettings {
+  return {
+    override: s.override,
+    bandwidthLimit: s.bandwidthLimit,
+    maxConcurrency: s.maxConcurrency,
+  };
+}
+
+function nothingHeld(id: string): ConflictException {
+  return new ConflictException(`Execution ${id} has no deletions held by the guard`);
 }
 
 function emptyTotals(): TaskTotals {
@@ -313,10 +420,15 @@ function emptyTotals(): TaskTotals {
   return { counts, bytesTotal: 0, bytesDone: 0 };
 }
 
-export function toDto(e: ExecutionEntity, totals: TaskTotals = emptyTotals()): ExecutionDto {
+export function toDto(
+  e: ExecutionEntity,
+  ownerName: string | null,
+  totals: TaskTotals = emptyTotals(),
+): ExecutionDto {
   return {
     id: e.id,
-    policyId: e.policyId,
+    owner: { kind: e.ownerKind, id: e.ownerId, lane: e.ownerLane || null, name: ownerName },
+    policyId: e.ownerKind === 'policy' ? e.ownerId : null,
     trigger: e.trigger,
     status: e.status,
     counts: totals.counts,
@@ -325,16 +437,23 @@ export function toDto(e: ExecutionEntity, totals: TaskTotals = emptyTotals()): E
     planned: e.planned,
     startedAt: e.startedAt?.toISOString() ?? null,
     endedAt: e.endedAt?.toISOString() ?? null,
+    reason: e.reason,
     message: e.message,
     createdAt: e.createdAt.toISOString(),
   };
 }
 
-function toTaskDto(t: TaskEntity, destinationRegistry: string | null): TaskDto {
+function toTaskDto(
+  t: TaskEntity,
+  sourceRegistry: string | null,
+  destinationRegistry: string | null,
+): TaskDto {
   return {
     id: t.id,
     executionId: t.executionId,
     operation: t.operation,
+    sourceRegistryId: t.sourceRegistryId,
+    sourceRegistry,
     sourceRepository: t.sourceRepository,
     destinationRegistryId: t.destinationRegistryId,
     destinationRegistry,

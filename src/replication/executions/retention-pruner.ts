@@ -14,9 +14,10 @@ const FIRST_AFTER_MS = 60_000;
 
 /**
  * Deletes finished executions (and their tasks) beyond the newest
- * REGRELAY_EXECUTION_RETENTION_COUNT per policy or older than
- * REGRELAY_EXECUTION_RETENTION_DAYS. Active executions are never pruned; the ledger
- * is not touched (it records what is at the destinations, not history).
+ * REGRELAY_EXECUTION_RETENTION_COUNT per owner (a policy; each one-off copy is its
+ * own owner, so copies go by age) or older than REGRELAY_EXECUTION_RETENTION_DAYS.
+ * Active executions are never pruned; the ledger is not touched (it records what is
+ * at the destinations, not history).
  */
 @Injectable()
 export class RetentionPruner implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -47,7 +48,8 @@ export class RetentionPruner implements OnApplicationBootstrap, OnApplicationShu
       this.dataSource,
       `DELETE FROM execution WHERE id IN (
          SELECT id FROM (
-           SELECT id, created_at, row_number() OVER (PARTITION BY policy_id ORDER BY created_at DESC) AS newest
+           SELECT id, created_at,
+                  row_number() OVER (PARTITION BY owner_kind, owner_id, owner_lane ORDER BY created_at DESC) AS newest
            FROM execution WHERE status NOT IN ('pending', 'running')
          ) ranked
          WHERE newest > $1 OR created_at < now() - make_interval(days => $2)

@@ -1,8 +1,11 @@
 import { mapConcurrent } from '../../common/async-pool.js';
 import type { NameFilter } from '../../policies/name-filter.js';
 import type { LedgerService, WrittenTag } from '../ledger/ledger.service.js';
+import type { ExecutionOwner } from '../owners/execution-owner.js';
+import { decideDeletion, type DeletionDecision } from './decisions.js';
+import type { PlanDestination } from './plan-destination.js';
 import type { PlannedTask } from './task-batch.js';
-import { headTag, type PlanDestination } from './tag-comparator.js';
+import { headTag } from './tag-comparator.js';
 
 /** Why deletions were held back for a destination. */
 export interface GuardDecision {
@@ -12,12 +15,10 @@ export interface GuardDecision {
   replicated: number;
 }
 
-/** Tags that left the source, by where they stand at their destination. */
-export interface GoneTags {
-  deletable: WrittenTag[];
-  changed: (WrittenTag & { now: string })[];
-  absent: WrittenTag[];
-  unreadable: WrittenTag[];
+/** A tag that left the source, with what it calls for at its destination. */
+export interface GoneTag {
+  written: WrittenTag;
+  decision: DeletionDecision;
 }
 
 export interface DeletionPlan {
@@ -26,13 +27,14 @@ export interface DeletionPlan {
 }
 
 /**
- * Decides what to delete at destinations for a policy with `deletion` on, from the
- * ledger: a tag this policy wrote whose source tag is gone is deleted, but only
- * while the destination still holds the digest regrelay wrote there (a newer push by
- * someone else is left alone and the ledger forgets the tag). A deletion guard holds
- * every delete of a destination when the plan would remove more than `share` of the
- * tags replicated there, or when the source listed nothing while the ledger holds
- * tags (an expired credential often looks like an empty registry).
+ * Decides what to delete at destinations for an owner that propagates deletions,
+ * from the ledger: a tag this owner wrote from the source whose source tag is gone is
+ * deleted, but only while the destination still holds the digest regrelay wrote
+ * there (a newer push by someone else is left alone and the ledger forgets the tag).
+ * A deletion guard holds every delete of a destination when the plan would remove
+ * more than `share` of the tags replicated there, or when the source listed nothing
+ * while the ledger holds tags (an expired credential often looks like an empty
+ * registry).
  */
 export class DeletionPlanner {
   private readonly gone: WrittenTag[] = [];
@@ -41,7 +43,8 @@ export class DeletionPlanner {
 
   constructor(
     private readonly ledger: LedgerService,
-    private readonly policyId: string,
+    private readonly owner: ExecutionOwner,
+    private readonly sourceRegistryId: string,
     private readonly destinations: PlanDestination[],
     private readonly share: number,
     private readonly signal: AbortSignal,
@@ -51,7 +54,7 @@ export class DeletionPlanner {
   async repositoryListed(repository: string, tags: ReadonlySet<string>): Promise<void> {
     this.seenRepositories.add(repository);
     this.sourceTags += tags.size;
-    for (const row of await this.ledger.fromSourceRepository(this.policyId, repository)) {
+    for (const row of await this.ledger.fromOrigin(this.owner, this.sourceRegistryId, repository)) {
       if (!tags.has(row.tag)) this.gone.push(row);
     }
   }
@@ -65,35 +68,34 @@ export class DeletionPlanner {
     this.seenRepositories.add(repository);
     this.sourceTags += present.length;
     if (!absent.length) return;
-    this.gone.push(...(await this.ledger.fromSourceRepository(this.policyId, repository, absent)));
+    this.gone.push(
+      ...(await this.ledger.fromOrigin(this.owner, this.sourceRegistryId, repository, absent)),
+    );
   }
 
   /**
-   * After a walk of the whole policy: repositories the ledger knows, that the
-   * filters still select, and that the source no longer lists, are gone whole.
+   * After a walk of everything the filters select: repositories the ledger knows,
+   * that the filters still select, and that the source no longer lists, are gone whole.
    */
   async walkCompleted(repositories: NameFilter): Promise<void> {
-    const rows = await this.ledger.fromOtherRepositories(this.policyId, [...this.seenRepositories]);
-    this.gone.push(...rows.filter((row) => repositories.matches(row.sourceRepository)));
+    const rows = await this.ledger.fromOtherRepositories(this.owner, this.sourceRegistryId, [
+      ...this.seenRepositories,
+    ]);
+    this.gone.push(...rows.filter((row) => repositories.matches(row.originRepository)));
   }
 
   /**
-   * Where each tag that left the source stands at its destination, without changing
-   * anything: still holding what regrelay wrote (to delete), changed since (someone
-   * else's now), already gone, or unreadable.
+   * What each tag that left the source calls for at its destination, without
+   * changing anything (see decideDeletion).
    */
-  async classify(): Promise<GoneTags> {
+  async classify(): Promise<GoneTag[]> {
     const byDestination = new Map(this.destinations.map((d) => [d.registryId, d]));
-    const result: GoneTags = { deletable: [], changed: [], absent: [], unreadable: [] };
-    await mapConcurrent(this.gone, 8, async (row) => {
-      const destination = byDestination.get(row.destinationRegistryId);
-      if (!destination) return; // no longer a destination of this policy: not ours to touch
-      const state = await headTag(destination.client, row.repository, row.tag, this.signal);
-      if (state.kind === 'absent') result.absent.push(row);
-      else if (state.kind === 'unreadable') result.unreadable.push(row);
-      else if (state.descriptor.digest !== row.digest)
-        result.changed.push({ ...row, now: state.descriptor.digest });
-      else result.deletable.push(row);
+    const result: GoneTag[] = [];
+    await mapConcurrent(this.gone, 8, async (written) => {
+      const destination = byDestination.get(written.destinationRegistryId);
+      if (!destination) return; // no longer a destination of this owner: not ours to touch
+      const state = await headTag(destination.client, written.repository, written.tag, this.signal);
+      result.push({ written, decision: decideDeletion(written, state) });
     });
     return result;
   }
@@ -104,28 +106,27 @@ export class DeletionPlanner {
    * destination leave the ledger: they are no longer regrelay's to delete.
    */
   async plan(completeWalk: boolean): Promise<DeletionPlan> {
-    const gone = await this.classify();
     const tasks: PlannedTask[] = [];
-    for (const row of gone.absent) await this.forget(row);
-    for (const row of gone.changed) {
-      tasks.push(
-        deleteTask(
-          row,
-          'skipped',
-          `changed at the destination since regrelay wrote it (now ${row.now}); left alone`,
-        ),
-      );
-      await this.forget(row);
-    }
     // Unreadable destinations get a task too: it checks again before deleting.
     const deletions = new Map<string, PlannedTask[]>();
-    for (const row of [...gone.deletable, ...gone.unreadable]) {
-      const list = deletions.get(row.destinationRegistryId) ?? [];
-      list.push(deleteTask(row, 'pending', null));
-      deletions.set(row.destinationRegistryId, list);
+    for (const { written, decision } of await this.classify()) {
+      if (decision.action === 'forget' || decision.action === 'leave') {
+        if (decision.action === 'leave')
+          tasks.push(deleteTask(written, 'skipped', decision.reason));
+        await this.ledger.forget(
+          this.owner,
+          written.destinationRegistryId,
+          written.repository,
+          written.tag,
+        );
+        continue;
+      }
+      const list = deletions.get(written.destinationRegistryId) ?? [];
+      list.push(deleteTask(written, 'pending', null));
+      deletions.set(written.destinationRegistryId, list);
     }
     const guarded: GuardDecision[] = [];
-    const replicated = await this.ledger.countByDestination(this.policyId);
+    const replicated = await this.ledger.countByDestination(this.owner);
     for (const [destinationRegistryId, planned] of deletions) {
       const total = replicated.get(destinationRegistryId) ?? 0;
       const reason =
@@ -154,10 +155,6 @@ export class DeletionPlanner {
     }
     return { tasks, guarded };
   }
-
-  private forget(row: WrittenTag): Promise<void> {
-    return this.ledger.forget(this.policyId, row.destinationRegistryId, row.repository, row.tag);
-  }
 }
 
 function deleteTask(
@@ -167,8 +164,9 @@ function deleteTask(
 ): PlannedTask {
   return {
     operation: 'delete',
+    sourceRegistryId: row.originRegistryId,
+    sourceRepository: row.originRepository,
     destinationRegistryId: row.destinationRegistryId,
-    sourceRepository: row.sourceRepository,
     destinationRepository: row.repository,
     tag: row.tag,
     digest: row.digest,

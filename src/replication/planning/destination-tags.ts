@@ -1,6 +1,6 @@
 import { NotFoundError, type RegistryClient } from '../../oci/index.js';
 import { destinationRepository } from '../../policies/destination-naming.js';
-import type { PlanDestination } from './tag-comparator.js';
+import type { PlanDestination } from './plan-destination.js';
 
 /** Beyond this many tags a destination repository is asked tag by tag instead. */
 const MAX_LISTED_TAGS = 20_000;

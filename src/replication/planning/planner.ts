@@ -1,55 +1,53 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { forEachConcurrent, mapConcurrent } from '../../common/async-pool.js';
 import { AppConfig } from '../../config/app-config.js';
-import { PoliciesService } from '../../policies/policies.service.js';
-import type { PolicyEntity } from '../../policies/policy.entity.js';
 import { RegistriesService } from '../../registries/registries.service.js';
 import { RegistryClients } from '../../registries/registry-clients.js';
 import { EventBus } from '../event-bus.js';
-import type { ExecutionEntity } from '../executions/execution.entity.js';
 import { ExecutionsService } from '../executions/executions.service.js';
 import { LedgerService } from '../ledger/ledger.service.js';
+import type { ExecutionOwner } from '../owners/execution-owner.js';
+import { ExecutionOwners } from '../owners/execution-owners.js';
 import { ReplicationMetrics } from '../replication-metrics.js';
+import { decideCopy } from './decisions.js';
 import { DeletionPlanner, type GuardDecision } from './deletion-planner.js';
-import { listDestinations } from './destination-tags.js';
-import { SourceUnreadableError, SourceWalker, type SourceRepository } from './source-walker.js';
-import { compareTag, type PlanDestination, type TagComparison } from './tag-comparator.js';
+import type { PlanDestination } from './plan-destination.js';
+import type { PlanRun } from './plan-run.js';
+import type { ReplicationSpec } from './replication-spec.js';
+import { compareSource } from './source-comparison.js';
+import { SourceUnreadableError, SourceWalker } from './source-walker.js';
+import type { TagComparison } from './tag-comparator.js';
 import { TaskBatch, type PlannedTask } from './task-batch.js';
-
-/** Repositories listed at once; their tags share the planning concurrency. */
-const PARALLEL_REPOSITORIES = 4;
 
 export class PlanningError extends Error {
   override name = 'PlanningError';
 }
 
-interface PlanContext {
-  execution: ExecutionEntity;
-  policy: PolicyEntity;
-  walker: SourceWalker;
-  source: PolicyClients['source'];
-  destinations: PlanDestination[];
-  batch: TaskBatch;
-  deletions?: DeletionPlanner;
-  signal: AbortSignal;
-  stop: AbortController;
-}
-
-interface PolicyClients {
+/** A spec's source and destinations, ready to be asked. */
+export interface SpecClients {
   source: PlanDestination['client'];
   destinations: PlanDestination[];
 }
 
+/** What planning one spec needs besides the spec. */
+interface SpecPlan {
+  run: PlanRun;
+  /** For log lines and metrics. */
+  label: string;
+  spec: ReplicationSpec;
+  deletions?: DeletionPlanner;
+}
+
 /**
- * Works out what each destination lacks, and (with `deletion` on) what it holds that
- * the source no longer has. Streams the source page by page, compares each tag with
- * every destination, and writes a task per (artifact, destination): skipped when the
- * destination already has the digest (or holds another one and override is off),
- * pending otherwise. Tasks are written in batches while listing goes on, so workers
- * start copying before planning ends. Deletions are decided at the end, from the
- * ledger, under the deletion guard.
+ * Plans executions. Most owners give a spec (a source, filters, destinations): the
+ * planner works out what each destination lacks, and (with `deletion` on) what it
+ * holds that the source no longer has — it compares the source page by page with
+ * every destination (compareSource), turns each decision into a task per (artifact,
+ * destination), skipped when nothing is to be done, pending otherwise, and writes
+ * them in batches while listing goes on, so workers start copying before planning
+ * ends. Deletions are decided at the end, from the ledger, under the deletion guard.
+ * Owners that plan for themselves (ExecutionOwners: `plan`) get a PlanRun instead.
  */
 @Injectable()
 export class Planner {
@@ -59,7 +57,7 @@ export class Planner {
     private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly executions: ExecutionsService,
-    private readonly policies: PoliciesService,
+    private readonly owners: ExecutionOwners,
     private readonly registries: RegistriesService,
     private readonly clients: RegistryClients,
     private readonly ledger: LedgerService,
@@ -67,190 +65,177 @@ export class Planner {
     private readonly bus: EventBus,
   ) {}
 
-  /** Clients for a policy's source and destinations (destinations that no longer exist are left out). */
-  async clientsFor(policy: PolicyEntity): Promise<PolicyClients> {
+  /** Clients for a spec's source and destinations (destinations that no longer exist are left out). */
+  async clientsFor(spec: ReplicationSpec): Promise<SpecClients> {
     const registries = await this.registries.getMany([
-      policy.sourceRegistryId,
-      ...policy.destinations.map((d) => d.registryId),
+      spec.sourceRegistryId,
+      ...spec.destinations.map((d) => d.registryId),
     ]);
-    const source = registries.get(policy.sourceRegistryId);
+    const source = registries.get(spec.sourceRegistryId);
     if (!source)
-      throw new PlanningError(`the source registry ${policy.sourceRegistryId} no longer exists`);
-    const destinations = [...policy.destinations]
-      .sort((a, b) => a.position - b.position)
-      .flatMap((d) => {
-        const registry = registries.get(d.registryId);
-        return registry
-          ? [
-              {
-                registryId: d.registryId,
-                namespace: d.namespace,
-                client: this.clients.forRegistry(registry),
-              },
-            ]
-          : [];
-      });
+      throw new PlanningError(`the source registry ${spec.sourceRegistryId} no longer exists`);
+    const destinations = spec.destinations.flatMap((d) => {
+      const registry = registries.get(d.registryId);
+      return registry ? [{ ...d, client: this.clients.forRegistry(registry) }] : [];
+    });
     return { source: this.clients.forRegistry(source), destinations };
   }
 
-  async plan(executionId: string, signal: AbortSignal): Promise<void> {
+  async plan(executionId: string, owner: ExecutionOwner, signal: AbortSignal): Promise<void> {
     const execution = await this.executions.get(executionId);
-    const policy = await this.policies.get(execution.policyId);
-    const { source, destinations } = await this.clientsFor(policy);
+    const batch = new TaskBatch(this.dataSource, executionId);
     const stop = new AbortController();
     const combined = AbortSignal.any([signal, stop.signal]);
-    const ctx: PlanContext = {
-      execution,
-      policy,
-      walker: new SourceWalker(source, policy, execution.scope, combined),
-      source,
-      destinations,
-      batch: new TaskBatch(this.dataSource, executionId, policy.id),
-      deletions: policy.deletion
-        ? new DeletionPlanner(
-            this.ledger,
-            policy.id,
-            destinations,
-            this.config.deletionGuardShare,
-            combined,
-          )
-        : undefined,
-      signal: combined,
-      stop,
+    const flush = async () => {
+      const before = batch.runnable;
+      const stopRequested = await batch.flush();
+      if (batch.runnable > before) await this.bus.publish({ type: 'tasks.available', executionId });
+      if (stopRequested) stop.abort(new Error('execution stopped'));
     };
+    const run: PlanRun = {
+      execution,
+      owner,
+      signal: combined,
+      add: async (task) => {
+        batch.add(task);
+        if (batch.full) await flush();
+      },
+      flush,
+      planSpec: (spec) => this.planSpec(run, spec),
+      setMessage: (message) => this.executions.setMessage(executionId, message),
+    };
+    const planning = this.owners.planning(owner);
     const started = Date.now();
     try {
-      await forEachConcurrent(
-        ctx.walker.walk(),
-        PARALLEL_REPOSITORIES,
-        (repository) => this.planRepository(ctx, repository),
-        ctx.signal,
-      );
-      if (ctx.deletions) await this.planDeletions(ctx);
+      if ('plan' in planning) await planning.plan(run);
+      else await this.planSpec(run, await planning.spec());
     } catch (error) {
-      if (stop.signal.aborted && !signal.aborted) {
-        // A stop request is not a failure.
-      } else if (error instanceof SourceUnreadableError && policy.deletion) {
-        for (const d of destinations) {
-          const destination = await this.metrics.nameOf('registry', d.registryId);
-          this.metrics.guardTrips.inc({
-            policy: policy.name,
-            destination,
-            reason: 'source_unreadable',
-          });
-        }
-        throw new PlanningError(
-          `${error.message}. The deletion guard held every deletion: nothing was deleted`,
-        );
-      } else {
-        throw error;
-      }
+      if (!(stop.signal.aborted && !signal.aborted)) throw error; // a stop request is not a failure
     }
-    await this.flush(ctx);
+    await flush();
     this.logger.log(
       {
         executionId,
-        policy: policy.name,
-        tasks: ctx.batch.inserted,
-        runnable: ctx.batch.runnable,
+        owner: await this.metrics.ownerLabel(owner),
+        tasks: batch.inserted,
+        runnable: batch.runnable,
         ms: Date.now() - started,
       },
       'Planned',
     );
   }
 
-  private async planRepository(ctx: PlanContext, repository: SourceRepository): Promise<void> {
-    const listed = new Set<string>();
-    const present: string[] = [];
-    const absent: string[] = [];
-    // A scoped execution names a few tags: asking about each beats listing them all.
-    const listings = repository.listsEverything
-      ? listDestinations(ctx.destinations, repository.name, ctx.signal)
-      : undefined;
-    for await (const page of repository.pages) {
-      for (const tag of page) listed.add(tag);
-      const wanted = page.filter((tag) => ctx.walker.tags.matches(tag));
-      const compared = await mapConcurrent(wanted, this.config.planningConcurrency, (tag) =>
-        compareTag(ctx.source, ctx.destinations, repository.name, tag, ctx.signal, listings),
+  /** Plans one source → destinations spec into a run. */
+  private async planSpec(run: PlanRun, spec: ReplicationSpec): Promise<void> {
+    const { source, destinations } = await this.clientsFor(spec);
+    const ctx: SpecPlan = {
+      run,
+      label: await this.metrics.ownerLabel(run.owner),
+      spec,
+      deletions: spec.deletion
+        ? new DeletionPlanner(
+            this.ledger,
+            run.owner,
+            spec.sourceRegistryId,
+            destinations,
+            this.config.deletionGuardShare,
+            run.signal,
+          )
+        : undefined,
+    };
+    const walker = new SourceWalker(source, spec.filters, run.execution.scope, run.signal);
+    try {
+      await compareSource(
+        {
+          source,
+          destinations,
+          walker,
+          concurrency: this.config.planningConcurrency,
+          signal: run.signal,
+        },
+        {
+          page: async (comparisons) => {
+            for (const c of comparisons) for (const task of copyTasks(c, spec)) await run.add(task);
+          },
+          repository: async ({ repository, listed, present, absent }) => {
+            if (!ctx.deletions) return;
+            if (repository.listsEverything)
+              await ctx.deletions.repositoryListed(repository.name, listed);
+            else await ctx.deletions.tagsChecked(repository.name, present, absent);
+          },
+        },
       );
-      for (const comparison of compared) {
-        (comparison.source.kind === 'absent' ? absent : present).push(comparison.tag);
-        for (const task of copyTasks(comparison, ctx.policy.override)) ctx.batch.add(task);
+      if (ctx.deletions) await this.planDeletions(ctx, ctx.deletions, walker);
+    } catch (error) {
+      if (!(error instanceof SourceUnreadableError && spec.deletion) || run.signal.aborted)
+        throw error;
+      for (const d of destinations) {
+        const destination = await this.metrics.registryName(d.registryId);
+        this.metrics.guardTrips.inc({
+          policy: ctx.label,
+          destination,
+          reason: 'source_unreadable',
+        });
       }
-      if (ctx.batch.full) await this.flush(ctx);
+      throw new PlanningError(
+        `${error.message}. The deletion guard held every deletion: nothing was deleted`,
+      );
     }
-    if (!ctx.deletions) return;
-    if (repository.listsEverything) await ctx.deletions.repositoryListed(repository.name, listed);
-    else await ctx.deletions.tagsChecked(repository.name, present, absent);
   }
 
-  private async planDeletions(ctx: PlanContext): Promise<void> {
-    const deletions = ctx.deletions!;
-    if (ctx.walker.complete) await deletions.walkCompleted(ctx.walker.repositories);
-    const { tasks, guarded } = await deletions.plan(ctx.walker.complete);
-    for (const task of tasks) ctx.batch.add(task);
+  private async planDeletions(
+    ctx: SpecPlan,
+    deletions: DeletionPlanner,
+    walker: SourceWalker,
+  ): Promise<void> {
+    if (walker.complete) await deletions.walkCompleted(walker.repositories);
+    const { tasks, guarded } = await deletions.plan(walker.complete);
+    for (const task of tasks) await ctx.run.add(task);
     if (guarded.length) await this.reportGuard(ctx, guarded);
   }
 
   /** Says on the execution, in the log and in metrics why deletions were held. */
-  private async reportGuard(ctx: PlanContext, guarded: GuardDecision[]): Promise<void> {
+  private async reportGuard(ctx: SpecPlan, guarded: GuardDecision[]): Promise<void> {
+    const executionId = ctx.run.execution.id;
     const names = await this.registries.getMany(guarded.map((g) => g.destinationRegistryId));
     const parts = guarded.map((g) => {
       const name = names.get(g.destinationRegistryId)?.name ?? g.destinationRegistryId;
-      this.metrics.guardTrips.inc({ policy: ctx.policy.name, destination: name, reason: g.reason });
+      this.metrics.guardTrips.inc({ policy: ctx.label, destination: name, reason: g.reason });
       return g.reason === 'source_empty'
         ? `${name}: the source listed nothing while ${g.replicated} tags are replicated there`
         : `${name}: ${g.deletions} of ${g.replicated} replicated tags (more than ${Math.round(this.config.deletionGuardShare * 100)}%)`;
     });
     const message =
       `Deletion guard held ${guarded.reduce((n, g) => n + g.deletions, 0)} deletion(s); nothing was deleted there. ` +
-      `${parts.join('; ')}. If this is intended, confirm with POST /api/v1/executions/${ctx.execution.id}/confirm-deletions.`;
-    this.logger.warn({ executionId: ctx.execution.id, policy: ctx.policy.name, guarded }, message);
-    await this.executions.setMessage(ctx.execution.id, message);
-  }
-
-  private async flush(ctx: PlanContext): Promise<void> {
-    const before = ctx.batch.runnable;
-    const stopRequested = await ctx.batch.flush();
-    if (ctx.batch.runnable > before)
-      await this.bus.publish({ type: 'tasks.available', executionId: ctx.execution.id });
-    if (stopRequested) ctx.stop.abort(new Error('execution stopped'));
+      `${parts.join('; ')}. If this is intended, confirm with POST /api/v1/executions/${executionId}/confirm-deletions.`;
+    this.logger.warn({ executionId, owner: ctx.label, guarded }, message);
+    await ctx.run.setMessage(message);
   }
 }
 
 /** The copy tasks one comparison calls for (none when the source no longer has the tag). */
-export function copyTasks(c: TagComparison, override: boolean): PlannedTask[] {
-  const source = c.source;
-  if (source.kind === 'absent') return [];
-  return c.destinations.map(({ destination, repository, state }) => {
-    const base = {
+export function copyTasks(
+  c: TagComparison,
+  spec: Pick<ReplicationSpec, 'sourceRegistryId' | 'override'>,
+): PlannedTask[] {
+  const descriptor = c.source.kind === 'present' ? c.source.descriptor : undefined;
+  return c.destinations.flatMap(({ destination, repository, state }): PlannedTask[] => {
+    const decision = decideCopy(c.source, state, spec.override);
+    if (decision.action === 'none') return [];
+    const task = {
       operation: 'copy' as const,
-      destinationRegistryId: destination.registryId,
+      sourceRegistryId: spec.sourceRegistryId,
       sourceRepository: c.repository,
+      destinationRegistryId: destination.registryId,
       destinationRepository: repository,
       tag: c.tag,
+      digest: descriptor?.digest ?? 'unknown',
+      mediaType: descriptor?.mediaType ?? null,
     };
-    if (source.kind === 'unreadable') {
-      return {
-        ...base,
-        digest: 'unknown',
-        mediaType: null,
-        status: 'failed',
-        reason: `could not read the source tag: ${source.error}`,
-      };
-    }
-    const { digest, mediaType } = source.descriptor;
-    const planned = { ...base, digest, mediaType };
-    if (state.kind === 'present' && state.descriptor.digest === digest)
-      return { ...planned, status: 'skipped', reason: 'already present' };
-    if (state.kind === 'present' && !override) {
-      return {
-        ...planned,
-        status: 'skipped',
-        reason: `the destination tag points at ${state.descriptor.digest}; override is off`,
-      };
-    }
+    if (decision.action === 'fail') return [{ ...task, status: 'failed', reason: decision.reason }];
+    if (decision.action === 'skip')
+      return [{ ...task, status: 'skipped', reason: decision.reason }];
     // Absent, different with override, or unreadable (the task will report why).
-    return { ...planned, status: 'pending', reason: null };
+    return [{ ...task, status: 'pending', reason: null }];
   });
 }

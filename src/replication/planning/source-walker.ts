@@ -1,8 +1,8 @@
 import { describeError } from '../../common/describe-error.js';
 import { NotFoundError, type RegistryClient } from '../../oci/index.js';
 import { NameFilter } from '../../policies/name-filter.js';
-import type { PolicyEntity } from '../../policies/policy.entity.js';
 import type { ExecutionScope } from '../executions/execution.entity.js';
+import type { NameFilters } from './replication-spec.js';
 
 /** The source could not be listed; planning stops and nothing is deleted. */
 export class SourceUnreadableError extends Error {
@@ -22,7 +22,7 @@ export interface SourceRepository {
 }
 
 /**
- * Walks what a policy selects at its source: repositories from the catalog (or the
+ * Walks what filters select at a source: repositories from the catalog (or the
  * names the filters give, or the execution's scope), then tags page by page. Nothing
  * is held whole in memory; the consumer pulls.
  */
@@ -32,15 +32,15 @@ export class SourceWalker {
 
   constructor(
     private readonly source: RegistryClient,
-    policy: PolicyEntity,
+    filters: NameFilters,
     private readonly scope: ExecutionScope | null,
     private readonly signal: AbortSignal,
   ) {
-    this.repositories = NameFilter.compile(policy.repositories, policy.excludeRepositories);
-    this.tags = NameFilter.compile(policy.tags, policy.excludeTags);
+    this.repositories = NameFilter.compile(filters.repositories, filters.excludeRepositories);
+    this.tags = NameFilter.compile(filters.tags, filters.excludeTags);
   }
 
-  /** True when the walk covers the whole policy (not an event's few repositories). */
+  /** True when the walk covers everything the filters select (not an event's few repositories). */
   get complete(): boolean {
     return this.scope === null;
   }

@@ -1,20 +1,9 @@
 import { describeError } from '../../common/describe-error.js';
-import type { Descriptor, RegistryClient } from '../../oci/index.js';
+import type { RegistryClient } from '../../oci/index.js';
 import { destinationRepository } from '../../policies/destination-naming.js';
 import type { DestinationListings } from './destination-tags.js';
-
-/** A destination of a policy, ready to be asked. */
-export interface PlanDestination {
-  registryId: string;
-  namespace: string | null;
-  client: RegistryClient;
-}
-
-/** Where a tag stands at one registry. */
-export type TagState =
-  | { kind: 'present'; descriptor: Pick<Descriptor, 'digest' | 'mediaType' | 'size'> }
-  | { kind: 'absent' }
-  | { kind: 'unreadable'; error: string };
+import type { PlanDestination } from './plan-destination.js';
+import type { TagState } from './tag-state.js';
 
 export interface TagComparison {
   repository: string;

@@ -1,13 +1,17 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '../../database/sql.js';
 import type { TaskOperation, TaskStatus } from '../tasks/task.entity.js';
 
+/** A task as planning (or a request) produces it, before it has a row. */
 export interface PlannedTask {
   operation: TaskOperation;
-  destinationRegistryId: string;
+  sourceRegistryId: string;
   sourceRepository: string;
+  destinationRegistryId: string;
   destinationRepository: string;
+  /** The tag written at the destination; null copies by digest only. */
   tag: string | null;
+  /** The digest the task copies (pinned) or deletes. */
   digest: string;
   mediaType: string | null;
   status: Extract<TaskStatus, 'pending' | 'skipped' | 'failed' | 'held'>;
@@ -15,11 +19,59 @@ export interface PlannedTask {
 }
 
 const COLUMNS = 11;
+/** Rows per INSERT: well inside PostgreSQL's 65,535 parameters. */
+const ROWS_PER_STATEMENT = 250;
 
 /**
- * Collects planned tasks and writes them in multi-row INSERTs. Rows that already
- * exist (a re-plan after a crash) are left as they are. After each flush it reports
- * whether the execution was asked to stop, so planning can end early.
+ * Writes tasks of an execution in multi-row INSERTs (inside a transaction when given
+ * its manager). Rows that already exist (a re-plan after a crash) are left as they
+ * are; returns the statuses of the rows written.
+ */
+export async function insertTasks(
+  db: DataSource | EntityManager,
+  executionId: string,
+  tasks: readonly PlannedTask[],
+): Promise<TaskStatus[]> {
+  const written: TaskStatus[] = [];
+  for (let start = 0; start < tasks.length; start += ROWS_PER_STATEMENT) {
+    const rows = tasks.slice(start, start + ROWS_PER_STATEMENT);
+    const values: unknown[] = [];
+    const tuples = rows.map((r, i) => {
+      values.push(
+        executionId,
+        r.operation,
+        r.sourceRegistryId,
+        r.sourceRepository,
+        r.destinationRegistryId,
+        r.destinationRepository,
+        r.tag,
+        r.digest,
+        r.mediaType,
+        r.status,
+        r.reason,
+      );
+      const p = Array.from({ length: COLUMNS }, (_, c) => `$${i * COLUMNS + c + 1}`);
+      return `(${p.join(', ')}, ${r.status === 'pending' || r.status === 'held' ? 'NULL' : 'now()'})`;
+    });
+    const inserted = await queryRows<{ status: TaskStatus }>(
+      db,
+      `INSERT INTO task (execution_id, operation, source_registry_id, source_repository,
+                         destination_registry_id, destination_repository, tag, digest, media_type,
+                         status, reason, ended_at)
+       VALUES ${tuples.join(', ')}
+       ON CONFLICT DO NOTHING
+       RETURNING status`,
+      values,
+    );
+    written.push(...inserted.map((r) => r.status));
+  }
+  return written;
+}
+
+/**
+ * Collects planned tasks and writes them in batches while planning goes on. After
+ * each flush it reports whether the execution was asked to stop, so planning can end
+ * early.
  */
 export class TaskBatch {
   private rows: PlannedTask[] = [];
@@ -29,8 +81,7 @@ export class TaskBatch {
   constructor(
     private readonly dataSource: DataSource,
     private readonly executionId: string,
-    private readonly policyId: string,
-    private readonly size = 250,
+    private readonly size = ROWS_PER_STATEMENT,
   ) {}
 
   get full(): boolean {
@@ -46,35 +97,9 @@ export class TaskBatch {
     const rows = this.rows;
     this.rows = [];
     if (rows.length) {
-      const values: unknown[] = [];
-      const tuples = rows.map((r, i) => {
-        values.push(
-          this.executionId,
-          this.policyId,
-          r.operation,
-          r.destinationRegistryId,
-          r.sourceRepository,
-          r.destinationRepository,
-          r.tag,
-          r.digest,
-          r.mediaType,
-          r.status,
-          r.reason,
-        );
-        const p = Array.from({ length: COLUMNS }, (_, c) => `$${i * COLUMNS + c + 1}`);
-        return `(${p.join(', ')}, ${r.status === 'pending' || r.status === 'held' ? 'NULL' : 'now()'})`;
-      });
-      const written = await queryRows<{ status: string }>(
-        this.dataSource,
-        `INSERT INTO task (execution_id, policy_id, operation, destination_registry_id, source_repository,
-                           destination_repository, tag, digest, media_type, status, reason, ended_at)
-         VALUES ${tuples.join(', ')}
-         ON CONFLICT DO NOTHING
-         RETURNING status`,
-        values,
-      );
+      const written = await insertTasks(this.dataSource, this.executionId, rows);
       this.inserted += written.length;
-      this.runnable += written.filter((w) => w.status === 'pending').length;
+      this.runnable += written.filter((status) => status === 'pending').length;
     }
     const [execution] = await queryRows<{ stop_requested: boolean }>(
       this.dataSource,

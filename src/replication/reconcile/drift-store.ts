@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { queryRows } from '../../database/sql.js';
+import type { DriftCount } from '../replication-metrics.js';
 import type { DestinationDrift, DriftReport } from './drift-report.js';
 
 interface Row {
@@ -66,14 +67,13 @@ export class DriftStore {
     };
   }
 
-  /** Out-of-sync artifacts per (policy, destination) name, for the gauge. */
-  outOfSync(): Promise<{ policy: string; destination: string; n: number }[]> {
+  /** Out-of-sync artifacts per (policy, destination), for the gauge. */
+  outOfSync(): Promise<DriftCount[]> {
     return queryRows(
       this.dataSource,
-      `SELECT p.name AS policy, coalesce(r.name, d.destination_registry_id::text) AS destination,
-              d.missing + d.different + d.extra AS n
-       FROM drift_report d JOIN policy p ON p.id = d.policy_id
-       LEFT JOIN registry r ON r.id = d.destination_registry_id`,
+      `SELECT policy_id AS "policyId", destination_registry_id AS "destinationRegistryId",
+              missing + different + extra AS n
+       FROM drift_report`,
     );
   }
 }

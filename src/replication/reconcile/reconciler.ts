@@ -1,26 +1,43 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { forEachConcurrent, mapConcurrent } from '../../common/async-pool.js';
 import { AppConfig } from '../../config/app-config.js';
 import { PoliciesService } from '../../policies/policies.service.js';
 import type { PolicyEntity } from '../../policies/policy.entity.js';
 import type { ExecutionScope } from '../executions/execution.entity.js';
 import { ExecutionsService } from '../executions/executions.service.js';
 import { LedgerService } from '../ledger/ledger.service.js';
+import { policyOwner } from '../owners/execution-owner.js';
+import { specOf } from '../owners/policy-settings.js';
+import { decideCopy, type CopyDecision } from '../planning/decisions.js';
 import { DeletionPlanner } from '../planning/deletion-planner.js';
 import { Planner } from '../planning/planner.js';
+import { compareSource } from '../planning/source-comparison.js';
 import { SourceWalker } from '../planning/source-walker.js';
-import { compareTag } from '../planning/tag-comparator.js';
 import { emptyDrift, note, type DestinationDrift, type DriftReport } from './drift-report.js';
 import { DriftStore } from './drift-store.js';
 
-const PARALLEL_REPOSITORIES = 4;
+/**
+ * A repair names the drifted tags in the execution's scope, up to this many; beyond,
+ * a full execution does the same work without a scope the size of a catalogue.
+ */
+const MAX_SCOPED_REPAIR_TAGS = 5_000;
+
+/** The kind of drift a copy decision means, if any. */
+function driftOf(decision: CopyDecision): 'missing' | 'different' | 'unreadable' | undefined {
+  if (decision.action === 'copy') {
+    if (decision.destination === 'absent') return 'missing';
+    return decision.destination === 'different' ? 'different' : 'unreadable';
+  }
+  if (decision.action === 'skip' && decision.destination === 'different') return 'different';
+  return undefined;
+}
 
 /**
  * Compares a policy's source, destinations and ledger without copying anything, and
  * records the drift per destination: tags missing, tags with another digest, and tags
  * regrelay wrote that the source has since deleted. Events get lost; this is how a
  * replica that silently fell behind is found. With `reconcile.repair` on, it starts
- * an execution scoped to exactly the drifted tags.
+ * an execution scoped to exactly the drifted tags. The comparison is the planner's
+ * (compareSource and decisions.ts): a reconcile sees what a plan would do.
  */
 @Injectable()
 export class Reconciler {
@@ -48,15 +65,17 @@ export class Reconciler {
   private async run(policyId: string): Promise<DriftReport> {
     const started = Date.now();
     const policy = await this.policies.get(policyId);
-    const { source, destinations } = await this.planner.clientsFor(policy);
+    const spec = specOf(policy);
+    const { source, destinations } = await this.planner.clientsFor(spec);
     const signal = AbortSignal.timeout(3_600_000); // an hourly schedule must not pile up behind a stuck run
-    const walker = new SourceWalker(source, policy, null, signal);
+    const walker = new SourceWalker(source, spec.filters, null, signal);
     const drift = new Map<string, DestinationDrift>(
       destinations.map((d) => [d.registryId, emptyDrift(d.registryId)]),
     );
     const deletions = new DeletionPlanner(
       this.ledger,
-      policyId,
+      policyOwner(policyId),
+      spec.sourceRegistryId,
       destinations,
       this.config.deletionGuardShare,
       signal,
@@ -65,38 +84,32 @@ export class Reconciler {
     const toRepair = (repository: string, tag: string) =>
       repair.set(repository, (repair.get(repository) ?? new Set()).add(tag));
 
-    await forEachConcurrent(walker.walk(), PARALLEL_REPOSITORIES, async (repository) => {
-      const listed = new Set<string>();
-      for await (const page of repository.pages) {
-        for (const tag of page) listed.add(tag);
-        const wanted = page.filter((tag) => walker.tags.matches(tag));
-        const compared = await mapConcurrent(wanted, this.config.planningConcurrency, (tag) =>
-          compareTag(source, destinations, repository.name, tag, signal),
-        );
-        for (const c of compared) {
-          if (c.source.kind !== 'present') continue;
-          const digest = c.source.descriptor.digest;
-          for (const { destination, state } of c.destinations) {
-            const d = drift.get(destination.registryId)!;
-            const item = `${c.repository}:${c.tag}`;
-            if (state.kind === 'absent') {
-              note(d, 'missing', item);
-              toRepair(c.repository, c.tag);
-            } else if (state.kind === 'unreadable') {
-              note(d, 'unreadable', item);
-            } else if (state.descriptor.digest !== digest) {
-              note(d, 'different', item);
-              if (policy.override) toRepair(c.repository, c.tag);
+    await compareSource(
+      { source, destinations, walker, concurrency: this.config.planningConcurrency, signal },
+      {
+        page: (comparisons) => {
+          for (const c of comparisons) {
+            for (const { destination, state } of c.destinations) {
+              const kind = driftOf(decideCopy(c.source, state, spec.override));
+              if (!kind) continue;
+              note(drift.get(destination.registryId)!, kind, `${c.repository}:${c.tag}`);
+              if (kind === 'missing' || (kind === 'different' && spec.override))
+                toRepair(c.repository, c.tag);
             }
           }
-        }
-      }
-      await deletions.repositoryListed(repository.name, listed);
-    });
+        },
+        repository: ({ repository, listed }) => deletions.repositoryListed(repository.name, listed),
+      },
+    );
     await deletions.walkCompleted(walker.repositories);
-    for (const row of (await deletions.classify()).deletable) {
-      note(drift.get(row.destinationRegistryId)!, 'extra', `${row.repository}:${row.tag}`);
-      if (policy.deletion) toRepair(row.sourceRepository, row.tag);
+    for (const { written, decision } of await deletions.classify()) {
+      if (decision.action !== 'delete') continue;
+      note(
+        drift.get(written.destinationRegistryId)!,
+        'extra',
+        `${written.repository}:${written.tag}`,
+      );
+      if (spec.deletion) toRepair(written.originRepository, written.tag);
     }
 
     const report: DriftReport = {
@@ -129,9 +142,12 @@ export class Reconciler {
     tags: Map<string, Set<string>>,
   ): Promise<string | null> {
     if (!policy.enabled) return null;
-    const scope: ExecutionScope = {
-      repositories: Object.fromEntries([...tags].map(([repo, set]) => [repo, [...set]])),
-    };
+    let count = 0;
+    for (const set of tags.values()) count += set.size;
+    const scope: ExecutionScope | null =
+      count > MAX_SCOPED_REPAIR_TAGS
+        ? null
+        : { repositories: Object.fromEntries([...tags].map(([repo, set]) => [repo, [...set]])) };
     const { execution } = await this.executions.trigger(policy.id, 'reconcile', scope);
     return execution.id;
   }

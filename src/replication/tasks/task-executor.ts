@@ -1,4 +1,4 @@
-import type { TaskEntity } from './task.entity.js';
+import type { ClaimedTask } from './task-queue.js';
 
 /** What a task attempt achieved. */
 export interface TaskOutcome {
@@ -17,7 +17,7 @@ export interface TaskProgress {
 /** Runs one task attempt; throws to fail it (the worker decides whether to retry). */
 export abstract class TaskExecutor {
   abstract execute(
-    task: TaskEntity,
+    task: ClaimedTask,
     signal: AbortSignal,
     progress: TaskProgress,
   ): Promise<TaskOutcome>;

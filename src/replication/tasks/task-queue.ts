@@ -2,23 +2,34 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { queryRows } from '../../database/sql.js';
+import { ownerOfRow } from '../executions/execution.entity.js';
+import type { ExecutionOwner, ExecutionSettings } from '../owners/execution-owner.js';
 import { TaskEntity, type TaskStatus } from './task.entity.js';
 
-/** Serialises claims across replicas so per-policy concurrency holds exactly. */
+/** Serialises claims across replicas so per-execution concurrency holds exactly. */
 const CLAIM_LOCK = 7_301_942_120;
 
-/** A task row as claimed, plus its policy's id for limits. */
-export type ClaimedTask = TaskEntity;
+/**
+ * A task as claimed: its row, with what it needs from its execution at the moment
+ * of the claim (so a running task reads no settings of its own).
+ */
+export interface ClaimedTask extends TaskEntity {
+  owner: ExecutionOwner;
+  settings: Pick<ExecutionSettings, 'override' | 'bandwidthLimit'>;
+  /**
+   * How many tasks of this claim copy the same artifact from the same source (to
+   * different destinations), this one included: they share one read of each blob.
+   */
+  fanOut: number;
+}
 
 export interface Lease {
   owner: string;
   seconds: number;
 }
 
-/** Outcome of renewing this process's leases. */
+/** Outcome of renewing this process's leases (tasks not named are still ours). */
 export interface RenewResult {
-  /** Still ours, execution not stopping. */
-  kept: string[];
   /** Ours, but the execution was asked to stop. */
   stopping: string[];
   /** No longer ours (expired and taken over, or finished elsewhere). */
@@ -37,15 +48,16 @@ export class TaskQueue {
 
   /**
    * Claims up to `limit` runnable tasks: pending (and due), or running with an
-   * expired lease; of running, not-stopping executions; within each policy's
-   * maxConcurrency; taken round-robin across policies in insertion order.
+   * expired lease; of running, not-stopping executions; within each execution's
+   * maxConcurrency; taken round-robin across executions (so across owners: one runs
+   * per owner) in insertion order.
    *
-   * With each copy task come its pending siblings: the same artifact going to the
-   * policy's other destinations. Started together, they share one read of each blob
-   * from the source (SharedBlobReads); claimed one by one, they would start a whole
-   * task apart and each read the source again. So a fan-out claim may return up to
-   * destinations − 1 tasks more per task than `limit` (and than maxConcurrency): the
-   * extra tasks cost destination writes, not source reads.
+   * With each copy task come its pending siblings: the same artifact from the same
+   * source going to other destinations. Started together, they share one read of
+   * each blob from the source (SharedBlobReads); claimed one by one, they would start
+   * a whole task apart and each read the source again. So a fan-out claim may return
+   * up to destinations − 1 tasks more per task than `limit` (and than
+   * maxConcurrency): the extra tasks cost destination writes, not source reads.
    */
   async claim(limit: number, lease: Lease): Promise<ClaimedTask[]> {
     if (limit <= 0) return [];
@@ -54,23 +66,20 @@ export class TaskQueue {
       const rows = await queryRows<Record<string, unknown>>(
         m,
         `WITH capacity AS (
-           SELECT p.id AS policy_id,
-                  coalesce(p.max_concurrency, 2147483647) - (
+           SELECT e.id AS execution_id,
+                  coalesce(e.max_concurrency, 2147483647) - (
                     SELECT count(*) FROM task r
-                    WHERE r.policy_id = p.id AND r.status = 'running' AND r.lease_expires_at > now()
+                    WHERE r.execution_id = e.id AND r.status = 'running' AND r.lease_expires_at > now()
                   ) AS free
-           FROM policy p
-           WHERE EXISTS (
-             SELECT 1 FROM execution e WHERE e.policy_id = p.id AND e.status = 'running' AND NOT e.stop_requested
-           )
+           FROM execution e
+           WHERE e.status = 'running' AND NOT e.stop_requested
          ),
          picked AS (
-           SELECT t.id, t.seq, row_number() OVER (PARTITION BY c.policy_id ORDER BY t.seq) AS rank
+           SELECT t.id, t.seq, row_number() OVER (PARTITION BY c.execution_id ORDER BY t.seq) AS rank
            FROM capacity c
            CROSS JOIN LATERAL (
              SELECT t.id, t.seq FROM task t
-             JOIN execution e ON e.id = t.execution_id AND e.status = 'running' AND NOT e.stop_requested
-             WHERE t.policy_id = c.policy_id
+             WHERE t.execution_id = c.execution_id
                AND ((t.status = 'pending' AND (t.not_before IS NULL OR t.not_before <= now()))
                     OR (t.status = 'running' AND t.lease_expires_at <= now()))
              ORDER BY t.seq
@@ -83,26 +92,31 @@ export class TaskQueue {
          siblings AS (
            SELECT s.id FROM task c
            JOIN task s ON s.execution_id = c.execution_id AND s.digest = c.digest
+                      AND s.source_registry_id = c.source_registry_id
                       AND s.source_repository = c.source_repository
                       AND s.destination_registry_id <> c.destination_registry_id
            WHERE c.id IN (SELECT id FROM chosen) AND c.operation = 'copy'
              AND s.operation = 'copy' AND s.status = 'pending'
              AND (s.not_before IS NULL OR s.not_before <= now())
            FOR UPDATE OF s SKIP LOCKED
+         ),
+         claimed AS (
+           UPDATE task SET status = 'running', lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3),
+                  attempts = attempts + 1, started_at = coalesce(started_at, now()), not_before = NULL, updated_at = now()
+           WHERE id IN (SELECT id FROM chosen UNION SELECT id FROM siblings)
+           RETURNING *
          )
-         UPDATE task SET status = 'running', lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3),
-                attempts = attempts + 1, started_at = coalesce(started_at, now()), not_before = NULL, updated_at = now()
-         WHERE id IN (SELECT id FROM chosen UNION SELECT id FROM siblings)
-         RETURNING *`,
+         SELECT t.*, e.owner_kind, e.owner_id, e.owner_lane, e.override, e.bandwidth_limit
+         FROM claimed t JOIN execution e ON e.id = t.execution_id`,
         [limit, lease.owner, lease.seconds],
       );
-      return rows.map((row) => this.dataSource.getRepository(TaskEntity).create(fromRow(row)));
+      return withFanOut(rows.map(fromRow));
     });
   }
 
   /** Extends this process's leases and reports which tasks must stop. */
   async renew(taskIds: string[], lease: Lease): Promise<RenewResult> {
-    if (!taskIds.length) return { kept: [], stopping: [], lost: [] };
+    if (!taskIds.length) return { stopping: [], lost: [] };
     const rows = await queryRows<{ id: string; stop_requested: boolean }>(
       this.dataSource,
       `UPDATE task t SET lease_expires_at = now() + make_interval(secs => $3)
@@ -113,7 +127,6 @@ export class TaskQueue {
     );
     const held = new Map(rows.map((r) => [r.id, r.stop_requested]));
     return {
-      kept: taskIds.filter((id) => held.get(id) === false),
       stopping: taskIds.filter((id) => held.get(id) === true),
       lost: taskIds.filter((id) => !held.has(id)),
     };
@@ -191,15 +204,25 @@ export class TaskQueue {
   }
 }
 
-/** Raw row (snake_case) → entity fields. */
-function fromRow(row: Record<string, unknown>): Partial<TaskEntity> {
+/** Counts, per claimed copy, the tasks of the claim sharing its source artifact. */
+function withFanOut(tasks: Omit<ClaimedTask, 'fanOut'>[]): ClaimedTask[] {
+  const key = (t: Omit<ClaimedTask, 'fanOut'>) =>
+    `${t.executionId}|${t.sourceRegistryId}|${t.sourceRepository}|${t.digest}`;
+  const counts = new Map<string, number>();
+  for (const t of tasks)
+    if (t.operation === 'copy') counts.set(key(t), (counts.get(key(t)) ?? 0) + 1);
+  return tasks.map((t) => ({ ...t, fanOut: t.operation === 'copy' ? counts.get(key(t))! : 1 }));
+}
+
+/** Raw row (snake_case, joined with its execution) → a claimed task. */
+function fromRow(row: Record<string, unknown>): Omit<ClaimedTask, 'fanOut'> {
   const num = (v: unknown) => Number(v ?? 0);
-  return {
+  const task = Object.assign(new TaskEntity(), {
     id: row.id as string,
     seq: num(row.seq),
     executionId: row.execution_id as string,
-    policyId: row.policy_id as string,
     operation: row.operation as TaskEntity['operation'],
+    sourceRegistryId: row.source_registry_id as string,
     destinationRegistryId: row.destination_registry_id as string,
     sourceRepository: row.source_repository as string,
     destinationRepository: row.destination_repository as string,
@@ -218,5 +241,12 @@ function fromRow(row: Record<string, unknown>): Partial<TaskEntity> {
     startedAt: (row.started_at as Date | null) ?? null,
     endedAt: (row.ended_at as Date | null) ?? null,
     updatedAt: row.updated_at as Date,
-  };
+  });
+  return Object.assign(task, {
+    owner: ownerOfRow(row as Parameters<typeof ownerOfRow>[0]),
+    settings: {
+      override: row.override as boolean,
+      bandwidthLimit: row.bandwidth_limit === null ? null : num(row.bandwidth_limit),
+    },
+  });
 }

@@ -23,7 +23,7 @@ export const TASK_STATUSES = [
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 export type TaskOperation = 'copy' | 'delete';
 
-/** One artifact to one destination, within an execution. */
+/** One artifact from one source to one destination, within an execution. */
 @Entity({ name: 'task' })
 export class TaskEntity {
   @PrimaryGeneratedColumn('uuid')
@@ -36,25 +36,29 @@ export class TaskEntity {
   @Column({ name: 'execution_id', type: 'uuid' })
   executionId!: string;
 
-  @Column({ name: 'policy_id', type: 'uuid' })
-  policyId!: string;
-
   @Column({ type: 'text' })
   operation!: TaskOperation;
 
-  @Column({ name: 'destination_registry_id', type: 'uuid' })
-  destinationRegistryId!: string;
+  @Column({ name: 'source_registry_id', type: 'uuid' })
+  sourceRegistryId!: string;
 
   @Column({ name: 'source_repository', type: 'text' })
   sourceRepository!: string;
 
+  @Column({ name: 'destination_registry_id', type: 'uuid' })
+  destinationRegistryId!: string;
+
   @Column({ name: 'destination_repository', type: 'text' })
   destinationRepository!: string;
 
+  /** The tag written at (or deleted from) the destination; null copies by digest only. */
   @Column({ type: 'text', nullable: true })
   tag!: string | null;
 
-  /** The source digest to copy (resolved at planning), or the digest to delete. */
+  /**
+   * The digest the task copies — resolved once, when the task was planned or
+   * requested, and never re-read from a tag — or the digest to delete.
+   */
   @Column({ type: 'text' })
   digest!: string;
 

@@ -6,28 +6,31 @@ import {
 } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Subscription } from 'rxjs';
+import { describeError } from '../../common/describe-error.js';
+import { trailingThrottle } from '../../common/trailing-throttle.js';
 import { AppConfig } from '../../config/app-config.js';
 import { ShutdownState } from '../../observability/shutdown-state.js';
 import { EventBus } from '../event-bus.js';
 import { ExecutionFinisher } from '../executions/execution-finisher.js';
 import { InstanceId } from '../instance-id.js';
 import { ReplicationMetrics } from '../replication-metrics.js';
-import { describeError } from '../../common/describe-error.js';
-import { trailingThrottle } from '../../common/trailing-throttle.js';
 import { classifyFailure } from './failure.js';
-import { TaskExecutor } from './task-executor.js';
-import { TaskQueue, type Lease } from './task-queue.js';
-import type { TaskEntity } from './task.entity.js';
+import { TaskExecutor, type TaskOutcome } from './task-executor.js';
+import { TaskQueue, type ClaimedTask, type Lease } from './task-queue.js';
 
 /** Why a running task's signal was aborted. */
 type AbortReason = 'stop' | 'lease-lost' | 'shutdown';
 
 interface Running {
-  task: TaskEntity;
+  task: ClaimedTask;
   controller: AbortController;
   abortReason?: AbortReason;
   done: Promise<void>;
+  /** When the attempt started (hrtime), for durations. */
+  started: bigint;
 }
+
+type FinalStatus = 'succeeded' | 'skipped' | 'failed' | 'stopped';
 
 const PROGRESS_INTERVAL_MS = 1000;
 
@@ -132,9 +135,14 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
     }
   }
 
-  private start(task: TaskEntity): void {
+  private start(task: ClaimedTask): void {
     const controller = new AbortController();
-    const entry: Running = { task, controller, done: Promise.resolve() };
+    const entry: Running = {
+      task,
+      controller,
+      done: Promise.resolve(),
+      started: process.hrtime.bigint(),
+    };
     this.running.set(task.id, entry);
     entry.done = this.run(entry).finally(() => {
       this.running.delete(task.id);
@@ -142,19 +150,11 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
     });
   }
 
+  /** One attempt of a task: give up, or execute it and record what came of it. */
   private async run(entry: Running): Promise<void> {
-    const { task, controller } = entry;
-    const log = this.logger;
-    const started = process.hrtime.bigint();
-    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    const { task } = entry;
     if (task.attempts > this.config.taskMaxAttempts) {
-      await this.finish(
-        task,
-        'failed',
-        `Gave up after ${task.attempts - 1} attempts`,
-        0,
-        seconds(),
-      );
+      await this.finish(entry, 'failed', `Gave up after ${task.attempts - 1} attempts`, 0);
       return;
     }
     await this.bus.publish({
@@ -166,9 +166,35 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
       destinationRegistryId: task.destinationRegistryId,
       attempt: task.attempts,
     });
-    // The first report waits an interval: a task done sooner reports its numbers only
-    // with its outcome, sparing a small artifact an UPDATE and a NOTIFY.
-    const progress = trailingThrottle(
+    const progress = this.progressReporter(task);
+    let outcome: TaskOutcome;
+    try {
+      outcome = await this.executor.execute(task, entry.controller.signal, (done, total) =>
+        progress.call(done, total),
+      );
+    } catch (error) {
+      progress.cancel();
+      await this.failed(entry, error);
+      return;
+    }
+    progress.cancel(); // the final numbers go with the outcome
+    await this.metrics.bytesMoved(task.owner, task.destinationRegistryId, outcome.bytesMoved);
+    await this.finish(
+      entry,
+      outcome.status,
+      outcome.reason ?? null,
+      outcome.bytesMoved,
+      outcome.bytesTotal,
+    );
+  }
+
+  /**
+   * Progress to the database and to SSE clients, throttled. The first report waits
+   * an interval: a task done sooner reports its numbers only with its outcome,
+   * sparing a small artifact an UPDATE and a NOTIFY.
+   */
+  private progressReporter(task: ClaimedTask) {
+    return trailingThrottle(
       PROGRESS_INTERVAL_MS,
       (bytesDone: number, bytesTotal: number) => {
         void this.queue
@@ -184,84 +210,58 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
       },
       { delayFirst: true },
     );
-    try {
-      const outcome = await this.executor.execute(task, controller.signal, (done, total) =>
-        progress.call(done, total),
-      );
-      progress.cancel(); // the final numbers go with the outcome
-      await this.metrics.bytesMoved(task.policyId, task.destinationRegistryId, outcome.bytesMoved);
-      await this.finish(
-        task,
-        outcome.status,
-        outcome.reason ?? null,
-        outcome.bytesMoved,
-        seconds(),
-        outcome.bytesTotal,
-      );
-    } catch (error) {
-      progress.cancel();
-      const reason = entry.abortReason;
-      if (reason === 'stop') {
-        await this.finish(task, 'stopped', 'execution stopped', 0, seconds());
-      } else if (reason === 'shutdown') {
+  }
+
+  /** An attempt threw: stopped, handed back, taken over, retried later, or failed. */
+  private async failed(entry: Running, error: unknown): Promise<void> {
+    const { task } = entry;
+    switch (entry.abortReason) {
+      case 'stop':
+        return this.finish(entry, 'stopped', 'execution stopped', 0);
+      case 'shutdown':
         await this.queue.retryLater(
           task.id,
           this.lease.owner,
           'returned to the queue at shutdown',
           0,
         );
-      } else if (reason === 'lease-lost') {
-        log.warn(
+        return;
+      case 'lease-lost':
+        this.logger.warn(
           { taskId: task.id },
           'Lost the lease of a running task; another worker owns it now',
         );
-      } else {
-        const failure = classifyFailure(error);
-        const message = describeError(error);
-        if (failure.retryable && task.attempts < this.config.taskMaxAttempts) {
-          const delay = backoff(task.attempts, failure.retryAfterMs);
-          this.metrics.retries.inc({ reason: failure.reason });
-          log.warn(
-            {
-              taskId: task.id,
-              executionId: task.executionId,
-              attempt: task.attempts,
-              delayMs: delay,
-              err: message,
-            },
-            'Task attempt failed; will retry',
-          );
-          if (await this.queue.retryLater(task.id, this.lease.owner, message, delay)) {
-            setTimeout(
-              () =>
-                void this.bus.publish({ type: 'tasks.available', executionId: task.executionId }),
-              delay,
-            ).unref();
-          }
-        } else {
-          log.warn(
-            {
-              taskId: task.id,
-              executionId: task.executionId,
-              attempt: task.attempts,
-              err: message,
-            },
-            'Task failed',
-          );
-          await this.finish(task, 'failed', message, 0, seconds());
-        }
-      }
+        return;
+    }
+    const failure = classifyFailure(error);
+    const message = describeError(error);
+    const context = { taskId: task.id, executionId: task.executionId, attempt: task.attempts };
+    if (!failure.retryable || task.attempts >= this.config.taskMaxAttempts) {
+      this.logger.warn({ ...context, err: message }, 'Task failed');
+      return this.finish(entry, 'failed', message, 0);
+    }
+    const delay = backoff(task.attempts, failure.retryAfterMs);
+    this.metrics.retries.inc({ reason: failure.reason });
+    this.logger.warn(
+      { ...context, delayMs: delay, err: message },
+      'Task attempt failed; will retry',
+    );
+    if (await this.queue.retryLater(task.id, this.lease.owner, message, delay)) {
+      setTimeout(
+        () => void this.bus.publish({ type: 'tasks.available', executionId: task.executionId }),
+        delay,
+      ).unref();
     }
   }
 
   private async finish(
-    task: TaskEntity,
-    status: 'succeeded' | 'skipped' | 'failed' | 'stopped',
+    entry: Running,
+    status: FinalStatus,
     reason: string | null,
     bytes: number,
-    seconds: number,
     bytesTotal?: number,
   ): Promise<void> {
+    const { task } = entry;
     const recorded = await this.queue.finish(task.id, this.lease.owner, {
       status,
       reason,
@@ -269,6 +269,7 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
       bytesTotal,
     });
     if (!recorded) return;
+    const seconds = Number(process.hrtime.bigint() - entry.started) / 1e9;
     await this.metrics.taskFinished(task, status, seconds);
     await this.bus.publish({
       type: 'task.finished',

@@ -1,6 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { PoliciesService } from '../../policies/policies.service.js';
-import type { PolicyEntity } from '../../policies/policy.entity.js';
 import { RegistriesService } from '../../registries/registries.service.js';
 import type { RegistryEntity } from '../../registries/registry.entity.js';
 import { ExecutionsService } from '../executions/executions.service.js';
@@ -16,21 +14,21 @@ interface Entry {
 }
 
 /**
- * What each task of an execution reads before it runs (its policy, the registries it
- * copies between, when events reported its tags), read once per execution on this
- * replica rather than once per task: 500 small tags used to cost 2,500 such queries.
- * Keys include the execution, so a new execution always starts from fresh settings; a
- * registry changed on this replica is re-read at once; anything else at most
- * MAX_AGE_MS late. A failed read is not kept.
+ * A per-execution read cache for what each task reads before it runs (the
+ * registries it copies between, when events reported its tags): read once per
+ * execution on this replica rather than once per task (500 small tags used to cost
+ * 2,500 such queries). Keys include the execution, so a new execution always starts
+ * from fresh reads; a registry changed on this replica is re-read at once; anything
+ * else at most MAX_AGE_MS late. A failed read is not kept. (Settings such as
+ * override come with the task's claim and need no cache.)
  */
 @Injectable()
-export class ExecutionSettings {
+export class ExecutionReadCache {
   private readonly entries = new Map<string, Entry>();
   /** The clock (tests move it). */
   now: () => number = Date.now;
 
   constructor(
-    private readonly policies: PoliciesService,
     private readonly registries: RegistriesService,
     private readonly executions: ExecutionsService,
   ) {
@@ -38,10 +36,6 @@ export class ExecutionSettings {
       for (const key of this.entries.keys())
         if (key.endsWith(`|registry|${id}`)) this.entries.delete(key);
     });
-  }
-
-  policy(executionId: string, policyId: string): Promise<PolicyEntity> {
-    return this.read(`${executionId}|policy|${policyId}`, () => this.policies.get(policyId));
   }
 
   registry(executionId: string, registryId: string): Promise<RegistryEntity> {

@@ -1,7 +1,7 @@
-import type { TestApp } from './test-app.js';
+import type { ApiCaller } from './replication-api.js';
 import { waitFor } from './wait.js';
 
-export interface StreamEvent {
+export interface SseEvent {
   type: string;
   data: Record<string, unknown>;
 }
@@ -10,21 +10,21 @@ export interface StreamEvent {
 export interface EventStream {
   readonly status: number;
   readonly headers: Headers;
-  /** Events received so far (comments and heartbeats included). */
-  readonly events: StreamEvent[];
+  /** Events received so far. */
+  readonly events: SseEvent[];
   /** The body of a refused request (status ≠ 200). */
   readonly refusal?: unknown;
   /** Resolves when the server ended the stream (or close() was called). */
   readonly ended: Promise<void>;
-  /** True once the stream has ended. */
   isEnded(): boolean;
   /** Waits (bounded) for an event of this type. */
-  next(type: string, timeoutMs?: number): Promise<StreamEvent>;
+  next(type: string, timeoutMs?: number): Promise<SseEvent>;
   close(): void;
 }
 
+/** Opens an execution's event stream (with `token`, else the caller's default). */
 export async function openEventStream(
-  t: Pick<TestApp, 'api'>,
+  t: ApiCaller,
   executionId: string,
   token?: string,
 ): Promise<EventStream> {
@@ -34,16 +34,15 @@ export async function openEventStream(
     headers: { accept: 'text/event-stream' },
     signal: abort.signal,
   });
-  const events: StreamEvent[] = [];
+  const events: SseEvent[] = [];
   if (res.status !== 200) {
-    const refusal = await res.json();
-    const done = Promise.resolve();
+    const refusal: unknown = await res.json();
     return {
       status: res.status,
       headers: res.headers,
       events,
       refusal,
-      ended: done,
+      ended: Promise.resolve(),
       isEnded: () => true,
       next: () => Promise.reject(new Error(`stream refused with ${res.status}`)),
       close: () => undefined,
@@ -84,4 +83,18 @@ export async function openEventStream(
       }),
     close: () => abort.abort(),
   };
+}
+
+/**
+ * Reads an execution's Server-Sent Events to the end of the stream (the server ends
+ * it after `execution.finished`) and returns them in order.
+ */
+export async function readExecutionEvents(t: ApiCaller, executionId: string): Promise<SseEvent[]> {
+  const stream = await openEventStream(t, executionId);
+  if (stream.status !== 200)
+    throw new Error(`expected HTTP 200 for the stream, got ${stream.status}`);
+  if (!/^text\/event-stream/.test(stream.headers.get('content-type') ?? ''))
+    throw new Error(`expected an event stream, got ${stream.headers.get('content-type')}`);
+  await stream.ended;
+  return stream.events;
 }
