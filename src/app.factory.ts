@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, type RuntimeContext } from './app.module.js';
 import { ExpressAdapterWithTimeouts } from './bootstrap/express-adapter-with-timeouts.js';
 import { createValidationPipe } from './common/validation.js';
+import { consoleAssets } from './console/console-assets.js';
 import { webhookBodyReader } from './events/webhook-body.js';
 import { EVENTS_ROUTE } from './events/webhook-routes.js';
 import { HttpMetrics } from './observability/http-metrics.js';
@@ -37,6 +38,8 @@ export async function createApp(runtime: RuntimeContext): Promise<INestApplicati
   app.use(`/${EVENTS_ROUTE}`, webhookBodyReader());
   // 100 kB (the default) is less than a full batch of one-off copies (1,000 items).
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  // The browser console at / (built by `npm run build`); server paths pass through it.
+  app.use(consoleAssets());
   app.useGlobalPipes(createValidationPipe());
   app.set('trust proxy', runtime.config.trustProxy);
   app.disable('x-powered-by');

@@ -13,6 +13,7 @@ import { ReplicationModule } from './replication/replication.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { httpLoggingParams } from './observability/http-logging.js';
 import { SecretsModule } from './secrets/secrets.module.js';
+import { TopologiesModule } from './topologies/topologies.module.js';
 
 /** What the process resolved before Nest starts: config, database and key. */
 export interface RuntimeContext {
@@ -39,6 +40,7 @@ export class AppModule {
         PoliciesModule,
         ReplicationModule,
         EventsModule,
+        TopologiesModule,
         PreheatModule,
       ],
       providers: [{ provide: AppConfig, useValue: runtime.config }],

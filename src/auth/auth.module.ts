@@ -7,10 +7,11 @@ import { ApiTokenService } from './api-token.service.js';
 import { BearerAuthGuard } from './bearer-auth.guard.js';
 import { EventStreamLimits } from './event-stream-limits.js';
 import { TokensController } from './tokens.controller.js';
+import { WhoAmIController } from './whoami.controller.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([ApiTokenEntity])],
-  controllers: [TokensController],
+  controllers: [TokensController, WhoAmIController],
   providers: [
     ApiTokenService,
     AdminTokenBootstrap,

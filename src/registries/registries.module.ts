@@ -4,6 +4,7 @@ import { KeyRotation } from '../secrets/key-rotation.js';
 import { RegistriesController } from './registries.controller.js';
 import { RegistriesService } from './registries.service.js';
 import { RegistryClients } from './registry-clients.js';
+import { ReplicationGraph } from './replication-graph.js';
 import { RegistryEntity } from './registry.entity.js';
 import { RegistryPinger } from './registry-pinger.js';
 import { RegistrySecretUpkeep } from './registry-secret-upkeep.js';
@@ -11,8 +12,14 @@ import { RegistrySecretUpkeep } from './registry-secret-upkeep.js';
 @Module({
   imports: [TypeOrmModule.forFeature([RegistryEntity])],
   controllers: [RegistriesController],
-  providers: [RegistriesService, RegistryClients, RegistryPinger, RegistrySecretUpkeep],
-  exports: [RegistriesService, RegistryClients],
+  providers: [
+    RegistriesService,
+    RegistryClients,
+    RegistryPinger,
+    ReplicationGraph,
+    RegistrySecretUpkeep,
+  ],
+  exports: [RegistriesService, RegistryClients, ReplicationGraph],
 })
 export class RegistriesModule implements OnModuleInit, OnApplicationBootstrap {
   private readonly logger = new Logger('Registries');

@@ -76,6 +76,7 @@ import { Reconciler } from './reconcile/reconciler.js';
     ExecutionOwners,
     EventTargets,
     DeliveryHooks,
+    ExecutionReadCache,
     LedgerService,
     EventBus,
     ReplicationMetrics,

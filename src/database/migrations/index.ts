@@ -11,6 +11,7 @@ import { KeyedLookups1764403200000 } from './1764403200000-keyed-lookups.js';
 import { CreateAuditLog1764403200001 } from './1764403200001-create-audit-log.js';
 import { RegistryDragonfly1764576000000 } from './1764576000000-registry-dragonfly.js';
 import { CreatePreheat1764576000001 } from './1764576000001-create-preheat.js';
+import { CreateTopologies1764835200000 } from './1764835200000-create-topologies.js';
 import { InboxRejectionsAndRegistryTimezone1764489600000 } from './1764489600000-inbox-rejections-and-registry-timezone.js';
 
 /** Every migration, oldest first. Listed explicitly: ESM has no reliable glob loading. */
@@ -29,4 +30,5 @@ export const migrations = [
   InboxRejectionsAndRegistryTimezone1764489600000,
   RegistryDragonfly1764576000000,
   CreatePreheat1764576000001,
+  CreateTopologies1764835200000,
 ];
