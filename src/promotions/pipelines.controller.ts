@@ -10,10 +10,13 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { Audited, stateFrom } from '../audit/audited.decorator.js';
 import { RequireRole } from '../auth/auth.decorators.js';
 import { API_PREFIX, UuidParam } from '../common/api.js';
 import { PipelineBodyDto, PipelineDto } from './dto/pipeline.dto.js';
 import { PipelinesService } from './pipelines.service.js';
+
+const pipelineState = stateFrom(PipelinesService, async (s, id) => s.view(await s.get(id)));
 
 @ApiTags('promotions')
 @ApiBearerAuth()
@@ -23,6 +26,7 @@ export class PipelinesController {
 
   @Post()
   @RequireRole('admin')
+  @Audited('pipeline', { state: pipelineState })
   @ApiOperation({
     summary: 'Create a promotion pipeline (admin)',
     description:
@@ -55,6 +59,7 @@ export class PipelinesController {
 
   @Put(':id')
   @RequireRole('admin')
+  @Audited('pipeline', { state: pipelineState })
   @ApiOperation({
     summary: 'Replace a pipeline definition (admin)',
     description: 'Stages keep their identity (history, arrivals, holds) by name.',
@@ -71,6 +76,7 @@ export class PipelinesController {
 
   @Delete(':id')
   @RequireRole('admin')
+  @Audited('pipeline', { state: pipelineState })
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a pipeline and its history (admin)' })
   @ApiNoContentResponse()

@@ -18,6 +18,10 @@ export class PromotionViews {
     @InjectRepository(PipelineEntity) private readonly pipelines: Repository<PipelineEntity>,
   ) {}
 
+  async byId(id: string): Promise<PromotionDto> {
+    return this.one(await this.store.get(id));
+  }
+
   async one(p: PromotionEntity): Promise<PromotionDto> {
     return (await this.many([p]))[0]!;
   }

@@ -13,6 +13,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { Audited, stateOf } from '../audit/audited.decorator.js';
 import { CurrentPrincipal, type Principal } from '../auth/principal.js';
 import { API_PREFIX, UuidParam } from '../common/api.js';
 import {
@@ -29,8 +30,9 @@ import { PipelineState } from './pipeline-state.js';
 import { PromotionDecisions } from './promotion-decisions.js';
 import { PromotionRequests } from './promotion-requests.js';
 import { PromotionRollbacks } from './promotion-rollbacks.js';
-import { PromotionStore } from './promotion-store.js';
 import { PromotionViews } from './promotion-views.js';
+
+const promotionState = stateOf(PromotionViews, 'byId');
 
 @ApiTags('promotions')
 @ApiBearerAuth()
@@ -42,12 +44,12 @@ export class PromotionsController {
     private readonly decisions: PromotionDecisions,
     private readonly rollbacks: PromotionRollbacks,
     private readonly state: PipelineState,
-    private readonly store: PromotionStore,
     private readonly views: PromotionViews,
   ) {}
 
   @Post('pipelines/:id/promotions')
   @HttpCode(202)
+  @Audited('pipeline', { action: 'promote' })
   @ApiOperation({
     summary: 'Promote a digest into a stage (operator; force needs admin)',
     description:
@@ -85,11 +87,12 @@ export class PromotionsController {
   @ApiOkResponse({ type: PromotionDto })
   @ApiNotFoundResponse()
   async get(@Param('id', UuidParam) id: string): Promise<PromotionDto> {
-    return this.views.one(await this.store.get(id));
+    return this.views.byId(id);
   }
 
   @Post('promotions/:id/approve')
   @HttpCode(200)
+  @Audited('promotion', { action: 'approve', state: promotionState })
   @ApiOperation({
     summary: 'Approve a waiting promotion (operator)',
     description:
@@ -108,6 +111,7 @@ export class PromotionsController {
 
   @Post('promotions/:id/reject')
   @HttpCode(200)
+  @Audited('promotion', { action: 'reject', state: promotionState })
   @ApiOperation({ summary: 'Reject a waiting or queued promotion (operator): it is refused' })
   @ApiOkResponse({ type: PromotionDto })
   @ApiConflictResponse({ description: 'Already running or ended, or already decided' })
@@ -146,6 +150,7 @@ export class PromotionsController {
 
   @Post('pipelines/:id/rollback')
   @HttpCode(202)
+  @Audited('pipeline', { action: 'rollback' })
   @ApiOperation({
     summary: 'Re-point a stage’s tag to an earlier promoted digest (operator)',
     description:
@@ -165,6 +170,7 @@ export class PromotionsController {
 
   @Post('pipelines/:id/release')
   @HttpCode(200)
+  @Audited('pipeline', { action: 'release' })
   @ApiOperation({ summary: 'Release a rollback’s hold on auto-promotion into a stage (operator)' })
   @ApiOkResponse({ schema: { example: { stage: 'prod', repository: 'team/app', released: true } } })
   release(

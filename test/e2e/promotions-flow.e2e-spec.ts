@@ -335,6 +335,25 @@ describe('promotion pipelines across four registries', () => {
     ).toBe(2);
   });
 
+  it('records changes in the audit log: the pipeline, each promotion request and decision', async () => {
+    type Entries = { items: { action: string; resourceType: string; actor: { name: string } }[] };
+    const onPipeline = await json<Entries>(
+      await t.api(`/api/v1/audit?resourceType=pipeline&resourceId=${pipeline.id}&limit=500`),
+    );
+    const actions = onPipeline.items.map((e) => e.action);
+    expect(actions).toContain('create');
+    expect(actions.filter((a) => a === 'promote').length).toBeGreaterThanOrEqual(5);
+    const decisions = await json<Entries>(
+      await t.api('/api/v1/audit?resourceType=promotion&limit=500'),
+    );
+    expect(decisions.items.map((e) => [e.action, e.actor.name])).toEqual(
+      expect.arrayContaining([
+        ['approve', 'alice'],
+        ['approve', 'bob'],
+      ]),
+    );
+  });
+
   it('shows a pipeline to viewers and lets only admins change it', async () => {
     expect((await t.api(`/api/v1/pipelines/${pipeline.id}`, { token: viewer })).status).toBe(200);
     const res = await t.api('/api/v1/pipelines', {
