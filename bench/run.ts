@@ -28,11 +28,12 @@ import {
   type Source,
 } from './scenarios/copy-scenarios.js';
 import { planningScenario } from './scenarios/planning.js';
+import { promotionScenario } from './scenarios/promotion.js';
 import { FULL, SMOKE } from './scenarios/sizes.js';
 
 // Compiled to dist/bench/bench/run.js; the checkout is three levels up.
 const ROOT = resolve(import.meta.dirname, '../../..');
-const SCENARIOS = ['bulk', 'many-small', 'large-blob', 'fan-out', 'planning'] as const;
+const SCENARIOS = ['bulk', 'many-small', 'large-blob', 'fan-out', 'planning', 'promotion'] as const;
 
 const smoke = process.argv.includes('--smoke');
 const sizes = smoke ? SMOKE : FULL;
@@ -126,6 +127,19 @@ async function main() {
         `${p.repositories} repositories × ${p.tagsPerRepository} tags, identical at source and destination; ` +
         `measured on the first repository and on all`;
       measurements.push(...(await planningScenario(ctx, p)));
+    }
+    if (only.has('promotion')) {
+      log('scenario 7: promotion (no gates) vs skopeo copy, then a retag');
+      const promoted = await source(
+        'promotion',
+        distinctImages({
+          prefix: 'promote',
+          repositories: 1,
+          tagsPerRepository: 1,
+          ...sizes.promotion,
+        }),
+      );
+      measurements.push(...(await promotionScenario(ctx, promoted)));
     }
   } finally {
     await regrelay.stop();

@@ -8,6 +8,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { EventsModule } from './events/events.module.js';
 import { PoliciesModule } from './policies/policies.module.js';
 import { PreheatModule } from './preheat/preheat.module.js';
+import { PromotionsModule } from './promotions/promotions.module.js';
 import { RegistriesModule } from './registries/registries.module.js';
 import { ReplicationModule } from './replication/replication.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
@@ -42,6 +43,7 @@ export class AppModule {
         EventsModule,
         TopologiesModule,
         PreheatModule,
+        PromotionsModule,
       ],
       providers: [{ provide: AppConfig, useValue: runtime.config }],
       exports: [AppConfig],

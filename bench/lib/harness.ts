@@ -7,7 +7,12 @@ import { summarize, type Summary } from './stats.js';
 const run = promisify(execFile);
 
 export type Tool =
-  'regrelay' | 'skopeo sync' | 'skopeo sync ×3 sequential' | 'skopeo sync ×3 parallel' | 'floor';
+  | 'regrelay'
+  | 'skopeo sync'
+  | 'skopeo sync ×3 sequential'
+  | 'skopeo sync ×3 parallel'
+  | 'skopeo copy'
+  | 'floor';
 
 /** One measured quantity of one tool in one scenario, over all rounds. */
 export interface Measurement {

@@ -78,6 +78,11 @@ export class RegrelayUnderTest {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
+  /** The text of regrelay's /metrics. */
+  async metrics(): Promise<string> {
+    return (await fetch(`${this.app.url}/metrics`)).text();
+  }
+
   async addRegistry(name: string, registry: TestRegistry): Promise<string> {
     const { id } = await this.call<{ id: string }>(
       'POST',

@@ -96,6 +96,26 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
       met: fan[0].median >= 2 * fan[1].median && reads.max <= 1.2,
     });
   }
+  const promotion = [
+    find('promotion', 'regrelay', 'seconds'),
+    find('promotion', 'skopeo copy', 'seconds'),
+  ];
+  const retag = [
+    find('promotion', 'regrelay', 'retagSeconds'),
+    find('promotion', 'regrelay', 'retagPuts'),
+  ];
+  if (promotion[0] && promotion[1] && retag[0] && retag[1]) {
+    checks.push({
+      scenario: 'promotion',
+      target:
+        '≤ 1.2× skopeo copy --all --preserve-digests; a retag is one manifest PUT, well under 1 s',
+      measured:
+        `${ratio(promotion[0].median, promotion[1].median)} skopeo copy; ` +
+        `retag ${retag[0].max.toFixed(2)} s at most, ${retag[1].max} PUT`,
+      met:
+        promotion[0].median <= 1.2 * promotion[1].median && retag[1].max === 1 && retag[0].max < 1,
+    });
+  }
   const plans = r.measurements
     .filter((m) => m.scenario === 'planning')
     .map((m) => ({ tags: Number(m.metric.replace('noop', '')), seconds: m.summary.median }))
@@ -123,6 +143,7 @@ const TOOL_ORDER: Tool[] = [
   'skopeo sync',
   'skopeo sync ×3 sequential',
   'skopeo sync ×3 parallel',
+  'skopeo copy',
   'floor',
 ];
 
@@ -180,6 +201,10 @@ function label(metric: string): string {
     cpuSeconds: 'regrelay process CPU',
     tagsPerSecond: 'copy rate',
     resyncSeconds: 'no-op resync',
+    seconds: 'time',
+    retagSeconds: 'retag (stage holds the digest)',
+    retagPuts: 'retag requests written',
+    copySeconds: "of which the copy's execution",
     sourceReadRatio: 'source bytes read',
   };
   if (metric.startsWith('noop')) return `no-op plan, ${metric.slice(4)} tags`;

@@ -36,6 +36,32 @@ export async function skopeoSync(
   }
 }
 
+/**
+ * `skopeo copy --all --preserve-digests` of one digest to a tag at `destination`: what a
+ * script promoting an image between registries by hand does.
+ */
+export function skopeoCopy(
+  source: TestRegistry,
+  repository: string,
+  digest: string,
+  destination: TestRegistry,
+  tag: string,
+  timeoutMs: number,
+): Promise<void> {
+  return runSkopeo(
+    [
+      'copy',
+      '--all',
+      '--preserve-digests',
+      '--src-tls-verify=false',
+      '--dest-tls-verify=false',
+      `docker://${source.host}/${repository}@${digest}`,
+      `docker://${destination.host}/${repository}:${tag}`,
+    ],
+    timeoutMs,
+  );
+}
+
 function runSkopeo(args: string[], timeoutMs: number): Promise<void> {
   const skopeo = requireBinary('skopeo');
   return new Promise((resolve, reject) => {

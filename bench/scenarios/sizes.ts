@@ -8,6 +8,8 @@ export interface Sizes {
   fanOutDestinations: number;
   /** Planning: repositories × tags each; measured for the first repository and for all. */
   planning: { repositories: number; tagsPerRepository: number };
+  /** Promotion: one image of `layers` × `layerSize` (the issue's 200 MiB). */
+  promotion: { layers: number; layerSize: number };
 }
 
 export const FULL: Sizes = {
@@ -16,6 +18,7 @@ export const FULL: Sizes = {
   largeBlobBytes: 1024 * MiB,
   fanOutDestinations: 3,
   planning: { repositories: 10, tagsPerRepository: 1000 },
+  promotion: { layers: 4, layerSize: 50 * MiB },
 };
 
 export const SMOKE: Sizes = {
@@ -24,4 +27,5 @@ export const SMOKE: Sizes = {
   largeBlobBytes: 16 * MiB,
   fanOutDestinations: 3,
   planning: { repositories: 2, tagsPerRepository: 50 },
+  promotion: { layers: 2, layerSize: 1 * MiB },
 };

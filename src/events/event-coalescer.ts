@@ -14,6 +14,7 @@ import { EventTargets } from '../replication/triggers/event-targets.js';
 import { EventInbox, type PendingEvent } from './event-inbox.js';
 import { EventMetrics } from './event-metrics.js';
 import { eventTriggers } from './event-scope.js';
+import { RegistryPushes } from './registry-pushes.js';
 
 /** Events claimed in one transaction; a burst larger than this is handled in rounds. */
 const CLAIM_LIMIT = 500;
@@ -58,6 +59,7 @@ export class EventCoalescer implements OnApplicationBootstrap, OnApplicationShut
     private readonly targets: EventTargets,
     private readonly bus: EventBus,
     private readonly metrics: EventMetrics,
+    private readonly pushes: RegistryPushes,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -160,6 +162,7 @@ export class EventCoalescer implements OnApplicationBootstrap, OnApplicationShut
       );
     }
     await this.markProcessed(m, events, fed);
+    this.pushes.report(registryId, events);
     if (fed.size < events.length) {
       this.logger.debug(
         { registryId, events: events.length - fed.size },

@@ -10,6 +10,7 @@ import { EventInbox } from './event-inbox.js';
 import { EventIntake } from './event-intake.js';
 import { EventMetrics } from './event-metrics.js';
 import { EventsController } from './events.controller.js';
+import { RegistryPushes } from './registry-pushes.js';
 import { WebhookAuthGuard } from './webhook-auth.guard.js';
 
 /**
@@ -24,6 +25,14 @@ import { WebhookAuthGuard } from './webhook-auth.guard.js';
     ReplicationModule,
   ],
   controllers: [EventsController, EventInboxController],
-  providers: [EventInbox, EventIntake, EventMetrics, EventCoalescer, WebhookAuthGuard],
+  providers: [
+    EventInbox,
+    EventIntake,
+    EventMetrics,
+    EventCoalescer,
+    WebhookAuthGuard,
+    RegistryPushes,
+  ],
+  exports: [RegistryPushes],
 })
 export class EventsModule {}

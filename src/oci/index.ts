@@ -2,7 +2,12 @@
  * regrelay's OCI registry client: framework-free, over undici. See docs/oci-client.md.
  */
 export { RegistryClient, type RegistryClientOptions, type OpOptions } from './registry-client.js';
-export { AddressPolicy, DEFAULT_DENY_NETWORKS, parseNetwork } from './address-policy.js';
+export {
+  AddressPolicy,
+  DEFAULT_DENY_NETWORKS,
+  guardedConnector,
+  parseNetwork,
+} from './address-policy.js';
 export { copyBlob, type CopyBlobOptions, type CopyBlobResult } from './copy-blob.js';
 export { bytesSource, generatorSource, healingRead, type BlobSource } from './blob-source.js';
 export type { UploadOptions, UploadResult, UploadSession } from './blob-upload.js';

@@ -13,6 +13,7 @@ import { RegistryDragonfly1764576000000 } from './1764576000000-registry-dragonf
 import { CreatePreheat1764576000001 } from './1764576000001-create-preheat.js';
 import { CreateTopologies1764835200000 } from './1764835200000-create-topologies.js';
 import { InboxRejectionsAndRegistryTimezone1764489600000 } from './1764489600000-inbox-rejections-and-registry-timezone.js';
+import { CreatePromotions1764662400000 } from './1764662400000-create-promotions.js';
 
 /** Every migration, oldest first. Listed explicitly: ESM has no reliable glob loading. */
 export const migrations = [
@@ -30,5 +31,6 @@ export const migrations = [
   InboxRejectionsAndRegistryTimezone1764489600000,
   RegistryDragonfly1764576000000,
   CreatePreheat1764576000001,
+  CreatePromotions1764662400000,
   CreateTopologies1764835200000,
 ];

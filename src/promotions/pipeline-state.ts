@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { RegistriesService } from '../registries/registries.service.js';
+import type { PromotionPageDto } from './dto/promotion.dto.js';
+import type { HistoryQuery, PipelineStateDto, RepositoryStateDto } from './dto/state.dto.js';
+import { orderedStages } from './pipeline.entity.js';
+import { PipelinesService } from './pipelines.service.js';
+import { PromotionStore } from './promotion-store.js';
+import { PromotionViews } from './promotion-views.js';
+
+/** A pipeline's history (every promotion, without limit) and where its digests stand. */
+@Injectable()
+export class PipelineState {
+  constructor(
+    private readonly pipelines: PipelinesService,
+    private readonly registries: RegistriesService,
+    private readonly store: PromotionStore,
+    private readonly views: PromotionViews,
+  ) {}
+
+  async history(pipelineId: string, query: HistoryQuery): Promise<PromotionPageDto> {
+    await this.pipelines.get(pipelineId);
+    const page = await this.store.history({ pipelineId, ...query });
+    return {
+      items: await this.views.many(page.items),
+      total: page.total,
+      limit: query.limit,
+      offset: query.offset,
+    };
+  }
+
+  async state(pipelineId: string, repository?: string): Promise<PipelineStateDto> {
+    const pipeline = await this.pipelines.get(pipelineId);
+    const stages = orderedStages(pipeline);
+    const ids = stages.map((s) => s.id);
+    const [tags, arrivals, holds, registries] = await Promise.all([
+      this.store.currentTags(pipeline.id, repository),
+      this.store.arrivals(ids, repository),
+      this.store.holds(ids),
+      this.registries.getMany(stages.map((s) => s.registryId)),
+    ]);
+    return {
+      pipelineId: pipeline.id,
+      pipeline: pipeline.name,
+      stages: stages.map((stage) => {
+        const repos = new Map<string, RepositoryStateDto>();
+        const of = (name: string) => {
+          let r = repos.get(name);
+          if (!r) repos.set(name, (r = { repository: name, tags: [], digests: [], hold: null }));
+          return r;
+        };
+        for (const t of tags.filter((t) => t.stage_id === stage.id))
+          of(t.repository).tags.push({
+            tag: t.tag,
+            digest: t.digest,
+            promotionId: t.promotion_id,
+            promotedAt: t.ended_at.toISOString(),
+          });
+        for (const a of arrivals.filter((a) => a.stage_id === stage.id))
+          of(a.repository).digests.push({
+            digest: a.digest,
+            since: a.arrived_at.toISOString(),
+            how: a.how,
+          });
+        for (const h of holds.filter(
+          (h) => h.stageId === stage.id && (!repository || h.repository === repository),
+        ))
+          of(h.repository).hold = {
+            promotionId: h.promotionId,
+            heldBy: h.heldBy,
+            heldAt: h.heldAt.toISOString(),
+          };
+        return {
+          stage: stage.name,
+          registry: registries.get(stage.registryId)?.name ?? null,
+          repositoryTemplate: stage.repository,
+          repositories: [...repos.values()].sort((a, b) =>
+            a.repository.localeCompare(b.repository),
+          ),
+        };
+      }),
+    };
+  }
+}
