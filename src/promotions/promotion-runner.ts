@@ -217,7 +217,12 @@ export class PromotionRunner {
     // Below a stage that roots a tree topology, the leaves report their arrivals later.
     const leaves =
       status === 'succeeded'
-        ? await this.leaves.expected(p.destinationRegistryId, p.destinationRepository)
+        ? await this.leaves.expected(
+            p.destinationRegistryId,
+            p.destinationRepository,
+            p.digest,
+            p.tag,
+          )
         : [];
     const moved = await this.store.transition(p.id, from, {
       status,

@@ -4,11 +4,16 @@ import type { DataSource } from 'typeorm';
 import { queryRows } from '../database/sql.js';
 import type { LeafArrival } from './promotion.entity.js';
 
-/** The leaves below a stage's registry and repository, for a stage that roots a tree topology. */
+/**
+ * The leaves below a stage's registry and repository, for a stage that roots a tree
+ * topology, with when `digest` arrived at `tag` there if it already has.
+ */
 export type LeafSource = (
   registryId: string,
   repository: string,
-) => Promise<{ registryId: string; repository: string }[]>;
+  digest: string,
+  tag: string | null,
+) => Promise<LeafArrival[]>;
 
 /**
  * The extension point for topologies: a stage may be the root of a tree topology,
@@ -19,19 +24,28 @@ export type LeafSource = (
  */
 @Injectable()
 export class StageLeaves {
-  private source?: LeafSource;
+  private readonly sources: LeafSource[] = [];
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   register(source: LeafSource): void {
-    if (this.source) throw new Error('A leaf source is registered twice');
-    this.source = source;
+    this.sources.push(source);
   }
 
-  /** The leaves a promotion into this place waits to hear from (none arrived yet). */
-  async expected(registryId: string, repository: string): Promise<LeafArrival[]> {
-    const leaves = (await this.source?.(registryId, repository)) ?? [];
-    return leaves.map((l) => ({ ...l, arrivedAt: null }));
+  /**
+   * The leaves a promotion of `digest` into this place waits to hear from (a leaf the
+   * tree already delivered it to says when).
+   */
+  async expected(
+    registryId: string,
+    repository: string,
+    digest: string,
+    tag: string | null,
+  ): Promise<LeafArrival[]> {
+    const found = await Promise.all(
+      this.sources.map((s) => s(registryId, repository, digest, tag)),
+    );
+    return found.flat();
   }
 
   /**

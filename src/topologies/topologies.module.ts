@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { PromotionsModule } from '../promotions/promotions.module.js';
 import { RegistriesModule } from '../registries/registries.module.js';
 import { ReplicationModule } from '../replication/replication.module.js';
 import { Backlog } from './backlog.js';
@@ -7,6 +8,7 @@ import { CatchUp } from './catch-up.js';
 import { Conflicts } from './conflicts.js';
 import { NodeStates } from './node-states.js';
 import { PairPlanner } from './pair-planner.js';
+import { PromotionLeaves } from './promotion-leaves.js';
 import { PushTimes } from './push-times.js';
 import { TopologiesController } from './topologies.controller.js';
 import { TopologiesService } from './topologies.service.js';
@@ -31,6 +33,7 @@ import { TreeSync } from './tree-sync.js';
     TypeOrmModule.forFeature([TopologyEntity, TopologyNodeEntity]),
     RegistriesModule,
     ReplicationModule,
+    PromotionsModule,
   ],
   controllers: [TopologiesController],
   providers: [
@@ -49,6 +52,7 @@ import { TreeSync } from './tree-sync.js';
     Backlog,
     PushTimes,
     CatchUp,
+    PromotionLeaves,
   ],
 })
 export class TopologiesModule {}

@@ -7,6 +7,7 @@ import { ExecutionReadCache } from '../replication/tasks/execution-read-cache.js
 import type { ClaimedTask } from '../replication/tasks/task-queue.js';
 import { Backlog } from './backlog.js';
 import { NodeStates } from './node-states.js';
+import { PromotionLeaves } from './promotion-leaves.js';
 import { shapeOf } from './topologies.service.js';
 import { TopologyCache } from './topology-cache.js';
 import { TopologyMetrics } from './topology-metrics.js';
@@ -34,6 +35,7 @@ export class TreeChain {
     private readonly backlog: Backlog,
     private readonly states: NodeStates,
     private readonly metrics: TopologyMetrics,
+    private readonly promotions: PromotionLeaves,
   ) {
     hooks.register('topology', {
       delivered: (task, delivery) => this.delivered(task, delivery),
@@ -65,7 +67,13 @@ export class TreeChain {
     const node = task.destinationRegistryId;
     const children = shape.children(node);
     const rootRepository = shape.rootRepository(node, task.destinationRepository);
-    if (!children.length || rootRepository === undefined) return;
+    if (rootRepository === undefined) return;
+    if (!children.length) {
+      // A leaf: a promotion into the root waits to hear it arrived here.
+      if (delivery === 'present')
+        await this.promotions.arrived(topology, node, task.destinationRepository, task.digest);
+      return;
+    }
     const tasks: PlannedTask[] = [];
     for (const child of children) {
       const repository = shape.repositoryAt(child.registryId, rootRepository);

@@ -176,7 +176,9 @@ describe('pipelines', () => {
     // below it, then report each arrival.
     const leaves = t.app.get(StageLeaves);
     leaves.register(async (registryId, repository) =>
-      registryId === prodId ? [{ registryId: devId, repository: `leaf/${repository}` }] : [],
+      registryId === prodId
+        ? [{ registryId: devId, repository: `leaf/${repository}`, arrivedAt: null }]
+        : [],
     );
     const pipeline = await createPipeline(t, {
       name: 'tree-root',

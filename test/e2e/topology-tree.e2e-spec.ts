@@ -5,6 +5,7 @@ import type { TopologyStatusDto } from '../../src/topologies/dto/topology-report
 import { ImageBuilder } from '../support/image-builder.js';
 import { metricValue } from '../support/metrics.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { createPipeline, promote, promotionIn } from '../support/promotion-api.js';
 import { addRegistry, json } from '../support/replication-api.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait.js';
@@ -150,6 +151,41 @@ describe('a tree topology: HQ → province → city', () => {
     await clients.hq.deleteManifest('library/app', v1!);
     await everywhere('v1', undefined);
     expect(await digestAt('west-2', 'v2')).toBeDefined();
+  });
+
+  it('tells a promotion into the root when the digest arrived at each leaf', async () => {
+    const dev = await startRegistry();
+    try {
+      const devId = await addRegistry(t, 'dev', dev);
+      const devClient = new RegistryClient({ name: 'dev', url: dev.url });
+      const image = await new ImageBuilder(devClient).image('library/app', {
+        tag: 'v3',
+        layers: [{ seed: 'tree-v3', size: 16 * KiB }],
+      });
+      await devClient.close();
+      const pipeline = await createPipeline(t, {
+        name: 'to-hq',
+        stages: [
+          { name: 'dev', registryId: devId },
+          { name: 'hq', registryId: ids.hq },
+        ],
+      });
+      const asked = await promote(t, pipeline.id, {
+        repository: 'library/app',
+        tag: 'v3',
+        toStage: 'hq',
+      });
+      expect(asked.status).toBe(202);
+      await everywhere('v3', image.descriptor.digest);
+      const leaves = ['east-1', 'east-2', 'west-1', 'west-2'] as const;
+      const done = await waitFor('every leaf to report its arrival', async () => {
+        const p = await promotionIn(t, asked.body.id, ['succeeded']);
+        return p.leaves.length === 4 && p.leaves.every((l) => l.arrivedAt) ? p : undefined;
+      });
+      expect(done.leaves.map((l) => l.registryId).sort()).toEqual(leaves.map((n) => ids[n]).sort());
+    } finally {
+      await dev.destroy();
+    }
   });
 
   it('refuses a policy that would close a cycle through the tree, naming it', async () => {
