@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { PageQuery } from '../../replication/dto/execution.dto.js';
 
 export class HistoryQuery extends PageQuery {
@@ -17,6 +18,38 @@ export class StateQuery {
   @IsString()
   @MaxLength(255)
   repository?: string;
+
+  @ApiPropertyOptional({
+    maximum: 200,
+    example: 25,
+    description: 'A page of this many repositories (by name); without it, every repository',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  limit?: number;
+
+  @ApiPropertyOptional({ default: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  offset?: number;
+
+  @ApiPropertyOptional({
+    maximum: 100,
+    example: 5,
+    description:
+      'Only the newest this many digests per stage and repository (`digestCount` has them all)',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  digests?: number;
 }
 
 export class TagStateDto {
@@ -36,7 +69,12 @@ export class DigestStateDto {
 export class RepositoryStateDto {
   @ApiProperty({ example: 'team/app' }) repository!: string;
   @ApiProperty({ type: [TagStateDto] }) tags!: TagStateDto[];
-  @ApiProperty({ type: [DigestStateDto] }) digests!: DigestStateDto[];
+  @ApiProperty({ type: [DigestStateDto], description: 'Oldest first' }) digests!: DigestStateDto[];
+  @ApiProperty({
+    example: 12,
+    description: 'Digests known in the stage for the repository (more than listed with `digests`)',
+  })
+  digestCount!: number;
   @ApiProperty({
     nullable: true,
     type: Object,
@@ -57,4 +95,9 @@ export class PipelineStateDto {
   @ApiProperty({ format: 'uuid' }) pipelineId!: string;
   @ApiProperty({ example: 'app-release' }) pipeline!: string;
   @ApiProperty({ type: [StageStateDto] }) stages!: StageStateDto[];
+  @ApiProperty({ example: 140, description: 'Repositories in the state (all pages)' })
+  repositoryCount!: number;
+  @ApiProperty({ nullable: true, type: Number, example: 25, description: 'null: not paged' })
+  limit!: number | null;
+  @ApiProperty({ example: 0 }) offset!: number;
 }
