@@ -10,6 +10,7 @@ import {
 import { notFound } from '../common/errors.js';
 import { queryRows } from '../database/sql.js';
 import {
+  OPEN_STATUSES,
   PromotionDecisionEntity,
   PromotionEntity,
   type PromotionStatus,
@@ -195,6 +196,7 @@ export class PromotionStore {
     pipelineId: string;
     repository?: string;
     stage?: string;
+    status?: PromotionStatus | 'open';
     limit: number;
     offset: number;
   }): Promise<{ items: PromotionEntity[]; total: number }> {
@@ -203,6 +205,11 @@ export class PromotionStore {
         pipelineId: filter.pipelineId,
         ...(filter.repository ? { repository: filter.repository } : {}),
         ...(filter.stage ? { stageName: filter.stage } : {}),
+        ...(filter.status === 'open'
+          ? { status: In([...OPEN_STATUSES]) }
+          : filter.status
+            ? { status: filter.status }
+            : {}),
       },
       order: { seq: 'DESC' },
       take: filter.limit,

@@ -14,7 +14,7 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
  */
 describe("a pipeline's state, paged", () => {
   let t: TestApp;
-  let dev: TestRegistry, test: TestRegistry;
+  let dev: TestRegistry, test: TestRegistry, prod: TestRegistry;
   let client: RegistryClient;
   let pipeline: PipelineDto;
   const digests: Record<string, string> = {};
@@ -25,7 +25,7 @@ describe("a pipeline's state, paged", () => {
     s.stages.find((x) => x.stage === stage)!.repositories.map((r) => r.repository);
 
   beforeAll(async () => {
-    [dev, test] = await Promise.all([startRegistry(), startRegistry()]);
+    [dev, test, prod] = await Promise.all([startRegistry(), startRegistry(), startRegistry()]);
     t = await startTestApp({ REGRELAY_POLL_INTERVAL_MS: '100' });
     client = new RegistryClient({ name: 'dev', url: dev.url });
     pipeline = await createPipeline(t, {
@@ -33,6 +33,11 @@ describe("a pipeline's state, paged", () => {
       stages: [
         { name: 'dev', registryId: await addRegistry(t, 'dev', dev) },
         { name: 'test', registryId: await addRegistry(t, 'test', test) },
+        {
+          name: 'prod',
+          registryId: await addRegistry(t, 'prod', prod),
+          gates: [{ type: 'approval', required: 1 }],
+        },
       ],
     });
     // team/b and team/c once, team/a three times (three digests in each stage).
@@ -59,7 +64,7 @@ describe("a pipeline's state, paged", () => {
   afterAll(async () => {
     await client?.close();
     await t?.close();
-    await Promise.all([dev, test].map((r) => r?.destroy()));
+    await Promise.all([dev, test, prod].map((r) => r?.destroy()));
   });
 
   it('pages repositories by name and counts them all', async () => {
@@ -93,6 +98,28 @@ describe("a pipeline's state, paged", () => {
     const whole = (await state('')).stages.find((s) => s.stage === 'test')!.repositories[0]!;
     expect(whole.digestCount).toBe(3);
     expect(whole.digests).toHaveLength(3);
+  });
+
+  it('lists the history by status: open ones (waiting, queued, running) apart', async () => {
+    const waiting = await promote(t, pipeline.id, {
+      repository: 'team/b',
+      tag: '1',
+      toStage: 'prod',
+    });
+    expect(waiting.body.status).toBe('waiting');
+    const history = async (query: string) =>
+      json<{ items: { id: string; status: string }[]; total: number }>(
+        await t.api(`/api/v1/pipelines/${pipeline.id}/history?${query}`),
+      );
+    expect(await history('status=open')).toMatchObject({
+      total: 1,
+      items: [{ id: waiting.body.id, status: 'waiting' }],
+    });
+    expect((await history('status=succeeded&limit=2')).total).toBe(5);
+    expect((await history('')).total).toBe(6);
+    const bad = await t.api(`/api/v1/pipelines/${pipeline.id}/history?status=pending`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { errors: { field: string }[] }).errors[0]!.field).toBe('status');
   });
 
   it('refuses a bad page, naming the field', async () => {

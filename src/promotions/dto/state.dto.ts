@@ -1,7 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { PageQuery } from '../../replication/dto/execution.dto.js';
+import { PROMOTION_STATUSES, type PromotionStatus } from '../promotion.entity.js';
+
+export const HISTORY_STATUSES = [...PROMOTION_STATUSES, 'open'] as const;
+export type HistoryStatus = PromotionStatus | 'open';
 
 export class HistoryQuery extends PageQuery {
   @ApiPropertyOptional({ example: 'team/app' })
@@ -10,6 +14,13 @@ export class HistoryQuery extends PageQuery {
   @MaxLength(255)
   repository?: string;
   @ApiPropertyOptional({ example: 'prod' }) @IsOptional() @IsString() @MaxLength(63) stage?: string;
+  @ApiPropertyOptional({
+    enum: HISTORY_STATUSES,
+    description: 'Only promotions in this status; `open`: waiting, queued or running',
+  })
+  @IsOptional()
+  @IsIn(HISTORY_STATUSES, { message: `status must be one of ${HISTORY_STATUSES.join(', ')}` })
+  status?: HistoryStatus;
 }
 
 export class StateQuery {
