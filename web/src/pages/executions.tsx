@@ -98,7 +98,8 @@ export function ExecutionsPage() {
       {!page.data && page.loading && <Loading />}
       {page.data?.items.length === 0 && (
         <p class="empty">
-          No executions{status || policyId || ownerKind || ownerId ? ' match these filters' : ' yet'}.
+          No executions
+          {status || policyId || ownerKind || ownerId ? ' match these filters' : ' yet'}.
         </p>
       )}
       {page.data && (

@@ -2,7 +2,12 @@ import { useState } from 'preact/hooks';
 import { api } from '../api/client';
 import type { Policy, Registry, TriggerType } from '../api/types';
 import { CheckField, SelectField, TextField } from '../components/field';
-import { FilterFields, filterDraftOf, filtersOf, type FilterDraft } from '../components/filter-fields';
+import {
+  FilterFields,
+  filterDraftOf,
+  filtersOf,
+  type FilterDraft,
+} from '../components/filter-fields';
 import { fieldReasons, FormErrors } from '../components/form-errors';
 import { ErrorNotice } from '../components/notice';
 import { Loading, Page } from '../components/page';
