@@ -34,6 +34,12 @@ export const ROUTES: Route[] = [
   { path: '/topologies/new', page: later('TopologyEditPage') },
   { path: '/topologies/:id', page: later('TopologyDetailPage') },
   { path: '/topologies/:id/edit', page: later('TopologyEditPage') },
+  { path: '/pipelines', page: later('PipelinesPage') },
+  { path: '/pipelines/new', page: later('PipelineEditPage') },
+  { path: '/pipelines/:id', page: later('PipelineDetailPage') },
+  { path: '/pipelines/:id/edit', page: later('PipelineEditPage') },
+  // A promotion belongs to its pipeline: the navigation shows Pipelines as current.
+  { path: '/promotions/:id', page: later('PromotionDetailPage') },
 ];
 
 export const NAV: { href: string; label: string; also?: string[] }[] = [
@@ -42,4 +48,5 @@ export const NAV: { href: string; label: string; also?: string[] }[] = [
   { href: '/policies', label: 'Policies' },
   { href: '/executions', label: 'Executions' },
   { href: '/topologies', label: 'Topologies' },
+  { href: '/pipelines', label: 'Pipelines', also: ['/promotions'] },
 ];
