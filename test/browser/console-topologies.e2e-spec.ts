@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { DISTRIBUTION_WEBHOOK_PATH } from '../../src/events/webhook-routes.js';
 import { RegistryClient } from '../../src/oci/index.js';
 import { ImageBuilder } from '../support/image-builder.js';
-import { createToken } from '../support/promotion-api.js';
+import { createPipeline, createToken, promote } from '../support/promotion-api.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { addRegistry, json } from '../support/replication-api.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -15,7 +15,9 @@ import { lowContrastText, overflowsSideways } from './support/page-checks.js';
 const KiB = 1024;
 const TREE = ['hq', 'east', 'west', 'east-1'] as const;
 const PAIR = ['dc-a', 'dc-b'] as const;
-type Name = (typeof TREE)[number] | (typeof PAIR)[number];
+/** The first stage of a pipeline whose second stage is the tree's root. */
+const CI = 'ci' as const;
+type Name = (typeof TREE)[number] | (typeof PAIR)[number] | typeof CI;
 const secretOf = (name: Name) => `console-webhook-secret-of-${name}-0123456789`;
 
 /** The node card of a registry on a topology page. */
@@ -44,7 +46,7 @@ describe('console: topologies', () => {
     // The tree's root and both sides of the pair tell regrelay of their pushes.
     const notifies = new Set<Name>(['hq', ...PAIR]);
     await Promise.all(
-      [...TREE, ...PAIR].map(async (name) => {
+      [...TREE, ...PAIR, CI].map(async (name) => {
         registries[name] = await startRegistry(
           notifies.has(name)
             ? {
@@ -58,7 +60,7 @@ describe('console: topologies', () => {
         clients[name] = new RegistryClient({ name, url: registries[name].url });
       }),
     );
-    for (const name of [...TREE, ...PAIR])
+    for (const name of [...TREE, ...PAIR, CI] as const)
       ids[name] = await addRegistry(
         t,
         name,
@@ -238,6 +240,38 @@ describe('console: topologies', () => {
     await context.close();
   });
 
+  it('shows a promotion into the root of the tree with the leaves it reached and when', async () => {
+    const pipeline = await createPipeline(t, {
+      name: 'to-the-regions',
+      stages: [
+        { name: 'build', registryId: ids[CI] },
+        { name: 'hq', registryId: ids.hq },
+      ],
+    });
+    const image = await push(CI, 'library/app', 'v3', 'tree-v3');
+    const asked = await promote(t, pipeline.id, {
+      repository: 'library/app',
+      tag: 'v3',
+      toStage: 'hq',
+    });
+    expect(asked.status).toBe(202);
+    const { context, page } = await signedIn(browser, t.url, viewer);
+    await page.goto(`/promotions/${asked.body.id}`);
+    await ready(page, 'promotion');
+    // The leaves are the nodes without children; the page follows them until all are reached.
+    const leaves = page.locator('section[aria-labelledby="leaves-title"]');
+    await leaves.getByText('(2 of 2 reached)').waitFor();
+    for (const leaf of ['east-1', 'west']) {
+      const row = leaves.locator(`tr[data-leaf="${leaf}"]`);
+      expect(await row.locator('td').first().textContent()).toBe('library/app');
+      expect(await row.locator('time').getAttribute('datetime')).toMatch(/^\d{4}-\d\d-\d\dT/);
+    }
+    expect(await digestAt('east-1', 'library/app', 'v3')).toBe(image.descriptor.digest);
+    expect(await lowContrastText(page)).toEqual([]);
+    await screenshot(page, 'promotion-leaves');
+    await context.close();
+  });
+
   it('gives a viewer the topology pages without a control that changes anything, at any width', async () => {
     const tree = (
       await json<{ id: string; name: string }[]>(await t.api('/api/v1/topologies'))
@@ -262,9 +296,14 @@ describe('console: topologies', () => {
       }).toEqual({ path, controls: [] });
       expect({ path, lowContrast: await lowContrastText(page) }).toEqual({ path, lowContrast: [] });
     }
-    // Reading is theirs: the dry-run plan opens for a viewer.
-    await page.getByRole('button', { name: 'Show plan' }).click();
+    // Reading is theirs: the dry-run plan opens for a viewer, by keyboard too.
+    const showPlan = page.getByRole('button', { name: 'Show plan' });
+    await showPlan.focus();
+    await page.keyboard.press('Enter');
     await page.getByRole('dialog').getByTestId('plan').waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    expect(await showPlan.evaluate((el) => el === document.activeElement)).toBe(true);
     await context.close();
 
     const phone = await signedIn(browser, t.url, t.adminToken, PHONE);

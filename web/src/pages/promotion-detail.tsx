@@ -8,7 +8,7 @@ import { ErrorNotice } from '../components/notice';
 import { Loading, Page } from '../components/page';
 import { StatusBadge } from '../components/status';
 import { When } from '../components/time';
-import { formatBytes, formatCount } from '../format';
+import { formatBytes, formatCount, formatDuration } from '../format';
 import { useResource } from '../hooks/use-resource';
 import { useCanWrite } from '../hooks/use-session';
 import { useVisibleInterval } from '../hooks/use-visible-interval';
@@ -18,6 +18,14 @@ import { GateTable } from './gate-table';
 /** Promotions have no event stream: asked again this often while open, or while leaves wait. */
 const OPEN_POLL_MS = 2_000;
 const LEAVES_POLL_MS = 5_000;
+
+/** "1.2 s after it reached hq", or that the tree was quicker than the promotion's end. */
+function afterEnd(arrivedAt: string, endedAt: string, stage: string): string {
+  const ms = Date.parse(arrivedAt) - Date.parse(endedAt);
+  return ms >= 0
+    ? `${formatDuration(ms)} after it reached ${stage}`
+    : `before the promotion into ${stage} had ended`;
+}
 
 const place = (p: Place) =>
   `${p.stage} (${p.registry ?? p.registryId.slice(0, 8)}, ${p.repository})`;
@@ -146,25 +154,27 @@ export function PromotionDetailPage({ id }: { id: string }) {
             <h2 id="gates-title">Gates</h2>
             <GateTable gates={p.gates} evidence />
           </section>
-          <section class="card" aria-labelledby="decisions-title">
-            <h2 id="decisions-title">Decisions</h2>
-            {p.decisions.length === 0 ? (
-              <p class="muted">No approvals or rejections yet.</p>
-            ) : (
-              <ul class="plain-list decisions">
-                {p.decisions.map((d, i) => (
-                  <li key={i} data-decision={d.decision}>
-                    <strong>{d.name}</strong> ({d.role}){' '}
-                    <span class={d.decision === 'approve' ? 'text-good' : 'text-bad'}>
-                      {d.decision === 'approve' ? 'approved' : 'rejected'}
-                    </span>{' '}
-                    <When iso={d.at} inline />
-                    {d.comment && <p class="reason">“{d.comment}”</p>}
-                  </li>
-                ))}
-              </ul>
-            )}
-          </section>
+          {(p.decisions.length > 0 || p.gates.some((g) => g.type === 'approval')) && (
+            <section class="card" aria-labelledby="decisions-title">
+              <h2 id="decisions-title">Decisions</h2>
+              {p.decisions.length === 0 ? (
+                <p class="muted">No approvals or rejections yet.</p>
+              ) : (
+                <ul class="plain-list decisions">
+                  {p.decisions.map((d, i) => (
+                    <li key={i} data-decision={d.decision}>
+                      <strong>{d.name}</strong> ({d.role}){' '}
+                      <span class={d.decision === 'approve' ? 'text-good' : 'text-bad'}>
+                        {d.decision === 'approve' ? 'approved' : 'rejected'}
+                      </span>{' '}
+                      <When iso={d.at} inline />
+                      {d.comment && <p class="reason">“{d.comment}”</p>}
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </section>
+          )}
           {p.leaves.length > 0 && (
             <section class="card" aria-labelledby="leaves-title">
               <h2 id="leaves-title">
@@ -193,7 +203,14 @@ export function PromotionDetailPage({ id }: { id: string }) {
                         <td class="mono wrap">{l.repository}</td>
                         <td>
                           {l.arrivedAt ? (
-                            <When iso={l.arrivedAt} />
+                            <>
+                              <When iso={l.arrivedAt} />
+                              {p.endedAt && (
+                                <span class="block small muted">
+                                  {afterEnd(l.arrivedAt, p.endedAt, p.to.stage)}
+                                </span>
+                              )}
+                            </>
                           ) : (
                             <span class="muted">not yet</span>
                           )}
