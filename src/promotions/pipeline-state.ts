@@ -37,7 +37,7 @@ export class PipelineState {
 
   /**
    * Per stage and repository: tags, the digests known there, holds. Paged by
-   * repository and capped per cell when asked (`limit`, `digests`).
+   * repository and capped per cell when asked (`limit`, `tags`, `digests`).
    */
   async state(pipelineId: string, query: StateQuery = {}): Promise<PipelineStateDto> {
     const pipeline = await this.pipelines.get(pipelineId);
@@ -49,7 +49,7 @@ export class PipelineState {
       ...query,
     });
     const [tags, arrivals, holds, registries] = await Promise.all([
-      this.stateStore.currentTags(pipeline.id, page.names),
+      this.stateStore.currentTags(pipeline.id, page.names, query.tags),
       this.stateStore.arrivals(ids, page.names, query.digests),
       this.stateStore.holds(ids, page.names),
       this.registries.getMany(stages.map((s) => s.registryId)),
@@ -67,17 +67,27 @@ export class PipelineState {
           if (!r)
             repos.set(
               name,
-              (r = { repository: name, tags: [], digests: [], digestCount: 0, hold: null }),
+              (r = {
+                repository: name,
+                tags: [],
+                tagCount: 0,
+                digests: [],
+                digestCount: 0,
+                hold: null,
+              }),
             );
           return r;
         };
-        for (const t of tags.filter((t) => t.stage_id === stage.id))
-          of(t.repository).tags.push({
+        for (const t of tags.filter((t) => t.stage_id === stage.id)) {
+          const r = of(t.repository);
+          r.tags.push({
             tag: t.tag,
             digest: t.digest,
             promotionId: t.promotion_id,
             promotedAt: t.ended_at.toISOString(),
           });
+          r.tagCount = t.total;
+        }
         for (const a of arrivals.filter((a) => a.stage_id === stage.id)) {
           const r = of(a.repository);
           r.digests.push({ digest: a.digest, since: a.arrived_at.toISOString(), how: a.how });

@@ -13,8 +13,9 @@ export interface StateSelection {
   /** A page of repositories, by name; without it, all of them. */
   limit?: number;
   offset?: number;
-  /** The newest this many digests per stage and repository; without it, all. */
+  /** The newest this many digests (and tags) per stage and repository; without it, all. */
   digests?: number;
+  tags?: number;
 }
 
 /**
@@ -49,8 +50,12 @@ export class StageStateStore {
     return { names: rows.map((r) => r.repository), total: count?.n ?? 0 };
   }
 
-  /** The tags of these repositories as the pipeline's succeeded promotions left them, per stage. */
-  currentTags(pipelineId: string, repositories: string[]) {
+  /**
+   * The tags of these repositories as the pipeline's succeeded promotions left them,
+   * per stage, by name; with `newest`, only that many of the latest written per stage
+   * and repository. `total` counts them all.
+   */
+  currentTags(pipelineId: string, repositories: string[], newest?: number) {
     return queryRows<{
       stage_id: string;
       repository: string;
@@ -58,15 +63,23 @@ export class StageStateStore {
       digest: string;
       promotion_id: string;
       ended_at: Date;
+      total: number;
     }>(
       this.dataSource,
-      `SELECT DISTINCT ON (stage_id, repository, tag) stage_id, repository, tag, digest,
-              id AS promotion_id, ended_at
-       FROM promotion
-       WHERE pipeline_id = $1 AND status = 'succeeded' AND tag IS NOT NULL AND stage_id IS NOT NULL
-         AND repository = ANY($2)
-       ORDER BY stage_id, repository, tag, ended_at DESC`,
-      [pipelineId, repositories],
+      `SELECT stage_id, repository, tag, digest, promotion_id, ended_at, total FROM (
+         SELECT *, row_number() OVER (PARTITION BY stage_id, repository ORDER BY ended_at DESC, tag) AS newest_first,
+                count(*) OVER (PARTITION BY stage_id, repository)::int AS total
+         FROM (
+           SELECT DISTINCT ON (stage_id, repository, tag) stage_id, repository, tag, digest,
+                  id AS promotion_id, ended_at
+           FROM promotion
+           WHERE pipeline_id = $1 AND status = 'succeeded' AND tag IS NOT NULL AND stage_id IS NOT NULL
+             AND repository = ANY($2)
+           ORDER BY stage_id, repository, tag, ended_at DESC
+         ) current
+       ) t WHERE $3::int IS NULL OR newest_first <= $3
+       ORDER BY stage_id, repository, tag`,
+      [pipelineId, repositories, newest ?? null],
     );
   }
 

@@ -88,16 +88,23 @@ describe("a pipeline's state, paged", () => {
     expect(names(one, 'test')).toEqual(['team/b']);
   });
 
-  it('keeps only the newest digests of each repository when asked, and says how many there are', async () => {
+  it('keeps only the newest digests and tags of each repository when asked, and says how many there are', async () => {
     const capped = await state('digests=2');
     const a = capped.stages.find((s) => s.stage === 'test')!.repositories[0]!;
     expect(a.repository).toBe('team/a');
     expect(a.digestCount).toBe(3);
     expect(a.digests.map((d) => d.digest)).toEqual([digests['team/a:2'], digests['team/a:3']]);
     expect(a.tags.map((x) => x.tag).sort()).toEqual(['1', '2', '3']);
+    expect(a.tagCount).toBe(3);
+    const fewTags = (await state('tags=2')).stages.find((s) => s.stage === 'test')!
+      .repositories[0]!;
+    expect(fewTags.tags.map((x) => x.tag)).toEqual(['2', '3']); // the two written last, by name
+    expect(fewTags.tagCount).toBe(3);
+    expect(fewTags.digests).toHaveLength(3);
     const whole = (await state('')).stages.find((s) => s.stage === 'test')!.repositories[0]!;
     expect(whole.digestCount).toBe(3);
     expect(whole.digests).toHaveLength(3);
+    expect(whole.tags).toHaveLength(3);
   });
 
   it('lists the history by status: open ones (waiting, queued, running) apart', async () => {
@@ -128,6 +135,7 @@ describe("a pipeline's state, paged", () => {
       ['limit=201', 'limit'],
       ['offset=-1', 'offset'],
       ['digests=abc', 'digests'],
+      ['tags=101', 'tags'],
     ] as const) {
       const res = await t.api(`/api/v1/pipelines/${pipeline.id}/state?${query}`);
       expect(res.status).toBe(400);

@@ -61,6 +61,19 @@ export class StateQuery {
   @Min(1)
   @Max(100)
   digests?: number;
+
+  @ApiPropertyOptional({
+    maximum: 100,
+    example: 5,
+    description:
+      'Only the tags written last, this many per stage and repository (`tagCount` has them all)',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  tags?: number;
 }
 
 export class TagStateDto {
@@ -79,7 +92,12 @@ export class DigestStateDto {
 
 export class RepositoryStateDto {
   @ApiProperty({ example: 'team/app' }) repository!: string;
-  @ApiProperty({ type: [TagStateDto] }) tags!: TagStateDto[];
+  @ApiProperty({ type: [TagStateDto], description: 'By name' }) tags!: TagStateDto[];
+  @ApiProperty({
+    example: 40,
+    description: 'Tags the promotions left in the stage (more than listed with `tags`)',
+  })
+  tagCount!: number;
   @ApiProperty({ type: [DigestStateDto], description: 'Oldest first' }) digests!: DigestStateDto[];
   @ApiProperty({
     example: 12,
