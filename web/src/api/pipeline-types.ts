@@ -123,7 +123,9 @@ export interface DigestState {
 
 export interface RepositoryState {
   repository: string;
+  /** By name; the ones written last when asked with `tags`. */
   tags: TagState[];
+  tagCount?: number;
   /** Oldest first; the newest few when asked with `digests`. */
   digests: DigestState[];
   digestCount?: number;

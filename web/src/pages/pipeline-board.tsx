@@ -34,6 +34,7 @@ function Cell({
   if (!cell) return <span class="muted">—</span>;
   const tagged = new Set(cell.tags.map((t) => t.digest));
   const untagged = cell.digests.filter((d) => !tagged.has(d.digest)).reverse();
+  const hiddenTags = (cell.tagCount ?? cell.tags.length) - cell.tags.length;
   const hidden = (cell.digestCount ?? cell.digests.length) - cell.digests.length;
   return (
     <div class="cell">
@@ -88,6 +89,11 @@ function Cell({
             </li>
           ))}
         </ul>
+      )}
+      {hiddenTags > 0 && (
+        <p class="small muted" data-hidden-tags={hiddenTags}>
+          and {formatCount(hiddenTags)} older {hiddenTags === 1 ? 'tag' : 'tags'}
+        </p>
       )}
       {untagged.length > 0 && (
         <ul class="cell-list">

@@ -18,6 +18,7 @@ import { ReleaseDialog, RollbackDialog } from './rollback-dialog';
 
 const REPOSITORIES = 25;
 const DIGESTS = 5;
+const TAGS = 5;
 const HISTORY = 20;
 /** Promotions have no event stream: asked again this often while one is open… */
 const OPEN_POLL_MS = 2_000;
@@ -51,6 +52,7 @@ export function PipelineDetailPage({ id }: { id: string }) {
           limit: REPOSITORIES,
           offset,
           digests: DIGESTS,
+          tags: TAGS,
         }),
         { signal },
       ),
