@@ -50,6 +50,7 @@ export class PoliciesService {
       sourceRegistryId: dto.sourceRegistryId,
       override: dto.override ?? false,
       deletion: dto.deletion ?? false,
+      referrers: dto.referrers ?? 'all',
       enabled: dto.enabled ?? true,
       maxConcurrency: dto.maxConcurrency ?? null,
       bandwidthLimit: dto.bandwidthLimit ?? null,
@@ -107,6 +108,7 @@ export class PoliciesService {
     if (dto.reconcile !== undefined) this.applyReconcile(entity, dto.reconcile);
     if (dto.override !== undefined) entity.override = dto.override;
     if (dto.deletion !== undefined) entity.deletion = dto.deletion;
+    if (dto.referrers !== undefined) entity.referrers = dto.referrers;
     if (dto.enabled !== undefined) entity.enabled = dto.enabled;
     if (dto.maxConcurrency !== undefined) entity.maxConcurrency = dto.maxConcurrency ?? null;
     if (dto.bandwidthLimit !== undefined) entity.bandwidthLimit = dto.bandwidthLimit ?? null;

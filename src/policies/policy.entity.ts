@@ -10,6 +10,7 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 import { bigintColumn } from '../common/bigint-column.js';
+import type { ReferrerSelection } from '../oci/index.js';
 
 export const TRIGGER_TYPES = ['manual', 'cron', 'event'] as const;
 export type TriggerType = (typeof TRIGGER_TYPES)[number];
@@ -48,6 +49,10 @@ export class PolicyEntity {
 
   @Column({ type: 'boolean', default: false })
   deletion!: boolean;
+
+  /** Attached artifacts copied with their images: 'all', 'none' or artifact types. */
+  @Column({ type: 'jsonb', default: () => `'"all"'` })
+  referrers!: ReferrerSelection;
 
   @Column({ type: 'boolean', default: true })
   enabled!: boolean;

@@ -7,6 +7,8 @@ import { RegistriesService } from '../registries/registries.service.js';
 import { RegistryClients } from '../registries/registry-clients.js';
 import { ArtifactCopier } from './copy/artifact-copier.js';
 import { TagDeleter } from './copy/tag-deleter.js';
+import { AttachedDeleter } from './copy/attached-deleter.js';
+import { SourceTagListings } from './tasks/source-tag-listings.js';
 import { EventBus } from './event-bus.js';
 import { InstanceId } from './instance-id.js';
 import { ExecutionEntity } from './executions/execution.entity.js';
@@ -62,6 +64,8 @@ import { Reconciler } from './reconcile/reconciler.js';
     Planner,
     ArtifactCopier,
     TagDeleter,
+    AttachedDeleter,
+    SourceTagListings,
     TaskQueue,
     ExecutionReadCache,
     DeliveryHooks,

@@ -9,6 +9,7 @@ import { ExecutionOwnerLane1764230400002 } from './1764230400002-execution-owner
 import { RegistryTokenRealmHosts1764316800000 } from './1764316800000-registry-token-realm-hosts.js';
 import { RegistryDragonfly1764576000000 } from './1764576000000-registry-dragonfly.js';
 import { CreatePreheat1764576000001 } from './1764576000001-create-preheat.js';
+import { AttachedArtifacts1764748800000 } from './1764748800000-attached-artifacts.js';
 import { InboxRejectionsAndRegistryTimezone1764489600000 } from './1764489600000-inbox-rejections-and-registry-timezone.js';
 
 /** Every migration, oldest first. Listed explicitly: ESM has no reliable glob loading. */
@@ -25,4 +26,5 @@ export const migrations = [
   InboxRejectionsAndRegistryTimezone1764489600000,
   RegistryDragonfly1764576000000,
   CreatePreheat1764576000001,
+  AttachedArtifacts1764748800000,
 ];

@@ -17,6 +17,7 @@ import {
 } from 'class-validator';
 import { NullableOptional, OptionalInt, PatternList } from '../../common/dto-decorators.js';
 import { TRIGGER_TYPES, type PolicyEntity, type TriggerType } from '../policy.entity.js';
+import { ReferrersOption, type ReferrerSelection } from './referrers-option.js';
 
 const NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
 
@@ -158,6 +159,9 @@ export class CreatePolicyDto {
   @IsBoolean()
   deletion?: boolean;
 
+  @ReferrersOption()
+  referrers?: ReferrerSelection;
+
   @ApiPropertyOptional({ default: true })
   @IsOptional()
   @IsBoolean()
@@ -237,6 +241,11 @@ export class PolicyDto {
   override!: boolean;
   @ApiProperty()
   deletion!: boolean;
+  @ApiProperty({
+    oneOf: [{ type: 'string', enum: ['all', 'none'] }, { type: 'array', items: { type: 'string' } }],
+    example: 'all',
+  })
+  referrers!: ReferrerSelection;
   @ApiProperty()
   enabled!: boolean;
   @ApiProperty({ nullable: true, type: Number })
@@ -268,6 +277,7 @@ export class PolicyDto {
       reconcile: { cron: p.reconcileCron, repair: p.reconcileRepair },
       override: p.override,
       deletion: p.deletion,
+      referrers: p.referrers,
       enabled: p.enabled,
       maxConcurrency: p.maxConcurrency,
       bandwidthLimit: p.bandwidthLimit,

@@ -68,6 +68,12 @@ export class ExecutionDto {
   })
   bytesTotal!: number;
   @ApiProperty({ description: 'Bytes moved so far', example: 524288000 }) bytesDone!: number;
+  @ApiProperty({
+    description:
+      'Attached artifacts (signatures, attestations, SBOMs, other referrers) its tasks wrote at destinations',
+    example: 6,
+  })
+  referrersCopied!: number;
   @ApiProperty({ description: 'Planning has listed everything; counts.total is final' })
   planned!: boolean;
   @ApiProperty({ nullable: true, type: String, example: '2026-11-22T08:00:00.000Z' }) startedAt!:
@@ -138,6 +144,11 @@ export class TaskDto {
   @ApiProperty({ example: 1 }) attempts!: number;
   @ApiProperty({ example: 31457280 }) bytesTotal!: number;
   @ApiProperty({ example: 31457280 }) bytesDone!: number;
+  @ApiProperty({
+    example: 3,
+    description: 'Attached artifacts (signatures, attestations, SBOMs…) this task wrote',
+  })
+  referrersCopied!: number;
   @ApiProperty({ nullable: true, type: String }) startedAt!: string | null;
   @ApiProperty({ nullable: true, type: String }) endedAt!: string | null;
 }

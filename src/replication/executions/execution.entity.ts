@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { bigintColumn } from '../../common/bigint-column.js';
+import type { ReferrerSelection } from '../../oci/index.js';
 import type { ExecutionOwner, OwnerKind } from '../owners/execution-owner.js';
 
 export const EXECUTION_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'stopped'] as const;
@@ -51,6 +52,10 @@ export class ExecutionEntity {
 
   @Column({ name: 'max_concurrency', type: 'integer', nullable: true })
   maxConcurrency!: number | null;
+
+  /** Attached artifacts copied with each artifact; null: all. */
+  @Column({ type: 'jsonb', nullable: true })
+  referrers!: ReferrerSelection | null;
 
   @Column({ type: 'text' })
   trigger!: ExecutionTrigger;

@@ -17,6 +17,7 @@ export function specOf(policy: PolicyEntity): ReplicationSpec {
       .map((d) => ({ registryId: d.registryId, namespace: d.namespace })),
     override: policy.override,
     deletion: policy.deletion,
+    referrers: policy.referrers,
   };
 }
 
@@ -26,5 +27,6 @@ export function settingsOf(policy: PolicyEntity): ExecutionSettings {
     override: policy.override,
     bandwidthLimit: policy.bandwidthLimit,
     maxConcurrency: policy.maxConcurrency,
+    referrers: policy.referrers,
   };
 }

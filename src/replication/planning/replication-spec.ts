@@ -1,3 +1,5 @@
+import type { ReferrerSelection } from '../../oci/index.js';
+
 /** Name patterns that select what a walk of the source looks at (see NameFilter). */
 export interface NameFilters {
   repositories: string[];
@@ -18,4 +20,6 @@ export interface ReplicationSpec {
   destinations: { registryId: string; namespace: string | null }[];
   override: boolean;
   deletion: boolean;
+  /** Attached artifacts that travel with what is copied; absent: all. */
+  referrers?: ReferrerSelection;
 }

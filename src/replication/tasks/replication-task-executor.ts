@@ -1,13 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import { NotFoundError, TokenBucket, type RegistryClient } from '../../oci/index.js';
+import {
+  NotFoundError,
+  TokenBucket,
+  attachedKind,
+  type RegistryClient,
+} from '../../oci/index.js';
 import { RegistryClients } from '../../registries/registry-clients.js';
-import { ArtifactCopier } from '../copy/artifact-copier.js';
+import { ArtifactCopier, type CopyResult } from '../copy/artifact-copier.js';
+import { AttachedDeleter } from '../copy/attached-deleter.js';
 import { TagDeleter } from '../copy/tag-deleter.js';
 import { LedgerService } from '../ledger/ledger.service.js';
 import { ownerKey } from '../owners/execution-owners.js';
 import { ReplicationMetrics } from '../replication-metrics.js';
 import { DeliveryHooks } from './delivery-hooks.js';
 import { ExecutionReadCache } from './execution-read-cache.js';
+import { SourceTagListings } from './source-tag-listings.js';
 import { TaskExecutor, type TaskOutcome, type TaskProgress } from './task-executor.js';
 import type { ClaimedTask } from './task-queue.js';
 
@@ -30,6 +37,8 @@ export class ReplicationTaskExecutor extends TaskExecutor {
     private readonly deleter: TagDeleter,
     private readonly metrics: ReplicationMetrics,
     private readonly hooks: DeliveryHooks,
+    private readonly attachedDeleter: AttachedDeleter,
+    private readonly listings: SourceTagListings,
   ) {
     super();
   }
@@ -74,12 +83,60 @@ export class ReplicationTaskExecutor extends TaskExecutor {
         signal,
         throttle: this.bucketFor(task),
         onProgress: progress,
+        referrers: task.settings.referrers ?? 'all',
+        mayReplace: (tag, current) => this.mayReplace(task, tag, current),
+        sourceTags: this.listings.forExecution(
+          task.executionId,
+          task.sourceRegistryId,
+          source,
+          signal,
+        ),
       })
       .catch((error: unknown) => {
         throw pinnedDigestGone(error, source, task) ?? error;
       });
+    const referrersCopied = await this.recordAttached(task, result);
     await this.delivered(task);
-    return { status: 'succeeded', bytesMoved: result.bytesMoved, bytesTotal: result.bytesTotal };
+    return {
+      status: 'succeeded',
+      bytesMoved: result.bytesMoved,
+      bytesTotal: result.bytesTotal,
+      referrersCopied,
+      reason: result.attachedHeld.length
+        ? `left ${result.attachedHeld.join(', ')} alone: the destination holds another digest that regrelay did not write (override is off)`
+        : undefined,
+    };
+  }
+
+  /** A cosign tag at the destination may be replaced when regrelay wrote what is there, or with override. */
+  private async mayReplace(task: ClaimedTask, tag: string, current: string): Promise<boolean> {
+    if (task.settings.override) return true;
+    const written = await this.ledger.lookup(
+      task.destinationRegistryId,
+      task.destinationRepository,
+      tag,
+    );
+    return written?.digest === current;
+  }
+
+  /** Records what the copy attached (so it goes with its subject) and counts it; returns the count. */
+  private async recordAttached(task: ClaimedTask, result: CopyResult): Promise<number> {
+    for (const write of result.attached) {
+      await this.ledger.recordWrite({
+        destinationRegistryId: task.destinationRegistryId,
+        repository: task.destinationRepository,
+        tag: write.tag ?? write.digest,
+        digest: write.digest,
+        originRegistryId: task.sourceRegistryId,
+        originRepository: task.sourceRepository,
+        owner: task.owner,
+        executionId: task.executionId,
+        subjectDigest: write.subject,
+      });
+    }
+    const kinds = result.attached.filter((w) => !w.index).map((w) => attachedKind(w.artifactType));
+    await this.metrics.attachedCopied(task.owner, task.destinationRegistryId, kinds);
+    return kinds.length;
   }
 
   /** The artifact is at the destination: record it, measure lag, run what chains on it. */
@@ -95,6 +152,15 @@ export class ReplicationTaskExecutor extends TaskExecutor {
     destination: RegistryClient,
     signal: AbortSignal,
   ): Promise<TaskOutcome> {
+    const attachedJob = {
+      owner: task.owner,
+      destination,
+      destinationRegistryId: task.destinationRegistryId,
+      destinationRepository: task.destinationRepository,
+      signal,
+    };
+    // Read before the subject goes: an index's children carry attached artifacts too.
+    const subjects = await this.attachedDeleter.subjectsOf(attachedJob, task.digest);
     const outcome = await this.deleter.delete({
       source,
       sourceRepository: task.sourceRepository,
@@ -121,16 +187,39 @@ export class ReplicationTaskExecutor extends TaskExecutor {
       task.tag!,
     );
     if (outcome.result !== 'left') await this.hooks.delivered(task, 'removed');
+    const attachedGone =
+      outcome.result !== 'left' && subjects.length && (await this.subjectGone(task, outcome))
+        ? await this.attachedDeleter.deleteFor(attachedJob, subjects)
+        : 0;
+    const also = attachedGone ? `; ${attachedGone} attached artifact(s) went with it` : '';
     return outcome.result === 'deleted'
       ? {
           status: 'succeeded',
           reason:
-            outcome.how === 'manifest'
+            (outcome.how === 'manifest'
               ? 'deleted the manifest (no other tag pointed at it)'
-              : undefined,
+              : '') + also || undefined,
           bytesMoved: 0,
         }
-      : { status: 'skipped', reason: outcome.reason, bytesMoved: 0 };
+      : { status: 'skipped', reason: outcome.reason + also, bytesMoved: 0 };
+  }
+
+  /**
+   * Whether the deleted tag's manifest has left regrelay's replica: deleted by digest,
+   * or no other tag regrelay wrote in that repository points at it.
+   */
+  private async subjectGone(
+    task: ClaimedTask,
+    outcome: { result: 'deleted'; how: 'tag' | 'manifest' } | { result: 'gone' },
+  ): Promise<boolean> {
+    if (outcome.result === 'deleted' && outcome.how === 'manifest') return true;
+    const others = await this.ledger.otherTagsWithDigest(
+      task.destinationRegistryId,
+      task.destinationRepository,
+      task.digest,
+      task.tag!,
+    );
+    return others.length === 0;
   }
 
   /** For event-driven work: how long from the registry's event to the artifact being here. */

@@ -8,6 +8,8 @@ export interface TaskOutcome {
   bytesMoved: number;
   /** Size of everything the artifact references, when known. */
   bytesTotal?: number;
+  /** Attached artifacts (signatures, attestations, SBOMs…) written by this attempt. */
+  referrersCopied?: number;
 }
 
 export interface TaskProgress {

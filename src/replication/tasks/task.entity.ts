@@ -81,6 +81,10 @@ export class TaskEntity {
   @Column({ name: 'bytes_done', type: 'bigint', default: 0, transformer: bigintColumn })
   bytesDone!: number;
 
+  /** Attached artifacts (signatures, attestations, SBOMs…) this task wrote. */
+  @Column({ name: 'referrers_copied', type: 'integer', default: 0 })
+  referrersCopied!: number;
+
   /** A retry waits until then. */
   @Column({ name: 'not_before', type: 'timestamptz', nullable: true })
   notBefore!: Date | null;

@@ -185,6 +185,7 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
       outcome.reason ?? null,
       outcome.bytesMoved,
       outcome.bytesTotal,
+      outcome.referrersCopied,
     );
   }
 
@@ -260,6 +261,7 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
     reason: string | null,
     bytes: number,
     bytesTotal?: number,
+    referrersCopied?: number,
   ): Promise<void> {
     const { task } = entry;
     const recorded = await this.queue.finish(task.id, this.lease.owner, {
@@ -267,6 +269,7 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
       reason,
       bytesDone: status === 'succeeded' ? Math.max(bytes, bytesTotal ?? 0) : undefined,
       bytesTotal,
+      referrersCopied,
     });
     if (!recorded) return;
     const seconds = Number(process.hrtime.bigint() - entry.started) / 1e9;
