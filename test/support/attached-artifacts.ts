@@ -211,3 +211,30 @@ export class AttachedArtifacts {
 function pick(d: Descriptor): Descriptor {
   return { mediaType: d.mediaType, digest: d.digest, size: d.size };
 }
+
+/** What a registry holds attached to a subject, for comparing source and destination. */
+export interface AttachedSnapshot {
+  /** cosign tag suffix → digest (absent tags left out). */
+  cosign: Partial<Record<CosignTagSuffix, string>>;
+  /** Referrers as listed: `artifactType digest`, sorted. */
+  referrers: string[];
+  via: 'api' | 'tag-schema';
+}
+
+export async function attachedSnapshot(
+  client: RegistryClient,
+  repository: string,
+  subject: string,
+): Promise<AttachedSnapshot> {
+  const cosign: AttachedSnapshot['cosign'] = {};
+  for (const suffix of ['sig', 'att', 'sbom'] as const) {
+    const found = await client.headManifest(repository, cosignTag(subject, suffix));
+    if (found) cosign[suffix] = found.digest;
+  }
+  const found = await client.referrers(repository, subject);
+  return {
+    cosign,
+    referrers: found.descriptors.map((d) => `${d.artifactType ?? '?'} ${d.digest}`).sort(),
+    via: found.via,
+  };
+}

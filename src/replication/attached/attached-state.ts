@@ -18,27 +18,36 @@ export interface AttachedState {
   via?: 'api' | 'tag-schema';
 }
 
+export interface ReadOptions {
+  /** The repository's tag listing, when one was made: tags it does not list are not asked for. */
+  names?: ReadonlySet<string>;
+  /** Ask only for these cosign tags, and for referrers only if `referrers` (comparing with a source). */
+  only?: { tags: Iterable<string>; referrers: boolean };
+}
+
 /**
  * Reads what is attached to `subject` in a repository: cosign's `.sig`, `.att` and
  * `.sbom` tags (HEADs) and the referrers (the API, or the `sha256-<hex>` index).
- * `names`, the repository's tag listing when one was made, spares the requests for
- * tags it does not list: a registry known to lack the referrers API and listing no
- * `sha256-<hex>` tag has no referrers for the subject, so an image with nothing
- * attached costs no request at all there. Requests go out in parallel.
+ * A tag listing spares the requests for tags it does not list: a registry known to
+ * lack the referrers API and listing no `sha256-<hex>` tag has no referrers for the
+ * subject, so an image with nothing attached costs no request at all there.
+ * Requests go out in parallel.
  */
 export async function readAttached(
   client: RegistryClient,
   repository: string,
   subject: string,
   selection: ReferrerSelection,
-  names: ReadonlySet<string> | undefined,
   signal: AbortSignal,
+  options: ReadOptions = {},
 ): Promise<AttachedState> {
+  const { names, only } = options;
   const state: AttachedState = { tags: new Map(), referrers: new Map() };
   if (selection === 'none') return state;
+  const wanted = only ? new Set(only.tags) : undefined;
   const tags = selectedCosignSuffixes(selection)
     .map((suffix) => cosignTag(subject, suffix))
-    .filter((tag) => !names || names.has(tag));
+    .filter((tag) => (!names || names.has(tag)) && (!wanted || wanted.has(tag)));
   const listsNoIndex =
     names !== undefined &&
     !names.has(referrersTag(subject)) &&
@@ -49,6 +58,7 @@ export async function readAttached(
       if (found) state.tags.set(tag, found.digest);
     }),
     (async () => {
+      if (only && !only.referrers) return;
       if (listsNoIndex) {
         state.via = 'tag-schema';
         return;

@@ -81,8 +81,8 @@ export class AttachedCopy {
       job.sourceRepository,
       subject,
       this.selection,
-      names,
       job.signal,
+      { names },
     );
     const referrers = [...found.referrers.values()];
     if (referrers.length) await this.referrers(subject, referrers);

@@ -18,6 +18,11 @@ export interface ExecutionScope {
   /** Source repository → tags to look at (empty list: every tag the filters allow). */
   repositories: Record<string, string[]>;
   /**
+   * Source repository → manifests pushed by digest only: referrers (signatures,
+   * SBOMs) whose subject may already be at the destinations.
+   */
+  digests?: Record<string, string[]>;
+  /**
    * `repository:tag` → when the registry reported the change (ISO 8601), earliest
    * first; replication lag is measured from it.
    */

@@ -10,7 +10,8 @@ import { LedgerService } from '../ledger/ledger.service.js';
 import type { ExecutionOwner } from '../owners/execution-owner.js';
 import { ExecutionOwners } from '../owners/execution-owners.js';
 import { ReplicationMetrics } from '../replication-metrics.js';
-import { decideCopy } from './decisions.js';
+import type { AttachedComparison } from './attached-comparison.js';
+import { decideAttached, decideCopy } from './decisions.js';
 import { DeletionPlanner, type GuardDecision } from './deletion-planner.js';
 import type { PlanDestination } from './plan-destination.js';
 import type { PlanRun } from './plan-run.js';
@@ -152,10 +153,15 @@ export class Planner {
           walker,
           concurrency: this.config.planningConcurrency,
           signal: run.signal,
+          referrers: spec.referrers,
         },
         {
           page: async (comparisons) => {
             for (const c of comparisons) for (const task of copyTasks(c, spec)) await run.add(task);
+          },
+          attached: async (comparisons) => {
+            for (const c of comparisons)
+              for (const task of attachedTasks(c, spec)) await run.add(task);
           },
           repository: async ({ repository, listed, present, absent }) => {
             if (!ctx.deletions) return;
@@ -237,5 +243,36 @@ export function copyTasks(
       return [{ ...task, status: 'skipped', reason: decision.reason }];
     // Absent, different with override, or unreadable (the task will report why).
     return [{ ...task, status: 'pending', reason: null }];
+  });
+}
+
+/**
+ * The copies an attached comparison calls for: the subject by digest (it is in place
+ * already) to each destination lacking some of what is attached to it, which brings
+ * it all (see AttachedCopy).
+ */
+export function attachedTasks(
+  c: AttachedComparison,
+  spec: Pick<ReplicationSpec, 'sourceRegistryId'>,
+): PlannedTask[] {
+  return c.destinations.flatMap(({ destination, repository, state }): PlannedTask[] => {
+    const decision = decideAttached(state);
+    if (decision.action === 'none') return [];
+    const shown = decision.missing.slice(0, 3).join(', ');
+    const more = decision.missing.length > 3 ? ` and ${decision.missing.length - 3} more` : '';
+    return [
+      {
+        operation: 'copy',
+        sourceRegistryId: spec.sourceRegistryId,
+        sourceRepository: c.repository,
+        destinationRegistryId: destination.registryId,
+        destinationRepository: repository,
+        tag: null,
+        digest: c.subject.digest,
+        mediaType: c.subject.mediaType,
+        status: 'pending',
+        reason: `attached to ${c.tags.length ? c.tags.join(', ') : c.subject.digest} and missing here: ${shown}${more}`,
+      },
+    ];
   });
 }

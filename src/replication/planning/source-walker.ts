@@ -19,6 +19,8 @@ export interface SourceRepository {
   pages: AsyncIterable<string[]>;
   /** True when `pages` lists every tag of the repository (not just named ones). */
   listsEverything: boolean;
+  /** Manifests an event reported pushed by digest only (referrer candidates). */
+  digests?: string[];
 }
 
 /**
@@ -48,16 +50,22 @@ export class SourceWalker {
   async *walk(): AsyncGenerator<SourceRepository> {
     for await (const name of this.repositoryNames()) {
       const named = this.scope?.repositories[name];
-      yield named?.length
-        ? { name, pages: once(named), listsEverything: false }
-        : { name, pages: this.tagPages(name), listsEverything: true };
+      const digests = this.scope?.digests?.[name];
+      if (named === undefined && digests)
+        yield { name, pages: once([]), listsEverything: false, digests };
+      else if (named?.length)
+        yield { name, pages: once(named), listsEverything: false, digests };
+      else yield { name, pages: this.tagPages(name), listsEverything: true, digests };
     }
   }
 
   private async *repositoryNames(): AsyncGenerator<string> {
     if (this.scope) {
-      for (const name of Object.keys(this.scope.repositories))
-        if (this.repositories.matches(name)) yield name;
+      const names = new Set([
+        ...Object.keys(this.scope.repositories),
+        ...Object.keys(this.scope.digests ?? {}),
+      ]);
+      for (const name of names) if (this.repositories.matches(name)) yield name;
       return;
     }
     const named = this.repositories.literalNames();

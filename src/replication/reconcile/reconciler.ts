@@ -7,7 +7,7 @@ import { ExecutionsService } from '../executions/executions.service.js';
 import { LedgerService } from '../ledger/ledger.service.js';
 import { policyOwner } from '../owners/execution-owner.js';
 import { specOf } from '../owners/policy-settings.js';
-import { decideCopy, type CopyDecision } from '../planning/decisions.js';
+import { decideAttached, decideCopy, type CopyDecision } from '../planning/decisions.js';
 import { DeletionPlanner } from '../planning/deletion-planner.js';
 import { Planner } from '../planning/planner.js';
 import { compareSource } from '../planning/source-comparison.js';
@@ -85,8 +85,25 @@ export class Reconciler {
       repair.set(repository, (repair.get(repository) ?? new Set()).add(tag));
 
     await compareSource(
-      { source, destinations, walker, concurrency: this.config.planningConcurrency, signal },
       {
+        source,
+        destinations,
+        walker,
+        concurrency: this.config.planningConcurrency,
+        signal,
+        referrers: spec.referrers,
+      },
+      {
+        attached: (comparisons) => {
+          for (const c of comparisons) {
+            for (const { destination, state } of c.destinations) {
+              if (decideAttached(state).action !== 'copy') continue;
+              const shown = c.tags.length ? `${c.repository}:${c.tags[0]}` : `${c.repository}@${c.subject.digest}`;
+              note(drift.get(destination.registryId)!, 'attached', shown);
+              for (const tag of c.tags) toRepair(c.repository, tag);
+            }
+          }
+        },
         page: (comparisons) => {
           for (const c of comparisons) {
             for (const { destination, state } of c.destinations) {
@@ -129,6 +146,7 @@ export class Reconciler {
           missing: d.missing,
           different: d.different,
           extra: d.extra,
+          attached: d.attached,
         })),
         repairExecutionId: report.repairExecutionId,
       },
