@@ -57,7 +57,10 @@ export function cosignTag(subjectDigest: string, suffix: CosignTagSuffix): strin
 
 /** Every tag that may hold something attached to a subject: the referrers index, then cosign's. */
 export function attachedTagNames(subjectDigest: string): string[] {
-  return [referrersTag(subjectDigest), ...CosignTagSuffixes.map((s) => cosignTag(subjectDigest, s))];
+  return [
+    referrersTag(subjectDigest),
+    ...CosignTagSuffixes.map((s) => cosignTag(subjectDigest, s)),
+  ];
 }
 
 /** What an attached-artifact tag is: the referrers index of a subject, or one of cosign's tags. */
@@ -99,7 +102,12 @@ export function attachedKind(artifactType: string | undefined): AttachedKind {
     t.includes('provenance')
   )
     return 'attestation';
-  if (t === cosignArtifactType('sbom') || t.includes('spdx') || t.includes('cyclonedx') || t.includes('syft'))
+  if (
+    t === cosignArtifactType('sbom') ||
+    t.includes('spdx') ||
+    t.includes('cyclonedx') ||
+    t.includes('syft')
+  )
     return 'sbom';
   return 'other';
 }

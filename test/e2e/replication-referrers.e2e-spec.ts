@@ -68,7 +68,11 @@ describe('attached artifacts follow their images', () => {
     b = client('dest-b', destB.url);
     c = client('dest-c', destC.url);
     for (const [key, registry] of Object.entries({ plain, apiSource, destA, destB, destC }))
-      ids[key] = await addRegistry(t, key.replace(/[A-Z]/g, (l) => `-${l.toLowerCase()}`), registry);
+      ids[key] = await addRegistry(
+        t,
+        key.replace(/[A-Z]/g, (l) => `-${l.toLowerCase()}`),
+        registry,
+      );
 
     // The plain source: what cosign, Notation and an SBOM tool leave without the API.
     const build = new ImageBuilder(src);
@@ -170,9 +174,7 @@ describe('attached artifacts follow their images', () => {
 
   it('copies the signatures and SBOMs of each platform of an index (cosign --recursive)', async () => {
     for (const at of [a, b]) {
-      expect(
-        (await snapshot(at, REPO, images.v3!.descriptor.digest)).cosign.sig,
-      ).toBeDefined();
+      expect((await snapshot(at, REPO, images.v3!.descriptor.digest)).cosign.sig).toBeDefined();
       for (const child of children) {
         const [there, here] = await Promise.all([
           snapshot(at, REPO, child.digest),
@@ -235,7 +237,10 @@ describe('attached artifacts follow their images', () => {
     expect((await runToSuccess(t, some)).referrersCopied).toBe(2);
     const v1 = images.v1!.descriptor.digest;
     expect(await c.headManifest(`none/${REPO}`, 'v1')).toBeDefined();
-    expect(withoutVia(await snapshot(c, `none/${REPO}`, v1))).toEqual({ cosign: {}, referrers: [] });
+    expect(withoutVia(await snapshot(c, `none/${REPO}`, v1))).toEqual({
+      cosign: {},
+      referrers: [],
+    });
     const atSource = await snapshot(src, REPO, v1);
     const someThere = await snapshot(c, `some/${REPO}`, v1);
     expect(someThere.cosign).toEqual({ sig: atSource.cosign.sig });
@@ -258,7 +263,10 @@ describe('attached artifacts follow their images', () => {
     expect(res.status).toBe(400);
     const body = (await res.json()) as { errors: { field: string; reason: string }[] };
     expect(body.errors).toEqual([
-      { field: 'referrers', reason: expect.stringContaining('"not a media type" is not an artifact type') },
+      {
+        field: 'referrers',
+        reason: expect.stringContaining('"not a media type" is not an artifact type'),
+      },
     ]);
   });
 

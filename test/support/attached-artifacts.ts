@@ -95,9 +95,9 @@ export class AttachedArtifacts {
   async notationSign(repository: string, subject: Descriptor): Promise<Descriptor> {
     const jws = Buffer.from(
       JSON.stringify({
-        payload: Buffer.from(
-          JSON.stringify({ targetArtifact: pick(subject) }),
-        ).toString('base64url'),
+        payload: Buffer.from(JSON.stringify({ targetArtifact: pick(subject) })).toString(
+          'base64url',
+        ),
         protected: Buffer.from(
           JSON.stringify({ alg: 'ES256', cty: 'application/vnd.cncf.notary.payload.v1+json' }),
         ).toString('base64url'),
@@ -119,7 +119,11 @@ export class AttachedArtifacts {
   /** An SPDX SBOM pushed as an OCI 1.1 referrer. */
   async sbomReferrer(repository: string, subject: Descriptor): Promise<Descriptor> {
     const sbom = Buffer.from(
-      JSON.stringify({ spdxVersion: 'SPDX-2.3', name: `sbom of ${subject.digest}`, n: randomBytes(4).toString('hex') }),
+      JSON.stringify({
+        spdxVersion: 'SPDX-2.3',
+        name: `sbom of ${subject.digest}`,
+        n: randomBytes(4).toString('hex'),
+      }),
     );
     return this.referrer(repository, subject, AttachedMediaType.SpdxJson, {
       blob: sbom,
@@ -139,7 +143,11 @@ export class AttachedArtifacts {
     artifactType: string,
     content: { blob: Buffer; blobMediaType: string; annotations: Record<string, string> },
   ): Promise<Descriptor> {
-    const config = await this.client.pushBlobBytes(repository, Buffer.from('{}'), MediaType.OciEmpty);
+    const config = await this.client.pushBlobBytes(
+      repository,
+      Buffer.from('{}'),
+      MediaType.OciEmpty,
+    );
     const layer = await this.client.pushBlobBytes(repository, content.blob, content.blobMediaType);
     const manifest = {
       schemaVersion: 2,

@@ -85,9 +85,14 @@ export async function startReferrersFront(upstream: string): Promise<ReferrersFr
     req.resume();
     if (!DIGEST.test(digest)) {
       const body = JSON.stringify({
-        errors: [{ code: 'DIGEST_INVALID', message: 'provided digest did not match uploaded content' }],
+        errors: [
+          { code: 'DIGEST_INVALID', message: 'provided digest did not match uploaded content' },
+        ],
       });
-      res.writeHead(400, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.writeHead(400, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+      });
       res.end(body);
       return;
     }

@@ -82,7 +82,8 @@ export function missingAttached(source: AttachedState, destination: AttachedStat
   for (const [tag, digest] of source.tags)
     if (destination.tags.get(tag) !== digest) missing.push(tag);
   for (const [digest, d] of source.referrers)
-    if (!destination.referrers.has(digest)) missing.push(`${d.artifactType ?? 'referrer'} ${digest}`);
+    if (!destination.referrers.has(digest))
+      missing.push(`${d.artifactType ?? 'referrer'} ${digest}`);
   return missing;
 }
 

@@ -175,9 +175,16 @@ async function compareOne(
 ): Promise<AttachedComparison | undefined> {
   let source: AttachedState;
   try {
-    source = await readAttached(ctx.source, repository, candidate.digest, ctx.selection, ctx.signal, {
-      names,
-    });
+    source = await readAttached(
+      ctx.source,
+      repository,
+      candidate.digest,
+      ctx.selection,
+      ctx.signal,
+      {
+        names,
+      },
+    );
   } catch (error) {
     if (ctx.signal.aborted) throw error;
     return undefined; // nothing to decide on; the next run asks again

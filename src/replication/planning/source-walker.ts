@@ -53,8 +53,7 @@ export class SourceWalker {
       const digests = this.scope?.digests?.[name];
       if (named === undefined && digests)
         yield { name, pages: once([]), listsEverything: false, digests };
-      else if (named?.length)
-        yield { name, pages: once(named), listsEverything: false, digests };
+      else if (named?.length) yield { name, pages: once(named), listsEverything: false, digests };
       else yield { name, pages: this.tagPages(name), listsEverything: true, digests };
     }
   }

@@ -98,7 +98,9 @@ export class Reconciler {
           for (const c of comparisons) {
             for (const { destination, state } of c.destinations) {
               if (decideAttached(state).action !== 'copy') continue;
-              const shown = c.tags.length ? `${c.repository}:${c.tags[0]}` : `${c.repository}@${c.subject.digest}`;
+              const shown = c.tags.length
+                ? `${c.repository}:${c.tags[0]}`
+                : `${c.repository}@${c.subject.digest}`;
               note(drift.get(destination.registryId)!, 'attached', shown);
               for (const tag of c.tags) toRepair(c.repository, tag);
             }

@@ -1,10 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import {
-  NotFoundError,
-  TokenBucket,
-  attachedKind,
-  type RegistryClient,
-} from '../../oci/index.js';
+import { NotFoundError, TokenBucket, attachedKind, type RegistryClient } from '../../oci/index.js';
 import { RegistryClients } from '../../registries/registry-clients.js';
 import { ArtifactCopier, type CopyResult } from '../copy/artifact-copier.js';
 import { AttachedDeleter } from '../copy/attached-deleter.js';
