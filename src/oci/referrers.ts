@@ -47,17 +47,21 @@ export class ReferrerOps {
   /**
    * Referrers of a subject: the referrers API when the registry has it (it never
    * answers 404 then), else the tag schema. `artifactType` filters on either path,
-   * also when a registry ignores the filter.
+   * also when a registry ignores the filter. `tagSchema: false` (the caller knows no
+   * `sha256-<hex>` tag exists) answers an empty tag-schema list without asking.
    */
   async list(
     repository: string,
     subjectDigest: string,
-    options: { artifactType?: string; signal?: AbortSignal } = {},
+    options: { artifactType?: string; signal?: AbortSignal; tagSchema?: boolean } = {},
   ): Promise<ReferrersResult> {
     assertDigest(this.t.registry, repository, subjectDigest);
     const fromApi = await this.askApi(repository, subjectDigest, options);
     const result = fromApi ?? {
-      descriptors: await this.viaTagSchema(repository, subjectDigest, options.signal),
+      descriptors:
+        options.tagSchema === false
+          ? []
+          : await this.viaTagSchema(repository, subjectDigest, options.signal),
       via: 'tag-schema' as const,
     };
     if (options.artifactType) {

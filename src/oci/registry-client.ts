@@ -308,11 +308,14 @@ export class RegistryClient {
 
   // --- referrers --------------------------------------------------------------
 
-  /** Referrers of a subject: API where offered, else the `sha256-<hex>` tag. */
+  /**
+   * Referrers of a subject: API where offered, else the `sha256-<hex>` tag
+   * (`tagSchema: false`: the caller knows there is no such tag; it is not asked for).
+   */
   referrers(
     repository: string,
     subjectDigest: string,
-    options: { artifactType?: string; signal?: AbortSignal } = {},
+    options: { artifactType?: string; signal?: AbortSignal; tagSchema?: boolean } = {},
   ): Promise<ReferrersResult> {
     return this.referrerOps.list(repository, subjectDigest, options);
   }

@@ -48,10 +48,9 @@ export async function readAttached(
   const tags = selectedCosignSuffixes(selection)
     .map((suffix) => cosignTag(subject, suffix))
     .filter((tag) => (!names || names.has(tag)) && (!wanted || wanted.has(tag)));
-  const listsNoIndex =
-    names !== undefined &&
-    !names.has(referrersTag(subject)) &&
-    client.knownReferrersApi() === false;
+  // Listed tags tell whether a `sha256-<hex>` index exists; only the API may say more.
+  const noIndexTag = names !== undefined && !names.has(referrersTag(subject));
+  const listsNoIndex = noIndexTag && client.knownReferrersApi() === false;
   await Promise.all([
     ...tags.map(async (tag) => {
       const found = await client.headManifest(repository, tag, { signal });
@@ -63,7 +62,10 @@ export async function readAttached(
         state.via = 'tag-schema';
         return;
       }
-      const found = await client.referrers(repository, subject, { signal });
+      const found = await client.referrers(repository, subject, {
+        signal,
+        tagSchema: !noIndexTag,
+      });
       state.via = found.via;
       for (const d of found.descriptors)
         if (selectsArtifactType(selection, d.artifactType)) state.referrers.set(d.digest, d);
