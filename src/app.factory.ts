@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type RuntimeContext } from './app.module.js';
 import { createValidationPipe } from './common/validation.js';
+import { consoleAssets } from './console/console-assets.js';
 import { webhookBodyReader } from './events/webhook-body.js';
 import { EVENTS_ROUTE } from './events/webhook-routes.js';
 import { HttpMetrics } from './observability/http-metrics.js';
@@ -29,6 +30,8 @@ export async function createApp(runtime: RuntimeContext): Promise<INestApplicati
   app.use(`/${EVENTS_ROUTE}`, webhookBodyReader());
   // 100 kB (the default) is less than a full batch of one-off copies (1,000 items).
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  // The browser console at / (built by `npm run build`); server paths pass through it.
+  app.use(consoleAssets());
   app.useGlobalPipes(createValidationPipe());
   app.set('trust proxy', 'loopback');
   app.disable('x-powered-by');

@@ -13,6 +13,7 @@ import { ObservabilityModule } from './observability/observability.module.js';
 import { redactedUrl } from './observability/redacted-url.js';
 import { requestIdFor } from './observability/request-id.js';
 import { SecretsModule } from './secrets/secrets.module.js';
+import { TopologiesModule } from './topologies/topologies.module.js';
 
 /** What the process resolved before Nest starts: config, database and key. */
 export interface RuntimeContext {
@@ -60,6 +61,7 @@ export class AppModule {
         PoliciesModule,
         ReplicationModule,
         EventsModule,
+        TopologiesModule,
         PreheatModule,
       ],
       providers: [{ provide: AppConfig, useValue: runtime.config }],

@@ -6,10 +6,11 @@ import { ApiTokenEntity } from './api-token.entity.js';
 import { ApiTokenService } from './api-token.service.js';
 import { BearerAuthGuard } from './bearer-auth.guard.js';
 import { TokensController } from './tokens.controller.js';
+import { WhoAmIController } from './whoami.controller.js';
 
 @Module({
   imports: [TypeOrmModule.forFeature([ApiTokenEntity])],
-  controllers: [TokensController],
+  controllers: [TokensController, WhoAmIController],
   providers: [
     ApiTokenService,
     AdminTokenBootstrap,

@@ -142,6 +142,7 @@ export class EventCoalescer implements OnApplicationBootstrap, OnApplicationShut
         if (error instanceof ConflictException) continue;
         throw error;
       }
+      if (!result) continue; // nothing to do: the events reported regrelay's own writes
       for (const id of trigger.eventIds) {
         fed.set(id, [...(fed.get(id) ?? []), result.execution.id]);
       }

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import {
+  ApiBadGatewayResponse,
   ApiBearerAuth,
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -11,14 +12,20 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import { API_PREFIX, UuidParam } from '../common/api.js';
+import { RequireRole } from '../auth/auth.decorators.js';
 import { CreatePolicyDto, PolicyDto, UpdatePolicyDto } from './dto/policy.dto.js';
+import { PolicyPreviewDto, PolicyPreviewRequestDto } from './dto/preview.dto.js';
+import { PolicyPreview } from './policy-preview.js';
 import { PoliciesService } from './policies.service.js';
 
 @ApiTags('policies')
 @ApiBearerAuth()
 @Controller(`${API_PREFIX}/policies`)
 export class PoliciesController {
-  constructor(private readonly policies: PoliciesService) {}
+  constructor(
+    private readonly policies: PoliciesService,
+    private readonly previews: PolicyPreview,
+  ) {}
 
   @Post()
   @ApiOperation({ summary: 'Create a replication policy' })
@@ -27,6 +34,24 @@ export class PoliciesController {
   @ApiConflictResponse({ description: 'The name is taken' })
   async create(@Body() body: CreatePolicyDto): Promise<PolicyDto> {
     return PolicyDto.from(await this.policies.create(body));
+  }
+
+  @Post('preview')
+  @HttpCode(200)
+  @RequireRole('viewer')
+  @ApiOperation({
+    summary: 'Dry-run filters against a source: the repositories and tag counts they select',
+    description:
+      'Reads the source only (catalog and tag lists), one page at a time: at most `limit` repositories, ' +
+      '10,000 names looked at and 10 s per page; `next` continues. Counts are per page. Any role may ask.',
+  })
+  @ApiOkResponse({ type: PolicyPreviewDto })
+  @ApiBadRequestResponse({
+    description: 'Unknown source registry or a pattern that does not compile',
+  })
+  @ApiBadGatewayResponse({ description: 'The source could not be listed' })
+  preview(@Body() body: PolicyPreviewRequestDto): Promise<PolicyPreviewDto> {
+    return this.previews.preview(body);
   }
 
   @Get()

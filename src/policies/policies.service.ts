@@ -7,6 +7,11 @@ import { isUniqueViolation, nameTaken, notFound } from '../common/errors.js';
 import { InvalidInputException, type FieldError } from '../common/validation.js';
 import { isRepository } from '../oci/index.js';
 import { RegistriesService } from '../registries/registries.service.js';
+import {
+  describeCycle,
+  ReplicationGraph,
+  type OwnedEdges,
+} from '../registries/replication-graph.js';
 import type {
   CreatePolicyDto,
   DestinationDto,
@@ -14,7 +19,7 @@ import type {
   ReconcileDto,
   UpdatePolicyDto,
 } from './dto/policy.dto.js';
-import { InvalidPatternError, NameFilter } from './name-filter.js';
+import { filterProblems, reconcileCronProblem, withDefaultFilters } from './filter-rules.js';
 import { namespaceOverlap } from './namespace-overlap.js';
 import { PolicyDestinationEntity, PolicyEntity } from './policy.entity.js';
 
@@ -25,12 +30,6 @@ export interface PolicyChange {
 }
 
 const DEFAULT_RECONCILE_CRON = '0 * * * *';
-const DEFAULT_FILTERS = {
-  repositories: ['**'],
-  excludeRepositories: [],
-  tags: ['*'],
-  excludeTags: [],
-};
 
 @Injectable()
 export class PoliciesService {
@@ -40,8 +39,12 @@ export class PoliciesService {
   constructor(
     @InjectRepository(PolicyEntity) private readonly policies: Repository<PolicyEntity>,
     private readonly registries: RegistriesService,
+    private readonly graph: ReplicationGraph,
   ) {
     registries.addUsage('policies', (registryId) => this.namesUsing(registryId));
+    graph.register(async () =>
+      (await this.policies.findBy({ triggerType: 'event', enabled: true })).map(edgesOf),
+    );
   }
 
   async create(dto: CreatePolicyDto): Promise<PolicyEntity> {
@@ -137,11 +140,11 @@ export class PoliciesService {
   }
 
   private applyFilters(entity: PolicyEntity, filters: FiltersDto | undefined): void {
-    entity.repositories = filters?.repositories ?? DEFAULT_FILTERS.repositories;
-    entity.excludeRepositories =
-      filters?.excludeRepositories ?? DEFAULT_FILTERS.excludeRepositories;
-    entity.tags = filters?.tags ?? DEFAULT_FILTERS.tags;
-    entity.excludeTags = filters?.excludeTags ?? DEFAULT_FILTERS.excludeTags;
+    const patterns = withDefaultFilters(filters);
+    entity.repositories = [...patterns.repositories];
+    entity.excludeRepositories = [...patterns.excludeRepositories];
+    entity.tags = [...patterns.tags];
+    entity.excludeTags = [...patterns.excludeTags];
   }
 
   private applyTrigger(
@@ -197,22 +200,10 @@ export class PoliciesService {
         problems.push({ field, reason: 'the same registry and namespace appear twice' });
       seen.add(key);
     });
-    let filtersCompile = true;
-    for (const [field, patterns] of [
-      ['filters.repositories', p.repositories],
-      ['filters.excludeRepositories', p.excludeRepositories],
-      ['filters.tags', p.tags],
-      ['filters.excludeTags', p.excludeTags],
-    ] as const) {
-      try {
-        NameFilter.compile(patterns);
-      } catch (error) {
-        if (!(error instanceof InvalidPatternError)) throw error;
-        problems.push({ field, reason: error.message });
-        filtersCompile = false;
-      }
-    }
-    if (filtersCompile) problems.push(...selfFeedingDestinations(p));
+    const filterErrors = filterProblems(p);
+    problems.push(...filterErrors);
+    // Which repositories feed back into the source can only be asked of filters that compile.
+    if (!filterErrors.length) problems.push(...selfFeedingDestinations(p));
     if (p.triggerType === 'cron') {
       const check = p.triggerCron
         ? validateCronExpression(p.triggerCron)
@@ -224,14 +215,34 @@ export class PoliciesService {
         });
       }
     }
-    if (p.reconcileCron && !validateCronExpression(p.reconcileCron).valid) {
-      problems.push({
-        field: 'reconcile.cron',
-        reason: 'reconcile.cron must be a cron expression, or null for no schedule',
-      });
+    problems.push(...reconcileCronProblem(p.reconcileCron));
+    if (!problems.length && p.triggerType === 'event' && p.enabled) {
+      const cycle = await this.graph.cycleWith(edgesOf(p));
+      if (cycle) {
+        const names = await this.registries.getMany(cycle.map((e) => e.from));
+        problems.push({
+          field: 'destinations',
+          reason: `an event-triggered policy here would close a replication cycle: ${describeCycle(
+            cycle,
+            new Map([...names].map(([id, r]) => [id, r.name])),
+          )}; a change would come back to where it started`,
+        });
+      }
     }
     if (problems.length) throw new InvalidInputException(problems);
   }
+}
+
+/** An event-triggered policy feeds each destination from its source on every push. */
+function edgesOf(p: PolicyEntity): OwnedEdges {
+  return {
+    owner: `policy:${p.id ?? 'new'}`,
+    edges: p.destinations.map((d) => ({
+      from: p.sourceRegistryId,
+      to: d.registryId,
+      by: `policy ${p.name}`,
+    })),
+  };
 }
 
 /** Same-registry destinations whose copies the policy would select again (see namespaceOverlap). */

@@ -80,6 +80,7 @@ import { Reconciler } from './reconcile/reconciler.js';
     ExecutionOwners,
     EventTargets,
     DeliveryHooks,
+    ExecutionReadCache,
     LedgerService,
     EventBus,
     ReplicationMetrics,

@@ -38,10 +38,10 @@ describe('dashboard and alert rules', () => {
     const dashboard = JSON.parse(
       readFileSync(join(root, 'deploy/grafana/dashboards/regrelay.json'), 'utf8'),
     ) as {
-      panels: { targets: { expr: string }[] }[];
+      panels: { targets?: { expr: string }[] }[];
     };
     const used = metricNamesIn(
-      dashboard.panels.flatMap((p) => p.targets.map((x) => x.expr)).join('\n'),
+      dashboard.panels.flatMap((p) => (p.targets ?? []).map((x) => x.expr)).join('\n'),
     );
     expect(used.length).toBeGreaterThan(10);
     expect(used.filter((name) => !exposed.has(name))).toEqual([]);

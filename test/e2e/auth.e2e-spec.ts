@@ -51,6 +51,20 @@ describe('API authentication', () => {
     expect((await t.api('/api/v1/tokens', { token: viewer.token })).status).toBe(401);
   });
 
+  it('tells any token its own id, name and role (whoami)', async () => {
+    const created = await t.api('/api/v1/tokens', {
+      method: 'POST',
+      json: { name: 'wall-screen', role: 'viewer' },
+    });
+    const viewer = (await created.json()) as { id: string; token: string };
+    const res = await t.api('/api/v1/whoami', { token: viewer.token });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ id: viewer.id, name: 'wall-screen', role: 'viewer' });
+    const admin = (await (await t.api('/api/v1/whoami')).json()) as { role: string; name: string };
+    expect(admin).toMatchObject({ role: 'admin', name: 'REGRELAY_ADMIN_TOKEN' });
+    expect((await t.api('/api/v1/whoami', { token: null })).status).toBe(401);
+  });
+
   it('rejects bad input with the field and the reason', async () => {
     const res = await t.api('/api/v1/tokens', {
       method: 'POST',

@@ -200,4 +200,51 @@ describe('delete propagation and the deletion guard', () => {
     expect(done.message).toMatch(/the source listed nothing while 2 tags are replicated there/);
     expect((await westClient.listTags('solo')).sort()).toEqual(['one', 'two']);
   });
+
+  it('deletes a manifest whose tags all left the source, and keeps one a tag of someone else still points at', async () => {
+    const build = new ImageBuilder(src);
+    const both = await build.image('shared', {
+      tag: 'one',
+      layers: [{ seed: 'shared-1', size: KiB }],
+    });
+    await src.putManifest('shared', 'two', both.bytes, both.descriptor.mediaType);
+    const kept = await build.image('shared', {
+      tag: 'kept',
+      layers: [{ seed: 'shared-k', size: KiB }],
+    });
+    // Enough tags stay that neither rule of the deletion guard applies.
+    for (const tag of ['s1', 's2', 's3', 's4'])
+      await build.image('shared', { tag, layers: [{ seed: `shared-${tag}`, size: KiB }] });
+    const policyId = await addPolicy(t, {
+      name: 'shared-deletes',
+      sourceRegistryId: sourceId,
+      destinations: [{ registryId: eastId }],
+      filters: { repositories: ['shared'] },
+      deletion: true,
+    });
+    await runToSuccess(t, policyId);
+    // At east someone tags the "kept" image for themselves too.
+    await eastClient.putManifest('shared', 'mine', kept.bytes, kept.descriptor.mediaType);
+    // distribution deletes by digest: both tags of the first manifest leave the source at once.
+    await src.deleteManifest('shared', both.descriptor.digest);
+    await src.deleteManifest('shared', kept.descriptor.digest);
+    const done = await runToSuccess(t, policyId);
+    const deletes = (await tasks(t, done.id)).filter((task) => task.operation === 'delete');
+    expect(deletes.map((d) => [d.tag, d.status]).sort()).toEqual([
+      ['kept', 'skipped'],
+      ['one', expect.stringMatching(/succeeded|skipped/)],
+      ['two', expect.stringMatching(/succeeded|skipped/)],
+    ]);
+    expect(deletes.find((d) => d.tag === 'kept')!.reason).toMatch(
+      /mine .*point\(s\) at the same manifest/,
+    );
+    expect((await eastClient.listTags('shared')).sort()).toEqual([
+      'kept',
+      'mine',
+      's1',
+      's2',
+      's3',
+      's4',
+    ]);
+  });
 });

@@ -10,6 +10,9 @@ const INSTALL_HINTS: Record<string, string> = {
   kubectl:
     'Install kubectl (it renders kustomize offline): `sudo apt-get install kubernetes-client` (Debian).',
   buildah: 'Install buildah: `sudo apt-get install buildah` (Debian/Ubuntu).',
+  chromium:
+    "Install Debian's Chromium: `sudo apt-get install chromium`, or set REGRELAY_TEST_CHROMIUM " +
+    'to a Chromium or Chrome binary. Nothing downloads a browser.',
 };
 
 /** Finds an executable on PATH, or undefined. */

@@ -190,7 +190,7 @@ export class UpdatePolicyDto extends PartialType(CreatePolicyDto) {
   declare bandwidthLimit?: number;
 }
 
-class FiltersViewDto {
+export class FiltersViewDto {
   @ApiProperty({ example: ['library/**'] })
   repositories!: string[];
   @ApiProperty({ example: [] })

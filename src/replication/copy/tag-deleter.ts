@@ -84,7 +84,13 @@ export class TagDeleter {
     return { result: 'deleted', how: 'manifest' };
   }
 
-  /** Other tags in the destination repository pointing at the digest, or undefined if too many to check. */
+  /**
+   * Other tags in the destination repository pointing at the digest that are still
+   * wanted, or undefined if too many to check. A tag leaving too — written there by
+   * regrelay with this digest and gone from the source — does not keep the manifest:
+   * when a manifest is deleted at the source, all its tags go, and one digest delete
+   * at the destination is exactly the same change.
+   */
   private async otherTagsAt(job: DeleteJob): Promise<string[] | undefined> {
     const tags = (
       await job.destination.listTags(job.destinationRepository, { signal: job.signal })
@@ -93,8 +99,16 @@ export class TagDeleter {
     const sharing: string[] = [];
     for (const tag of tags) {
       const state = await headTag(job.destination, job.destinationRepository, tag, job.signal);
-      if (state.kind === 'present' && state.descriptor.digest === job.digest) sharing.push(tag);
+      if (state.kind !== 'present' || state.descriptor.digest !== job.digest) continue;
+      if (await this.leaving(job, tag)) continue;
+      sharing.push(tag);
     }
     return sharing;
+  }
+
+  private async leaving(job: DeleteJob, tag: string): Promise<boolean> {
+    if (!(await job.wroteTag(tag))) return false;
+    const atSource = await headTag(job.source, job.sourceRepository, tag, job.signal);
+    return atSource.kind === 'absent';
   }
 }

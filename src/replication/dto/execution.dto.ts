@@ -58,7 +58,7 @@ export class ExecutionDto {
     description: 'The policy, for executions of a policy (the same as owner.id); else null',
   })
   policyId!: string | null;
-  @ApiProperty({ enum: ['manual', 'cron', 'event', 'reconcile'], example: 'manual' })
+  @ApiProperty({ enum: ['manual', 'cron', 'event', 'reconcile', 'upstream'], example: 'manual' })
   trigger!: string;
   @ApiProperty({ enum: EXECUTION_STATUSES, example: 'running' }) status!: ExecutionStatus;
   @ApiProperty({ type: TaskCountsDto }) counts!: TaskCountsDto;

@@ -7,8 +7,12 @@ export const EXECUTION_STATUSES = ['pending', 'running', 'succeeded', 'failed', 
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 export const ACTIVE_EXECUTION_STATUSES: readonly ExecutionStatus[] = ['pending', 'running'];
 
-/** What started an execution. `event` and `reconcile` arrive with later features. */
-export type ExecutionTrigger = 'manual' | 'cron' | 'event' | 'reconcile';
+/**
+ * What started an execution: a person or a client (`manual`), a schedule, registry
+ * events, a reconcile's repair, or (`upstream`) the delivery of an artifact to the
+ * node that feeds the next one (a tree's next level).
+ */
+export type ExecutionTrigger = 'manual' | 'cron' | 'event' | 'reconcile' | 'upstream';
 
 /**
  * Limits an execution to some repositories (and optionally tags). Unset means the

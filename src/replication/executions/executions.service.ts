@@ -173,6 +173,69 @@ export class ExecutionsService {
     return execution;
   }
 
+  /**
+   * Adds tasks to the execution waiting in the owner's lane, or starts one with them:
+   * work that arrives while a lane runs (a tree's next level, one delivery after
+   * another) gathers into one follow-up instead of one execution each. `since` (event
+   * times, `repository:tag`) joins the scope for lag. Returns the execution.
+   */
+  async enqueueTasks(
+    owner: ExecutionOwner,
+    trigger: ExecutionTrigger,
+    settings: ExecutionSettings,
+    tasks: readonly PlannedTask[],
+    since: Record<string, string> = {},
+  ): Promise<ExecutionEntity> {
+    const scope = Object.keys(since).length ? { repositories: {}, since } : null;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const { execution, created } = await this.dataSource.transaction(async (m) => {
+          const repo = m.getRepository(ExecutionEntity);
+          const waiting = await repo
+            .createQueryBuilder('e')
+            .setLock('pessimistic_write')
+            .where(
+              'e.owner_kind = :kind AND e.owner_id = :id AND e.owner_lane = :lane AND e.status = :status',
+              { kind: owner.kind, id: owner.id, lane: owner.lane ?? '', status: 'pending' },
+            )
+            .getOne();
+          if (waiting) {
+            // A planned scope only carries event times; an unplanned one keeps its own meaning.
+            if (scope && waiting.planned) {
+              waiting.scope = {
+                repositories: {},
+                since: mergeScopes(waiting.scope ?? { repositories: {} }, scope)?.since ?? {},
+              };
+              await repo.update(waiting.id, { scope: waiting.scope });
+            }
+            await insertTasks(m, waiting.id, tasks);
+            return { execution: waiting, created: false };
+          }
+          const saved = await repo.save(
+            repo.create({
+              ownerKind: owner.kind,
+              ownerId: owner.id,
+              ownerLane: owner.lane ?? '',
+              trigger,
+              status: 'pending',
+              planned: true,
+              scope,
+              ...pickSettings(settings),
+            }),
+          );
+          await insertTasks(m, saved.id, tasks);
+          return { execution: saved, created: true };
+        });
+        if (created) await this.created(execution);
+        else await this.bus.publish({ type: 'tasks.available', executionId: execution.id });
+        return execution;
+      } catch (error) {
+        if (attempt < 3 && isUniqueViolation(error, 'execution_one_pending')) continue;
+        throw error;
+      }
+    }
+  }
+
   async get(id: string): Promise<ExecutionEntity> {
     const found = await this.executions.findOneBy({ id });
     if (!found) throw notFound('Execution', id);

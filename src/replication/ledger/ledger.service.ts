@@ -97,6 +97,22 @@ export class LedgerService {
     return row && toWritten(row);
   }
 
+  /** What regrelay wrote at these destination tags (one query; absent ones are left out). */
+  async writtenAt(
+    destinationRegistryIds: readonly string[],
+    repository: string,
+    tags: readonly string[],
+  ): Promise<WrittenTag[]> {
+    if (!tags.length || !destinationRegistryIds.length) return [];
+    const rows = await queryRows<Row>(
+      this.dataSource,
+      `SELECT ${COLUMNS} FROM ledger
+       WHERE destination_registry_id = ANY($1) AND repository = $2 AND tag = ANY($3)`,
+      [destinationRegistryIds, repository, tags],
+    );
+    return rows.map(toWritten);
+  }
+
   /** Tags an owner wrote from one origin repository (optionally only some tags). */
   async fromOrigin(
     owner: ExecutionOwner,

@@ -77,7 +77,7 @@ export class DeletionPlanner {
    * After a walk of everything the filters select: repositories the ledger knows,
    * that the filters still select, and that the source no longer lists, are gone whole.
    */
-  async walkCompleted(repositories: NameFilter): Promise<void> {
+  async walkCompleted(repositories: Pick<NameFilter, 'matches'>): Promise<void> {
     const rows = await this.ledger.fromOtherRepositories(this.owner, this.sourceRegistryId, [
       ...this.seenRepositories,
     ]);

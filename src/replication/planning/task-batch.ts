@@ -16,9 +16,11 @@ export interface PlannedTask {
   mediaType: string | null;
   status: Extract<TaskStatus, 'pending' | 'skipped' | 'failed' | 'held'>;
   reason: string | null;
+  /** What the destination tag must hold for a copy to write (see TaskEntity); default none. */
+  destinationExpected?: string | null;
 }
 
-const COLUMNS = 11;
+const COLUMNS = 12;
 /** Rows per INSERT: well inside PostgreSQL's 65,535 parameters. */
 const ROWS_PER_STATEMENT = 250;
 
@@ -49,6 +51,7 @@ export async function insertTasks(
         r.mediaType,
         r.status,
         r.reason,
+        r.destinationExpected ?? null,
       );
       const p = Array.from({ length: COLUMNS }, (_, c) => `$${i * COLUMNS + c + 1}`);
       return `(${p.join(', ')}, ${r.status === 'pending' || r.status === 'held' ? 'NULL' : 'now()'})`;
@@ -57,7 +60,7 @@ export async function insertTasks(
       db,
       `INSERT INTO task (execution_id, operation, source_registry_id, source_repository,
                          destination_registry_id, destination_repository, tag, digest, media_type,
-                         status, reason, ended_at)
+                         status, reason, destination_expected, ended_at)
        VALUES ${tuples.join(', ')}
        ON CONFLICT DO NOTHING
        RETURNING status`,

@@ -8,7 +8,12 @@ import type { ClaimedTask } from './task-queue.js';
  */
 export type Delivery = 'present' | 'removed';
 
-export type DeliveryHook = (task: ClaimedTask, delivery: Delivery) => Promise<void>;
+export interface DeliveryHook {
+  /** The destination holds the result; runs inside the attempt (see the class). */
+  delivered(task: ClaimedTask, delivery: Delivery): Promise<void>;
+  /** The task failed for good (no more retries); best effort, after it was recorded. */
+  failed?(task: ClaimedTask, reason: string): Promise<void>;
+}
 
 /**
  * Work an owner kind chains onto its tasks, run inside the task attempt right after
@@ -27,6 +32,10 @@ export class DeliveryHooks {
   }
 
   async delivered(task: ClaimedTask, delivery: Delivery): Promise<void> {
-    await this.hooks.get(task.owner.kind)?.(task, delivery);
+    await this.hooks.get(task.owner.kind)?.delivered(task, delivery);
+  }
+
+  async failed(task: ClaimedTask, reason: string): Promise<void> {
+    await this.hooks.get(task.owner.kind)?.failed?.(task, reason);
   }
 }

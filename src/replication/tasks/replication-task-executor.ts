@@ -56,7 +56,15 @@ export class ReplicationTaskExecutor extends TaskExecutor {
         await this.delivered(task);
         return { status: 'skipped', reason: 'already present at the destination', bytesMoved: 0 };
       }
-      if (current && !task.settings.override) {
+      const expected = task.destinationExpected;
+      if (expected !== null && (current?.digest ?? '') !== expected) {
+        return {
+          status: 'skipped',
+          reason: `the destination tag changed since it was compared (${current ? `now ${current.digest}` : 'now absent'}); left for the next comparison`,
+          bytesMoved: 0,
+        };
+      }
+      if (current && expected === null && !task.settings.override) {
         return {
           status: 'skipped',
           reason: `the destination tag points at ${current.digest}, not ${task.digest}; override is off`,
@@ -192,7 +200,7 @@ export class ReplicationTaskExecutor extends TaskExecutor {
           status: 'succeeded',
           reason:
             (outcome.how === 'manifest'
-              ? 'deleted the manifest (no other tag pointed at it)'
+              ? 'deleted the manifest (no tag still wanted pointed at it)'
               : '') + also || undefined,
           bytesMoved: 0,
         }

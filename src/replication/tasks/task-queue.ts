@@ -232,6 +232,7 @@ function fromRow(row: Record<string, unknown>): Omit<ClaimedTask, 'fanOut'> {
     tag: (row.tag as string | null) ?? null,
     digest: row.digest as string,
     mediaType: (row.media_type as string | null) ?? null,
+    destinationExpected: (row.destination_expected as string | null) ?? null,
     status: row.status as TaskStatus,
     reason: (row.reason as string | null) ?? null,
     attempts: num(row.attempts),

@@ -65,6 +65,14 @@ export class TaskEntity {
   @Column({ name: 'media_type', type: 'text', nullable: true })
   mediaType!: string | null;
 
+  /**
+   * What the destination tag must hold for the copy to write it (a compare-and-set):
+   * null for no condition, '' for absent, else a digest. A pair never overwrites a
+   * change made at a side after it compared the sides.
+   */
+  @Column({ name: 'destination_expected', type: 'text', nullable: true })
+  destinationExpected!: string | null;
+
   @Column({ type: 'text' })
   status!: TaskStatus;
 

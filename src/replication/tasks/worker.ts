@@ -14,6 +14,7 @@ import { EventBus } from '../event-bus.js';
 import { ExecutionFinisher } from '../executions/execution-finisher.js';
 import { InstanceId } from '../instance-id.js';
 import { ReplicationMetrics } from '../replication-metrics.js';
+import { DeliveryHooks } from './delivery-hooks.js';
 import { classifyFailure } from './failure.js';
 import { TaskExecutor, type TaskOutcome } from './task-executor.js';
 import { TaskQueue, type ClaimedTask, type Lease } from './task-queue.js';
@@ -59,6 +60,7 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
     private readonly metrics: ReplicationMetrics,
     private readonly shutdown: ShutdownState,
     private readonly instance: InstanceId,
+    private readonly hooks: DeliveryHooks,
   ) {
     this.lease = { owner: this.instance.value, seconds: config.taskLeaseSeconds };
   }
@@ -282,6 +284,13 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
       reason,
       bytes,
     });
+    if (status === 'failed') {
+      await this.hooks
+        .failed(task, reason ?? 'failed')
+        .catch((error: unknown) =>
+          this.logger.warn({ err: error, taskId: task.id }, 'A failure hook failed'),
+        );
+    }
     await this.finisher.finishIfDone(task.executionId);
   }
 

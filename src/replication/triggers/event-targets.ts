@@ -23,13 +23,14 @@ export interface EventTarget extends NameFilters {
   /** Whether deletions reported by events concern it. */
   deletion: boolean;
   /**
-   * Starts (or joins) the execution these events call for. A ConflictException means
-   * it no longer wants events (disabled since it was listed).
+   * Starts (or joins) the execution these events call for; undefined when they call
+   * for none (regrelay's own writes reported back). A ConflictException means it no
+   * longer wants events (disabled since it was listed).
    */
   trigger(
     scope: ExecutionScope,
     events: readonly TargetEvent[],
-  ): Promise<{ execution: ExecutionEntity; coalesced: boolean }>;
+  ): Promise<{ execution: ExecutionEntity; coalesced: boolean } | undefined>;
 }
 
 export type EventTargetSource = (registryId: string) => Promise<EventTarget[]>;

@@ -6,7 +6,6 @@ import {
 } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { CronJob } from 'cron';
 import { Subscription } from 'rxjs';
 import type { DataSource } from 'typeorm';
 import { queryRows } from '../../database/sql.js';
@@ -15,6 +14,7 @@ import type { PolicyEntity } from '../../policies/policy.entity.js';
 import { EventBus } from '../event-bus.js';
 import { ExecutionsService } from '../executions/executions.service.js';
 import { Reconciler } from '../reconcile/reconciler.js';
+import { CronJobs, type WantedJob } from './cron-jobs.js';
 import { scheduledInstant } from './cron-tick.js';
 
 /** Other replicas' policy changes also arrive by event; this catches any that did not. */
@@ -32,18 +32,20 @@ type Kind = 'execution' | 'reconcile';
 @Injectable()
 export class PolicySchedules implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(PolicySchedules.name);
-  private readonly jobs = new Map<string, string>(); // job name → expression
+  private readonly jobs: CronJobs;
   private readonly subscription = new Subscription();
   private resync?: NodeJS.Timeout;
 
   constructor(
-    private readonly scheduler: SchedulerRegistry,
+    scheduler: SchedulerRegistry,
     private readonly policies: PoliciesService,
     private readonly executions: ExecutionsService,
     private readonly reconciler: Reconciler,
     private readonly bus: EventBus,
     @InjectDataSource() private readonly dataSource: DataSource,
-  ) {}
+  ) {
+    this.jobs = new CronJobs(scheduler);
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     this.subscription.add(
@@ -60,43 +62,25 @@ export class PolicySchedules implements OnApplicationBootstrap, OnApplicationShu
   onApplicationShutdown(): void {
     clearInterval(this.resync);
     this.subscription.unsubscribe();
-    for (const name of [...this.jobs.keys()]) this.unschedule(name);
+    this.jobs.stopAll();
   }
 
   /** Schedules what the database says, unschedules what it no longer says. */
   async sync(): Promise<void> {
     try {
-      const wanted = new Map<string, { policyId: string; kind: Kind; expression: string }>();
+      const wanted = new Map<string, WantedJob>();
       for (const policy of await this.policies.list()) {
         for (const [kind, expression] of schedulesOf(policy)) {
-          wanted.set(jobName(policy.id, kind), { policyId: policy.id, kind, expression });
+          wanted.set(jobName(policy.id, kind), {
+            expression,
+            onTick: () => void this.tick(policy.id, kind, expression),
+          });
         }
       }
-      for (const [name, expression] of this.jobs) {
-        if (wanted.get(name)?.expression !== expression) this.unschedule(name);
-      }
-      for (const [name, job] of wanted) {
-        if (!this.jobs.has(name)) this.schedule(name, job.policyId, job.kind, job.expression);
-      }
+      this.jobs.reconcile(wanted);
     } catch (error) {
       this.logger.warn({ err: error }, 'Could not sync policy schedules');
     }
-  }
-
-  private schedule(name: string, policyId: string, kind: Kind, expression: string): void {
-    const job = CronJob.from({
-      cronTime: expression,
-      timeZone: 'UTC',
-      onTick: () => void this.tick(policyId, kind, expression),
-      start: true,
-    });
-    this.scheduler.addCronJob(name, job);
-    this.jobs.set(name, expression);
-  }
-
-  private unschedule(name: string): void {
-    if (this.scheduler.doesExist('cron', name)) this.scheduler.deleteCronJob(name);
-    this.jobs.delete(name);
   }
 
   private async tick(policyId: string, kind: Kind, expression: string): Promise<void> {

@@ -1,0 +1,21 @@
+import { describeOwner } from '../api/owner';
+import type { Execution } from '../api/types';
+import { Link } from '../router';
+
+/** Who an execution works for: a link to its policy, or its kind and name (a one-off copy…). */
+export function Owner({
+  execution,
+  policies,
+}: {
+  execution: Execution;
+  policies?: Map<string, string>;
+}) {
+  const owner = describeOwner(execution, policies);
+  if (!owner) return <span class="muted">—</span>;
+  if (owner.policyId) return <Link href={`/policies/${owner.policyId}`}>{owner.name}</Link>;
+  return (
+    <span>
+      <span class="tag">{owner.kind}</span> {owner.name}
+    </span>
+  );
+}
