@@ -42,6 +42,15 @@ export type { RegistryObserver, RequestEvent, RetryEvent, RetryReason } from './
 export { isDigest, isRepository, isTag } from './reference.js';
 export { referrersTag, type ReferrersResult } from './referrers.js';
 export {
+  NYDUS_MANIFEST_ARTIFACT_TYPE,
+  NYDUS_OS_FEATURE,
+  VARIANTS,
+  isNydusEntry,
+  variantIndex,
+  type VariantIndex,
+  type Variants,
+} from './variants.js';
+export {
   AttachedMediaType,
   CosignAnnotation,
   CosignTagSuffixes,

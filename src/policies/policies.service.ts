@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { validateCronExpression } from 'cron';
+import { validRange } from 'semver';
 import { Subject } from 'rxjs';
 import { In, type Repository } from 'typeorm';
 import { isUniqueViolation, nameTaken, notFound } from '../common/errors.js';
@@ -15,7 +16,7 @@ import {
 import type {
   CreatePolicyDto,
   DestinationDto,
-  FiltersDto,
+  PolicyFiltersDto,
   ReconcileDto,
   UpdatePolicyDto,
 } from './dto/policy.dto.js';
@@ -139,12 +140,15 @@ export class PoliciesService {
     }
   }
 
-  private applyFilters(entity: PolicyEntity, filters: FiltersDto | undefined): void {
+  private applyFilters(entity: PolicyEntity, filters: PolicyFiltersDto | undefined): void {
     const patterns = withDefaultFilters(filters);
     entity.repositories = [...patterns.repositories];
     entity.excludeRepositories = [...patterns.excludeRepositories];
     entity.tags = [...patterns.tags];
     entity.excludeTags = [...patterns.excludeTags];
+    entity.tagSemver = filters?.semver ?? null;
+    entity.tagLatest = filters?.latest ?? null;
+    entity.variants = filters?.variants ?? 'all';
   }
 
   private applyTrigger(
@@ -204,6 +208,12 @@ export class PoliciesService {
     problems.push(...filterErrors);
     // Which repositories feed back into the source can only be asked of filters that compile.
     if (!filterErrors.length) problems.push(...selfFeedingDestinations(p));
+    if (p.tagSemver !== null && validRange(p.tagSemver) === null) {
+      problems.push({
+        field: 'filters.semver',
+        reason: `${JSON.stringify(p.tagSemver)} is not a semver range (e.g. ">=1.2 <2", "^1.4", "1.x")`,
+      });
+    }
     if (p.triggerType === 'cron') {
       const check = p.triggerCron
         ? validateCronExpression(p.triggerCron)

@@ -9,6 +9,7 @@ import { ArtifactCopier } from './copy/artifact-copier.js';
 import { TagDeleter } from './copy/tag-deleter.js';
 import { AttachedDeleter } from './copy/attached-deleter.js';
 import { SourceTagListings } from './tasks/source-tag-listings.js';
+import { TagTimes } from './selection/tag-times.js';
 import { EventBus } from './event-bus.js';
 import { InstanceId } from './instance-id.js';
 import { ExecutionEntity } from './executions/execution.entity.js';
@@ -66,6 +67,7 @@ import { Reconciler } from './reconcile/reconciler.js';
     TagDeleter,
     AttachedDeleter,
     SourceTagListings,
+    TagTimes,
     TaskQueue,
     ExecutionReadCache,
     DeliveryHooks,
@@ -85,6 +87,7 @@ import { Reconciler } from './reconcile/reconciler.js';
     EventBus,
     ReplicationMetrics,
     Planner,
+    TagTimes,
   ],
 })
 export class ReplicationModule implements OnModuleInit {

@@ -3,7 +3,9 @@ import { mapConcurrent } from '../../common/async-pool.js';
 import {
   children,
   copyBlob,
+  digestOf,
   isIndex,
+  variantIndex,
   type BlobSource,
   type Descriptor,
   type Manifest,
@@ -11,6 +13,7 @@ import {
   type ReferrerSelection,
   type RegistryClient,
   type TokenBucket,
+  type Variants,
 } from '../../oci/index.js';
 import { ReplicationMetrics } from '../replication-metrics.js';
 import { AttachedCopy, type AttachedWrite, type GraphWriter } from './attached-copy.js';
@@ -50,6 +53,11 @@ export interface CopyJob {
    * known): a tag it does not list is not asked for.
    */
   sourceTags?: (repository: string) => Promise<ReadonlySet<string> | undefined>;
+  /**
+   * Of an index holding both OCI and Nydus entries, copy only these (a new index at
+   * the destination, with a digest of its own). Default `all`: the index as it is.
+   */
+  variants?: Variants;
 }
 
 export interface CopyResult {
@@ -61,6 +69,11 @@ export interface CopyResult {
   attached: AttachedWrite[];
   /** cosign tags left alone: the destination holds another digest regrelay did not write. */
   attachedHeld: string[];
+  /**
+   * The manifest written in place of the source's (a variant index): its own digest.
+   * Absent when the destination got the source's bytes.
+   */
+  written?: { digest: string; size: number };
 }
 
 /**
@@ -94,15 +107,19 @@ export class ArtifactCopier {
 
   async copy(job: CopyJob): Promise<CopyResult> {
     const run = new CopyRun(job, this);
-    if (job.tag) await run.tagged(job.digest, job.tag);
-    else await run.byDigest(job.digest);
+    // A variant index is written (children first) by `variant`; else the source's bytes.
+    const written = await run.variant();
+    if (!written && job.tag) await run.tagged(job.digest, job.tag);
+    else if (!written) await run.byDigest(job.digest);
     const attached = new AttachedCopy(job, run);
-    await attached.copy(job.digest);
+    // What is attached to the source index names it, not the index written instead.
+    await attached.copy(job.digest, { subject: !written });
     return {
       bytesMoved: run.bytesMoved,
       bytesTotal: run.bytesTotal,
       attached: attached.written,
       attachedHeld: attached.held,
+      ...(written ? { written } : {}),
     };
   }
 
@@ -202,6 +219,35 @@ class CopyRun implements GraphWriter {
     private readonly job: CopyJob,
     private readonly copier: ArtifactCopier,
   ) {}
+
+  /**
+   * With a variants choice, an index holding both OCI and Nydus entries is written as
+   * a new index of the chosen entries (after them), under the task's tag or by its
+   * own digest. Returns what was written, or undefined when the source's manifest is
+   * to be copied as it is.
+   */
+  async variant(): Promise<{ digest: string; size: number } | undefined> {
+    const { job } = this;
+    if (!job.variants || job.variants === 'all') return undefined;
+    const manifest = await job.source.getManifest(job.sourceRepository, job.digest, {
+      signal: job.signal,
+    });
+    const { mediaType } = manifest.descriptor;
+    const narrowed = variantIndex(manifest.bytes, mediaType, job.variants);
+    if (!narrowed) return undefined;
+    this.read.set(job.digest, narrowed.manifests);
+    await mapConcurrent(narrowed.manifests, PARALLEL_CHILDREN, (child) =>
+      this.byDigest(child.digest),
+    );
+    const digest = digestOf(narrowed.bytes);
+    const reference = job.tag ?? digest;
+    await this.copier.manifestTurn(job, reference, () =>
+      job.destination.putManifest(job.destinationRepository, reference, narrowed.bytes, mediaType, {
+        signal: job.signal,
+      }),
+    );
+    return { digest, size: narrowed.bytes.byteLength };
+  }
 
   /** Copies a manifest's graph, then pushes its exact bytes under a tag. */
   async tagged(digest: string, tag: string): Promise<Manifest> {

@@ -62,11 +62,15 @@ export class AttachedCopy {
     this.selection = job.referrers ?? 'all';
   }
 
-  /** Everything attached to `subject` and, for an index, to each of its children. */
-  async copy(subject: string): Promise<void> {
+  /**
+   * Everything attached to `subject` and, for an index, to each of its children as
+   * copied; `subject: false` leaves out what names the subject itself (a variant index
+   * was written in its place).
+   */
+  async copy(subject: string, options: { subject: boolean } = { subject: true }): Promise<void> {
     if (this.selection === 'none') return;
     const names = await this.job.sourceTags?.(this.job.sourceRepository);
-    await this.of(subject, 0, names);
+    if (options.subject) await this.of(subject, 0, names);
     for (const child of await this.graph.childrenOf(subject)) await this.of(child.digest, 0, names);
   }
 

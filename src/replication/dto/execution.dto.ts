@@ -133,6 +133,14 @@ export class TaskDto {
   })
   digest!: string;
   @ApiProperty({ nullable: true, type: String }) mediaType!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: null,
+    description:
+      'The digest written at the destination when it is not `digest`: an index narrowed to its OCI or Nydus entries (filters.variants) is a new manifest',
+  })
+  writtenDigest!: string | null;
   @ApiProperty({ enum: TASK_STATUSES }) status!: TaskStatus;
   @ApiProperty({
     nullable: true,

@@ -1,6 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { bigintColumn } from '../../common/bigint-column.js';
-import type { ReferrerSelection } from '../../oci/index.js';
+import type { ReferrerSelection, Variants } from '../../oci/index.js';
 import type { ExecutionOwner, OwnerKind } from '../owners/execution-owner.js';
 
 export const EXECUTION_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'stopped'] as const;
@@ -65,6 +65,10 @@ export class ExecutionEntity {
   /** Attached artifacts copied with each artifact; null: all. */
   @Column({ type: 'jsonb', nullable: true })
   referrers!: ReferrerSelection | null;
+
+  /** Of an OCI + Nydus index, the entries copied; null: all. */
+  @Column({ type: 'text', nullable: true })
+  variants!: Variants | null;
 
   @Column({ type: 'text' })
   trigger!: ExecutionTrigger;

@@ -163,6 +163,7 @@ export class ExecutionsService {
           bandwidthLimit: request.settings.bandwidthLimit,
           maxConcurrency: request.settings.maxConcurrency,
           referrers: request.settings.referrers ?? null,
+          variants: request.settings.variants ?? null,
         }),
       );
       await insertTasks(m, saved.id, request.tasks);
@@ -474,6 +475,7 @@ function pickSettings(s: ExecutionSettings): ExecutionSettings {
     bandwidthLimit: s.bandwidthLimit,
     maxConcurrency: s.maxConcurrency,
     referrers: s.referrers ?? null,
+    variants: s.variants ?? null,
   };
 }
 
@@ -537,6 +539,7 @@ function toTaskDto(
     bytesTotal: t.bytesTotal,
     bytesDone: t.bytesDone,
     referrersCopied: t.referrersCopied,
+    writtenDigest: t.writtenDigest,
     startedAt: t.startedAt?.toISOString() ?? null,
     endedAt: t.endedAt?.toISOString() ?? null,
   };

@@ -19,6 +19,12 @@ export interface LedgerWrite {
    * their own; `tag` is the digest for a referrer pushed by digest only.
    */
   subjectDigest?: string | null;
+  /**
+   * The source digest `digest` was made from, when they differ (an index narrowed to
+   * one variant): the planner knows the destination is in step when the source still
+   * has this digest.
+   */
+  sourceDigest?: string | null;
 }
 
 /** A ledger row: a tag regrelay wrote at a destination. */
@@ -33,6 +39,8 @@ export interface WrittenTag {
   writtenAt: Date;
   /** Set for attached artifacts (see LedgerWrite.subjectDigest). */
   subjectDigest?: string | null;
+  /** Set when the digest written differs from the source's (see LedgerWrite.sourceDigest). */
+  sourceDigest?: string | null;
 }
 
 /** A row as COLUMNS selects it: the owner in two columns. */
@@ -41,7 +49,7 @@ type Row = Omit<WrittenTag, 'owner'> & { ownerKind: ExecutionOwner['kind']; owne
 const COLUMNS = `destination_registry_id AS "destinationRegistryId", repository, tag, digest,
   origin_registry_id AS "originRegistryId", origin_repository AS "originRepository",
   owner_kind AS "ownerKind", owner_id AS "ownerId", written_at AS "writtenAt",
-  subject_digest AS "subjectDigest"`;
+  subject_digest AS "subjectDigest", source_digest AS "sourceDigest"`;
 
 /** The lookup by destination, exactly as `lookup` runs it (tests EXPLAIN it). */
 export const LOOKUP_SQL = `SELECT ${COLUMNS} FROM ledger
@@ -58,13 +66,13 @@ export class LedgerService {
       this.dataSource,
       `INSERT INTO ledger (destination_registry_id, repository, tag, digest, origin_registry_id,
                            origin_repository, owner_kind, owner_id, execution_id, written_at,
-                           subject_digest)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $10)
+                           subject_digest, source_digest)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $10, $11)
        ON CONFLICT (destination_registry_id, repository, tag) DO UPDATE
        SET digest = excluded.digest, origin_registry_id = excluded.origin_registry_id,
            origin_repository = excluded.origin_repository, owner_kind = excluded.owner_kind,
            owner_id = excluded.owner_id, execution_id = excluded.execution_id, written_at = now(),
-           subject_digest = excluded.subject_digest`,
+           subject_digest = excluded.subject_digest, source_digest = excluded.source_digest`,
       [
         w.destinationRegistryId,
         w.repository,
@@ -76,6 +84,7 @@ export class LedgerService {
         w.owner.id,
         w.executionId,
         w.subjectDigest ?? null,
+        w.sourceDigest ?? null,
       ],
     );
   }

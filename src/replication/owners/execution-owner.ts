@@ -1,4 +1,4 @@
-import type { ReferrerSelection } from '../../oci/index.js';
+import type { ReferrerSelection, Variants } from '../../oci/index.js';
 
 /**
  * What an execution belongs to. At most one execution of an owner runs and one waits;
@@ -31,6 +31,8 @@ export interface ExecutionSettings {
   maxConcurrency: number | null;
   /** Attached artifacts (signatures, SBOMs…) copied with each artifact; absent or null: all. */
   referrers?: ReferrerSelection | null;
+  /** Of an OCI + Nydus index, the entries copied; absent or null: all. */
+  variants?: Variants | null;
 }
 
 export function policyOwner(policyId: string): ExecutionOwner {

@@ -11,6 +11,9 @@ export function specOf(policy: PolicyEntity): ReplicationSpec {
       excludeRepositories: policy.excludeRepositories,
       tags: policy.tags,
       excludeTags: policy.excludeTags,
+      semver: policy.tagSemver,
+      latest: policy.tagLatest,
+      variants: policy.variants,
     },
     destinations: [...policy.destinations]
       .sort((a, b) => a.position - b.position)
@@ -28,5 +31,6 @@ export function settingsOf(policy: PolicyEntity): ExecutionSettings {
     bandwidthLimit: policy.bandwidthLimit,
     maxConcurrency: policy.maxConcurrency,
     referrers: policy.referrers,
+    variants: policy.variants,
   };
 }

@@ -55,8 +55,10 @@ export class AttachedCandidates {
   compared(c: TagComparison): void {
     if (c.source.kind !== 'present') return;
     const digest = c.source.descriptor.digest;
+    // A variant index holds only some of the source's children: what is attached
+    // to it came with its copy, and is not compared afterwards.
     const same = c.destinations.filter(
-      (d) => d.state.kind === 'present' && d.state.descriptor.digest === digest,
+      (d) => d.state.kind === 'present' && d.state.descriptor.digest === digest && !d.variant,
     );
     if (!same.length) return;
     const candidate = this.candidate(digest, c.source.descriptor.mediaType);

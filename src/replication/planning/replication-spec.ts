@@ -1,4 +1,4 @@
-import type { ReferrerSelection } from '../../oci/index.js';
+import type { ReferrerSelection, Variants } from '../../oci/index.js';
 
 /** Name patterns that select what a walk of the source looks at (see NameFilter). */
 export interface NameFilters {
@@ -6,6 +6,12 @@ export interface NameFilters {
   excludeRepositories: string[];
   tags: string[];
   excludeTags: string[];
+  /** Of the tags the patterns select, those in this semver range (see TagSelection). */
+  semver?: string | null;
+  /** Per repository, the N most recently pushed of the selected tags. */
+  latest?: number | null;
+  /** Of an OCI + Nydus index, the entries copied; absent: all. */
+  variants?: Variants;
 }
 
 /**

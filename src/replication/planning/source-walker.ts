@@ -2,6 +2,7 @@ import { describeError } from '../../common/describe-error.js';
 import { NotFoundError, type RegistryClient } from '../../oci/index.js';
 import { NameFilter } from '../../policies/name-filter.js';
 import type { ExecutionScope } from '../executions/execution.entity.js';
+import { TagSelection } from '../selection/tag-selection.js';
 import type { NameFilters } from './replication-spec.js';
 
 /** The source could not be listed; planning stops and nothing is deleted. */
@@ -30,7 +31,7 @@ export interface SourceRepository {
  */
 export class SourceWalker {
   readonly repositories: NameFilter;
-  readonly tags: NameFilter;
+  readonly tags: TagSelection;
 
   constructor(
     private readonly source: RegistryClient,
@@ -39,7 +40,7 @@ export class SourceWalker {
     private readonly signal: AbortSignal,
   ) {
     this.repositories = NameFilter.compile(filters.repositories, filters.excludeRepositories);
-    this.tags = NameFilter.compile(filters.tags, filters.excludeTags);
+    this.tags = new TagSelection(filters);
   }
 
   /** True when the walk covers everything the filters select (not an event's few repositories). */
@@ -49,7 +50,8 @@ export class SourceWalker {
 
   async *walk(): AsyncGenerator<SourceRepository> {
     for await (const name of this.repositoryNames()) {
-      const named = this.scope?.repositories[name];
+      // Ranking the latest tags needs them all, whatever an event named.
+      const named = this.tags.latest ? [] : this.scope?.repositories[name];
       const digests = this.scope?.digests?.[name];
       if (named === undefined && digests)
         yield { name, pages: once([]), listsEverything: false, digests };

@@ -13,6 +13,7 @@ import { Planner } from '../planning/planner.js';
 import { compareSource } from '../planning/source-comparison.js';
 import { SourceWalker } from '../planning/source-walker.js';
 import { emptyDrift, note, type DestinationDrift, type DriftReport } from './drift-report.js';
+import { TagTimes } from '../selection/tag-times.js';
 import { DriftStore } from './drift-store.js';
 
 /**
@@ -51,6 +52,7 @@ export class Reconciler {
     private readonly ledger: LedgerService,
     private readonly executions: ExecutionsService,
     private readonly store: DriftStore,
+    private readonly tagTimes: TagTimes,
   ) {}
 
   /** Reconciles a policy, or joins the reconcile of it already running here. */
@@ -92,6 +94,8 @@ export class Reconciler {
         concurrency: this.config.planningConcurrency,
         signal,
         referrers: spec.referrers,
+        latest: { sourceRegistryId: spec.sourceRegistryId, times: this.tagTimes },
+        variants: this.planner.variantsOf(spec),
       },
       {
         attached: (comparisons) => {
@@ -117,7 +121,8 @@ export class Reconciler {
             }
           }
         },
-        repository: ({ repository, listed }) => deletions.repositoryListed(repository.name, listed),
+        repository: ({ repository, listed, unselected }) =>
+          deletions.repositoryListed(repository.name, listed, unselected),
       },
     );
     await deletions.walkCompleted(walker.repositories);

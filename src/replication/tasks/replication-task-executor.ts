@@ -52,9 +52,16 @@ export class ReplicationTaskExecutor extends TaskExecutor {
       const current = await destination.headManifest(task.destinationRepository, task.tag, {
         signal,
       });
-      if (current?.digest === task.digest) {
-        await this.delivered(task);
-        return { status: 'skipped', reason: 'already present at the destination', bytesMoved: 0 };
+      const variant = current && (await this.variantWritten(task, current.digest));
+      if (current?.digest === task.digest || variant) {
+        await this.delivered(task, variant || undefined);
+        return {
+          status: 'skipped',
+          reason: variant
+            ? `already present at the destination (its ${task.settings.variants} entries, ${variant})`
+            : 'already present at the destination',
+          bytesMoved: 0,
+        };
       }
       const expected = task.destinationExpected;
       if (expected !== null && (current?.digest ?? '') !== expected) {
@@ -87,6 +94,7 @@ export class ReplicationTaskExecutor extends TaskExecutor {
         throttle: this.bucketFor(task),
         onProgress: progress,
         referrers: task.settings.referrers ?? 'all',
+        variants: task.settings.variants ?? 'all',
         mayReplace: (tag, current) => this.mayReplace(task, tag, current),
         sourceTags: this.listings.forExecution(
           task.executionId,
@@ -99,16 +107,32 @@ export class ReplicationTaskExecutor extends TaskExecutor {
         throw pinnedDigestGone(error, source, task) ?? error;
       });
     const referrersCopied = await this.recordAttached(task, result);
-    await this.delivered(task);
+    await this.delivered(task, result.written?.digest);
     return {
       status: 'succeeded',
       bytesMoved: result.bytesMoved,
       bytesTotal: result.bytesTotal,
       referrersCopied,
+      ...(result.written ? { writtenDigest: result.written.digest } : {}),
       reason: result.attachedHeld.length
         ? `left ${result.attachedHeld.join(', ')} alone: the destination holds another digest that regrelay did not write (override is off)`
         : undefined,
     };
+  }
+
+  /**
+   * With a variants choice, the digest at the destination tag is in step when it is
+   * the index regrelay narrowed from this very source digest (the ledger says so).
+   */
+  private async variantWritten(task: ClaimedTask, current: string): Promise<string | false> {
+    if (!task.tag || !task.settings.variants || task.settings.variants === 'all') return false;
+    if (current === task.digest) return false;
+    const row = await this.ledger.lookup(
+      task.destinationRegistryId,
+      task.destinationRepository,
+      task.tag,
+    );
+    return row?.digest === current && row.sourceDigest === task.digest ? current : false;
   }
 
   /** A cosign tag at the destination may be replaced when regrelay wrote what is there, or with override. */
@@ -143,8 +167,9 @@ export class ReplicationTaskExecutor extends TaskExecutor {
   }
 
   /** The artifact is at the destination: record it, measure lag, run what chains on it. */
-  private async delivered(task: ClaimedTask): Promise<void> {
-    await this.record(task);
+  /** `written`: the digest at the destination when it is not the task's (a variant index). */
+  private async delivered(task: ClaimedTask, written?: string): Promise<void> {
+    await this.record(task, written);
     await this.observeLag(task);
     await this.hooks.delivered(task, 'present');
   }
@@ -171,6 +196,7 @@ export class ReplicationTaskExecutor extends TaskExecutor {
       destinationRepository: task.destinationRepository,
       tag: task.tag!,
       digest: task.digest,
+      outOfSelection: task.outOfSelection,
       wroteTag: (tag) =>
         this.ledger.wrote(
           task.owner,
@@ -232,13 +258,14 @@ export class ReplicationTaskExecutor extends TaskExecutor {
     if (eventAt) await this.metrics.replicated(task.owner, task.destinationRegistryId, eventAt);
   }
 
-  private async record(task: ClaimedTask): Promise<void> {
+  private async record(task: ClaimedTask, written?: string): Promise<void> {
     if (!task.tag) return;
     await this.ledger.recordWrite({
       destinationRegistryId: task.destinationRegistryId,
       repository: task.destinationRepository,
       tag: task.tag,
-      digest: task.digest,
+      digest: written ?? task.digest,
+      sourceDigest: written ? task.digest : null,
       originRegistryId: task.sourceRegistryId,
       originRepository: task.sourceRepository,
       owner: task.owner,

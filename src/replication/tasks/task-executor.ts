@@ -10,6 +10,8 @@ export interface TaskOutcome {
   bytesTotal?: number;
   /** Attached artifacts (signatures, attestations, SBOMs…) written by this attempt. */
   referrersCopied?: number;
+  /** The digest written at the destination when it is not the task's (a variant index). */
+  writtenDigest?: string;
 }
 
 export interface TaskProgress {

@@ -187,7 +187,7 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
       outcome.reason ?? null,
       outcome.bytesMoved,
       outcome.bytesTotal,
-      outcome.referrersCopied,
+      outcome,
     );
   }
 
@@ -263,7 +263,7 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
     reason: string | null,
     bytes: number,
     bytesTotal?: number,
-    referrersCopied?: number,
+    written: Pick<TaskOutcome, 'referrersCopied' | 'writtenDigest'> = {},
   ): Promise<void> {
     const { task } = entry;
     const recorded = await this.queue.finish(task.id, this.lease.owner, {
@@ -271,7 +271,8 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
       reason,
       bytesDone: status === 'succeeded' ? Math.max(bytes, bytesTotal ?? 0) : undefined,
       bytesTotal,
-      referrersCopied,
+      referrersCopied: written.referrersCopied,
+      writtenDigest: written.writtenDigest,
     });
     if (!recorded) return;
     const seconds = Number(process.hrtime.bigint() - entry.started) / 1e9;
