@@ -56,7 +56,10 @@ export function eventTriggers(
       if (!repositories.matches(event.repository)) continue;
       if (event.action === 'push' && event.tag === null) {
         if (!event.digest) continue;
-        digests.set(event.repository, (digests.get(event.repository) ?? new Set()).add(event.digest));
+        digests.set(
+          event.repository,
+          (digests.get(event.repository) ?? new Set()).add(event.digest),
+        );
         eventIds.push(event.id);
         continue;
       }

@@ -78,7 +78,7 @@ export class PolicyFiltersDto extends FiltersDto {
 
   @ApiPropertyOptional({
     description:
-      'Per repository, only the N most recently pushed of the selected tags (by the image config\'s created time, else the registry\'s push event time); with deletion on, tags that fall out are deleted where regrelay wrote them',
+      "Per repository, only the N most recently pushed of the selected tags (by the image config's created time, else the registry's push event time); with deletion on, tags that fall out are deleted where regrelay wrote them",
     example: 3,
   })
   @OptionalInt(1, 10000)
@@ -88,7 +88,7 @@ export class PolicyFiltersDto extends FiltersDto {
     enum: VARIANTS,
     default: 'all',
     description:
-      'For an index holding an OCI image and its Nydus conversion side by side: copy only the OCI or only the Nydus entries, as a new index (another digest than the source\'s)',
+      "For an index holding an OCI image and its Nydus conversion side by side: copy only the OCI or only the Nydus entries, as a new index (another digest than the source's)",
   })
   @IsOptional()
   @IsIn(VARIANTS)
@@ -286,7 +286,10 @@ export class PolicyDto {
   @ApiProperty()
   deletion!: boolean;
   @ApiProperty({
-    oneOf: [{ type: 'string', enum: ['all', 'none'] }, { type: 'array', items: { type: 'string' } }],
+    oneOf: [
+      { type: 'string', enum: ['all', 'none'] },
+      { type: 'array', items: { type: 'string' } },
+    ],
     example: 'all',
   })
   referrers!: ReferrerSelection;

@@ -33,7 +33,10 @@ export function ReferrersOption(): PropertyDecorator {
         { type: 'array', items: { type: 'string' }, minItems: 1, maxItems: MAX_TYPES },
       ],
       default: 'all',
-      example: ['application/vnd.cncf.notary.signature', 'application/vnd.dev.cosign.artifact.sig.v1+json'],
+      example: [
+        'application/vnd.cncf.notary.signature',
+        'application/vnd.dev.cosign.artifact.sig.v1+json',
+      ],
     }),
     IsOptional(),
     ValidateBy({

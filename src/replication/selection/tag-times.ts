@@ -77,7 +77,7 @@ export class TagTimes {
     signal: AbortSignal,
   ): Promise<number | null> {
     if (this.created.has(tag.digest)) return this.created.get(tag.digest)!;
-    let at: number | null = null;
+    let at: number | null;
     try {
       at = await this.readCreated(client, repository, tag.digest, signal);
     } catch (error) {
