@@ -5,6 +5,7 @@ import type { DriftDto } from '../../src/replication/dto/drift.dto.js';
 import { AttachedArtifacts, attachedSnapshot } from '../support/attached-artifacts.js';
 import { ImageBuilder, type PushedManifest } from '../support/image-builder.js';
 import { startReferrersFront, type ReferrersFront } from '../support/referrers-front.js';
+import { ClientSet } from '../support/client-set.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { addPolicy, addRegistry, json, runToSuccess, tasks } from '../support/replication-api.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -25,16 +26,12 @@ describe('attached artifacts added later', () => {
   let notifyingBehind: TestRegistry, silentBehind: TestRegistry, destA: TestRegistry;
   let destBBehind: TestRegistry;
   let notifying: ReferrersFront, silent: ReferrersFront, destB: ReferrersFront;
-  const clients: RegistryClient[] = [];
+  const clients = new ClientSet();
   let src: RegistryClient, quiet: RegistryClient, a: RegistryClient, b: RegistryClient;
   let sourceId: string, silentId: string, aId: string, bId: string;
   let v1: PushedManifest;
 
-  const client = (name: string, url: string) => {
-    const made = new RegistryClient({ name, url });
-    clients.push(made);
-    return made;
-  };
+  const client = (name: string, url: string) => clients.open(name, url);
 
   beforeAll(async () => {
     t = await startTestApp({ REGRELAY_EVENT_COALESCE_MS: '200', REGRELAY_POLL_INTERVAL_MS: '100' });
@@ -68,7 +65,7 @@ describe('attached artifacts added later', () => {
 
   afterAll(async () => {
     await t?.close();
-    for (const made of clients) await made.close();
+    await clients.close();
     for (const front of [notifying, silent, destB]) await front?.close();
     await Promise.all([notifyingBehind, silentBehind, destA, destBBehind].map((r) => r?.destroy()));
   });

@@ -16,6 +16,7 @@ import {
 import { ImageBuilder, type PushedManifest } from '../support/image-builder.js';
 import { metricValue } from '../support/metrics.js';
 import { startReferrersFront, type ReferrersFront } from '../support/referrers-front.js';
+import { ClientSet } from '../support/client-set.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { addPolicy, addRegistry, runToSuccess, tasks } from '../support/replication-api.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
@@ -35,7 +36,7 @@ describe('attached artifacts follow their images', () => {
   let plain: TestRegistry, apiBehind: TestRegistry, destA: TestRegistry, destBBehind: TestRegistry;
   let destC: TestRegistry;
   let apiSource: ReferrersFront, destB: ReferrersFront;
-  const clients: RegistryClient[] = [];
+  const clients = new ClientSet();
   let src: RegistryClient, srcApi: RegistryClient, a: RegistryClient, b: RegistryClient;
   let c: RegistryClient;
   const ids: Record<string, string> = {};
@@ -43,11 +44,7 @@ describe('attached artifacts follow their images', () => {
   let children: Descriptor[] = [];
   let mainPolicy: string;
 
-  const client = (name: string, url: string) => {
-    const made = new RegistryClient({ name, url });
-    clients.push(made);
-    return made;
-  };
+  const client = (name: string, url: string) => clients.open(name, url);
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -118,7 +115,7 @@ describe('attached artifacts follow their images', () => {
 
   afterAll(async () => {
     await t?.close();
-    for (const made of clients) await made.close();
+    await clients.close();
     await apiSource?.close();
     await destB?.close();
     await Promise.all([plain, apiBehind, destA, destBBehind, destC].map((r) => r?.destroy()));

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { RegistryClient } from '../../src/oci/index.js';
+import { RegistryClient, cosignTag } from '../../src/oci/index.js';
 import { startFaultProxy, type FaultProxy, type SeenRequest } from '../support/fault-proxy.js';
+import { AttachedArtifacts } from '../support/attached-artifacts.js';
 import { ImageBuilder } from '../support/image-builder.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { addPolicy, addRegistry, runToSuccess } from '../support/replication-api.js';
@@ -86,5 +87,33 @@ describe('registry requests per tag (many small images)', () => {
       expect(count(seen, 'GET', /\/referrers\//)).toBe(0);
       expect(seen.filter((r) => /\/manifests\/sha256-/.test(r.url))).toEqual([]);
     }
+  });
+
+  it('compares signed images already in place with one HEAD per signature tag on each side', async () => {
+    // cosign signs two of the images (their `.sig` tags appear in the listing).
+    const client = new RegistryClient({ name: 'seed', url: source.url });
+    const signer = new AttachedArtifacts(client);
+    const signed: string[] = [];
+    for (const tag of ['v0', 'v1']) {
+      const head = await client.headManifest(REPOSITORIES[0]!, tag);
+      signed.push(cosignTag(head!.digest, 'sig'));
+      await signer.cosignSign(REPOSITORIES[0]!, head!);
+    }
+    await client.close();
+    await runToSuccess(t, policyId); // copies the two signatures
+    src.clear();
+    dst.clear();
+    const done = await runToSuccess(t, policyId);
+    expect(done.counts).toMatchObject({ total: TAGS, skipped: TAGS });
+    const SIG = /\/manifests\/sha256-[a-f0-9]{64}\.sig$/;
+    expect(count(src.seen, 'HEAD', SIG)).toBe(signed.length);
+    expect(count(dst.seen, 'HEAD', SIG)).toBe(signed.length);
+    expect(count(src.seen, 'HEAD', TAG_MANIFEST)).toBe(TAGS);
+    expect(count(dst.seen, 'HEAD', TAG_MANIFEST)).toBe(TAGS);
+    // Nothing else: no referrers index is listed, none is asked for.
+    for (const seen of [src.seen, dst.seen])
+      expect(seen.filter((r) => /\/manifests\/sha256-/.test(r.url) && !SIG.test(r.url))).toEqual(
+        [],
+      );
   });
 });
