@@ -3,6 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { createApp } from './app.factory.js';
 import { prepareRuntime, type PreparedRuntime } from './bootstrap/runtime.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/app-config.js';
+import { loggableMessage } from './observability/error-serializer.js';
 import { ShutdownState } from './observability/shutdown-state.js';
 import { createRootLogger } from './observability/root-logger.js';
 
@@ -61,10 +62,7 @@ async function main(): Promise<void> {
       `regrelay listening on http://${config.host}:${config.port}`,
     );
   } catch (error) {
-    logger.fatal(
-      { err: error },
-      `regrelay failed to start: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    logger.fatal({ err: error }, `regrelay failed to start: ${loggableMessage(error)}`);
     await app?.close().catch(() => undefined);
     await runtime?.release().catch(() => undefined);
     logger.flush();

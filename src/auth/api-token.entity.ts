@@ -6,7 +6,13 @@ export type Role = (typeof ROLES)[number];
 /** Where a token came from: REGRELAY_ADMIN_TOKEN, generated at first start, or the API. */
 export type TokenSource = 'env' | 'generated' | 'api';
 
-/** An API token. Only its SHA-256 is stored; the token itself is shown once. */
+/** Who revoked a token: a person over the API, or regrelay when REGRELAY_ADMIN_TOKEN changed. */
+export type RevokedBy = 'api' | 'bootstrap';
+
+/**
+ * An API token. Only its keyed lookup value is stored (see LookupKeys); the token
+ * itself is shown once.
+ */
 @Entity({ name: 'api_token' })
 export class ApiTokenEntity {
   @PrimaryGeneratedColumn('uuid')
@@ -21,12 +27,13 @@ export class ApiTokenEntity {
   @Column({ type: 'text' })
   source!: TokenSource;
 
+  /** `hmac:<hex>` (LookupKeys), or a bare SHA-256 on a row not re-keyed yet. */
   @Column({ name: 'token_hash', type: 'text', unique: true, select: false })
   tokenHash!: string;
 
-  /** The first characters of the token, so people can tell tokens apart. */
-  @Column({ name: 'token_prefix', type: 'text' })
-  tokenPrefix!: string;
+  /** Tells tokens apart without revealing any of a token's secret (see tokenHint). */
+  @Column({ name: 'token_hint', type: 'text', nullable: true })
+  tokenHint!: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
@@ -39,4 +46,8 @@ export class ApiTokenEntity {
 
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt!: Date | null;
+
+  /** Null on rows revoked before this was recorded: treated as revoked by a person. */
+  @Column({ name: 'revoked_by', type: 'text', nullable: true })
+  revokedBy!: RevokedBy | null;
 }

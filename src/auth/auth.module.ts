@@ -5,6 +5,7 @@ import { AdminTokenBootstrap } from './admin-token-bootstrap.js';
 import { ApiTokenEntity } from './api-token.entity.js';
 import { ApiTokenService } from './api-token.service.js';
 import { BearerAuthGuard } from './bearer-auth.guard.js';
+import { EventStreamLimits } from './event-stream-limits.js';
 import { TokensController } from './tokens.controller.js';
 import { WhoAmIController } from './whoami.controller.js';
 
@@ -15,6 +16,7 @@ import { WhoAmIController } from './whoami.controller.js';
     ApiTokenService,
     AdminTokenBootstrap,
     { provide: APP_GUARD, useClass: BearerAuthGuard },
+    EventStreamLimits,
   ],
   exports: [ApiTokenService],
 })

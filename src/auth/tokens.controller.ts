@@ -7,12 +7,14 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { Audited, stateFrom } from '../audit/audited.decorator.js';
 import { API_PREFIX, UuidParam } from '../common/api.js';
 import { ApiTokenService } from './api-token.service.js';
 import { RequireRole } from './auth.decorators.js';
 import { CreateTokenDto, IssuedTokenDto, TokenDto } from './dto/token.dto.js';
 
 const DAY_MS = 86_400_000;
+const tokenState = stateFrom(ApiTokenService, async (s, id) => TokenDto.from(await s.get(id)));
 
 @ApiTags('tokens')
 @ApiBearerAuth()
@@ -22,6 +24,7 @@ export class TokensController {
   constructor(private readonly tokens: ApiTokenService) {}
 
   @Post()
+  @Audited('token', { state: tokenState })
   @ApiOperation({ summary: 'Create an API token (the value is shown once)' })
   @ApiCreatedResponse({ type: IssuedTokenDto })
   async create(@Body() body: CreateTokenDto): Promise<IssuedTokenDto> {
@@ -40,6 +43,7 @@ export class TokensController {
   }
 
   @Delete(':id')
+  @Audited('token', { action: 'revoke', state: tokenState })
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke an API token' })
   @ApiNoContentResponse({ description: 'Revoked (or already revoked)' })

@@ -27,6 +27,44 @@ describe('loadConfig', () => {
     expect(config.previousSecretKeys).toEqual([]);
   });
 
+  it('gives the documented limits, timeouts and retention by default', () => {
+    expect(loadConfig({}, '/srv')).toMatchObject({
+      sseMaxStreams: 200,
+      sseMaxStreamsPerToken: 20,
+      authFailuresPerMinute: 30,
+      trustProxy: 'loopback',
+      httpHeadersTimeoutMs: 20_000,
+      httpRequestTimeoutMs: 60_000,
+      httpKeepAliveTimeoutMs: 5_000,
+      registryClientSweepMs: 30_000,
+      auditRetentionDays: 365,
+    });
+  });
+
+  it('reads REGRELAY_TRUST_PROXY as a hop count or a list of names and networks', () => {
+    expect(loadConfig({ REGRELAY_TRUST_PROXY: '2' }, '/srv').trustProxy).toBe(2);
+    expect(
+      loadConfig({ REGRELAY_TRUST_PROXY: 'loopback, 10.0.0.0/8, fd00::/8' }, '/srv').trustProxy,
+    ).toBe('loopback, 10.0.0.0/8, fd00::/8');
+    expect(problems({ REGRELAY_TRUST_PROXY: 'everyone' })[0]?.variable).toBe(
+      'REGRELAY_TRUST_PROXY',
+    );
+  });
+
+  it('refuses a headers timeout longer than the request timeout', () => {
+    expect(
+      problems({
+        REGRELAY_HTTP_HEADERS_TIMEOUT_SECONDS: '90',
+        REGRELAY_HTTP_REQUEST_TIMEOUT_SECONDS: '60',
+      }),
+    ).toEqual([
+      {
+        variable: 'REGRELAY_HTTP_HEADERS_TIMEOUT_SECONDS',
+        reason: 'must not exceed REGRELAY_HTTP_REQUEST_TIMEOUT_SECONDS (60)',
+      },
+    ]);
+  });
+
   it('reads the event coalescing window in milliseconds, 0 to 60000, default 1000', () => {
     expect(loadConfig({}, '/srv').eventCoalesceMs).toBe(1000);
     expect(loadConfig({ REGRELAY_EVENT_COALESCE_MS: '0' }, '/srv').eventCoalesceMs).toBe(0);

@@ -42,6 +42,19 @@ export class AppConfig {
   readonly preheatPollIntervalMs!: number;
   /** How long a preheat may take, from its creation, before it counts as failed. */
   readonly preheatTimeoutSeconds!: number;
+  /** Open execution event streams (SSE), in all and per API token. */
+  readonly sseMaxStreams!: number;
+  readonly sseMaxStreamsPerToken!: number;
+  /** Failed authentications per client address per minute before 429. */
+  readonly authFailuresPerMinute!: number;
+  /** Express `trust proxy`: which peers' X-Forwarded-For names the client address. */
+  readonly trustProxy!: string | number;
+  readonly httpHeadersTimeoutMs!: number;
+  readonly httpRequestTimeoutMs!: number;
+  readonly httpKeepAliveTimeoutMs!: number;
+  /** How often cached registry clients are checked against the table (deletes elsewhere). */
+  readonly registryClientSweepMs!: number;
+  readonly auditRetentionDays!: number;
 
   constructor(values: AppConfigValues) {
     Object.assign(this, values);
@@ -125,6 +138,20 @@ const networkList = z
     }
     return networks;
   });
+/** A hop count, or names (loopback, linklocal, uniquelocal) and addresses/CIDRs, comma-separated. */
+const trustProxy = z
+  .string()
+  .trim()
+  .refine(
+    (v) =>
+      /^\d{1,2}$/.test(v) ||
+      v
+        .split(',')
+        .map((p) => p.trim())
+        .every((p) => /^(loopback|linklocal|uniquelocal|[0-9A-Fa-f:.]+(\/\d{1,3})?)$/.test(p)),
+    'expected a hop count, or loopback, linklocal, uniquelocal and addresses or CIDRs, comma-separated',
+  )
+  .transform((v) => (/^\d{1,2}$/.test(v) ? Number(v) : v));
 
 /** Empty strings count as unset: `FOO=` in an env file should mean "default", not "invalid". */
 const optional = <T extends z.ZodType>(schema: T) =>
@@ -172,6 +199,15 @@ const schema = z.object({
   REGRELAY_ALLOW_NETWORKS: optional(networkList),
   REGRELAY_PREHEAT_POLL_INTERVAL_MS: optional(integer(100, 60_000)),
   REGRELAY_PREHEAT_TIMEOUT_SECONDS: optional(integer(10, 86_400)),
+  REGRELAY_SSE_MAX_STREAMS: optional(integer(1, 100_000)),
+  REGRELAY_SSE_MAX_STREAMS_PER_TOKEN: optional(integer(1, 100_000)),
+  REGRELAY_AUTH_FAILURES_PER_MINUTE: optional(integer(1, 100_000)),
+  REGRELAY_TRUST_PROXY: optional(trustProxy),
+  REGRELAY_HTTP_HEADERS_TIMEOUT_SECONDS: optional(integer(1, 600)),
+  REGRELAY_HTTP_REQUEST_TIMEOUT_SECONDS: optional(integer(1, 3600)),
+  REGRELAY_HTTP_KEEPALIVE_TIMEOUT_SECONDS: optional(integer(1, 600)),
+  REGRELAY_REGISTRY_CLIENT_SWEEP_SECONDS: optional(integer(1, 3600)),
+  REGRELAY_AUDIT_RETENTION_DAYS: optional(integer(1, 36_500)),
   NODE_ENV: optional(z.string()),
 });
 
@@ -206,6 +242,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
       },
     ]);
   }
+  const headersTimeout = e.REGRELAY_HTTP_HEADERS_TIMEOUT_SECONDS ?? 20;
+  const requestTimeout = e.REGRELAY_HTTP_REQUEST_TIMEOUT_SECONDS ?? 60;
+  if (headersTimeout > requestTimeout) {
+    // Node refuses a server whose headers may take longer than the whole request.
+    throw new ConfigError([
+      {
+        variable: 'REGRELAY_HTTP_HEADERS_TIMEOUT_SECONDS',
+        reason: `must not exceed REGRELAY_HTTP_REQUEST_TIMEOUT_SECONDS (${requestTimeout})`,
+      },
+    ]);
+  }
   const production = e.NODE_ENV === 'production';
   return new AppConfig({
     port: e.PORT ?? 8080,
@@ -232,6 +279,15 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): AppConf
     preheatPollIntervalMs: e.REGRELAY_PREHEAT_POLL_INTERVAL_MS ?? 5000,
     // Dragonfly's own job timeout is 60 minutes; a little more for its bookkeeping.
     preheatTimeoutSeconds: e.REGRELAY_PREHEAT_TIMEOUT_SECONDS ?? 3900,
+    sseMaxStreams: e.REGRELAY_SSE_MAX_STREAMS ?? 200,
+    sseMaxStreamsPerToken: e.REGRELAY_SSE_MAX_STREAMS_PER_TOKEN ?? 20,
+    authFailuresPerMinute: e.REGRELAY_AUTH_FAILURES_PER_MINUTE ?? 30,
+    trustProxy: e.REGRELAY_TRUST_PROXY ?? 'loopback',
+    httpHeadersTimeoutMs: headersTimeout * 1000,
+    httpRequestTimeoutMs: requestTimeout * 1000,
+    httpKeepAliveTimeoutMs: (e.REGRELAY_HTTP_KEEPALIVE_TIMEOUT_SECONDS ?? 5) * 1000,
+    registryClientSweepMs: (e.REGRELAY_REGISTRY_CLIENT_SWEEP_SECONDS ?? 30) * 1000,
+    auditRetentionDays: e.REGRELAY_AUDIT_RETENTION_DAYS ?? 365,
   });
 }
 

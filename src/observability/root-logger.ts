@@ -1,5 +1,9 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { AppConfig } from '../config/app-config.js';
+import { serializeError } from './error-serializer.js';
+
+/** Errors are serialized without SQL text or values, under either key code uses. */
+export const ERROR_SERIALIZERS = { err: serializeError, error: serializeError };
 
 /**
  * Paths redacted from every log record. Tokens, passwords and secrets must not reach
@@ -17,14 +21,23 @@ export const REDACTED_PATHS = [
 
 /**
  * The process's one pino logger: JSON lines in production, colourised single lines
- * for a person at a terminal (LOG_FORMAT=pretty).
+ * for a person at a terminal (LOG_FORMAT=pretty). `destination` (JSON only) replaces
+ * stdout, for tests that read what was logged.
  */
-export function createRootLogger(config: Pick<AppConfig, 'logLevel' | 'logFormat'>): Logger {
-  return pino({
+export function createRootLogger(
+  config: Pick<AppConfig, 'logLevel' | 'logFormat'>,
+  destination?: DestinationStream,
+): Logger {
+  const options = {
     level: config.logLevel,
     base: { service: 'regrelay', pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    serializers: ERROR_SERIALIZERS,
+  };
+  if (destination) return pino(options, destination);
+  return pino({
+    ...options,
     transport:
       config.logFormat === 'pretty'
         ? {

@@ -41,6 +41,8 @@ export interface AuthenticatorOptions {
 const EXPIRY_SKEW_MS = 10_000;
 /** The token spec's default and minimum lifetime. */
 const DEFAULT_TOKEN_SECONDS = 60;
+/** Cached tokens per registry: one per scope set in use; expired ones go first. */
+const MAX_CACHED_TOKENS = 256;
 const MAX_TOKEN_RESPONSE_BYTES = 1 << 20;
 const CLIENT_ID = 'regrelay';
 
@@ -60,8 +62,8 @@ export class Authenticator {
     this.now = options.now ?? Date.now;
     const c = options.credentials;
     if (c) {
-      options.redactor.add(c.password);
-      options.redactor.add(basicValue(c));
+      options.redactor.addCredential(c.password);
+      options.redactor.addCredential(basicValue(c));
     }
   }
 
@@ -134,8 +136,29 @@ export class Authenticator {
     if (!force && cached && cached.expiresAt - EXPIRY_SKEW_MS > this.now()) return cached.token;
     const fetched = await this.fetchToken(scheme, scopes, signal);
     this.options.redactor.add(fetched.token);
-    this.tokens.set(key, fetched);
+    this.remember(key, fetched);
     return fetched.token;
+  }
+
+  /** How many tokens are cached (bounded by MAX_CACHED_TOKENS). */
+  get cachedTokens(): number {
+    return this.tokens.size;
+  }
+
+  /**
+   * Caches a token. Every repository copied asks for its own scope set, so the cache
+   * would grow with the catalogue: expired tokens are dropped, and past the bound the
+   * oldest entry goes.
+   */
+  private remember(key: string, token: CachedToken): void {
+    const now = this.now();
+    for (const [k, cached] of this.tokens) if (cached.expiresAt <= now) this.tokens.delete(k);
+    this.tokens.delete(key); // re-set: it becomes the newest
+    if (this.tokens.size >= MAX_CACHED_TOKENS) {
+      const oldest = this.tokens.keys().next().value;
+      if (oldest !== undefined) this.tokens.delete(oldest);
+    }
+    this.tokens.set(key, token);
   }
 
   private cacheKey(scheme: { realm: string; service?: string }, scopes: string[]): string {

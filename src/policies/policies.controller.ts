@@ -11,12 +11,15 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { Audited, stateFrom } from '../audit/audited.decorator.js';
 import { API_PREFIX, UuidParam } from '../common/api.js';
 import { RequireRole } from '../auth/auth.decorators.js';
 import { CreatePolicyDto, PolicyDto, UpdatePolicyDto } from './dto/policy.dto.js';
 import { PolicyPreviewDto, PolicyPreviewRequestDto } from './dto/preview.dto.js';
 import { PolicyPreview } from './policy-preview.js';
 import { PoliciesService } from './policies.service.js';
+
+const policyState = stateFrom(PoliciesService, async (s, id) => PolicyDto.from(await s.get(id)));
 
 @ApiTags('policies')
 @ApiBearerAuth()
@@ -28,6 +31,7 @@ export class PoliciesController {
   ) {}
 
   @Post()
+  @Audited('policy', { state: policyState })
   @ApiOperation({ summary: 'Create a replication policy' })
   @ApiCreatedResponse({ type: PolicyDto })
   @ApiBadRequestResponse({ description: 'Each invalid field with the reason' })
@@ -70,6 +74,7 @@ export class PoliciesController {
   }
 
   @Patch(':id')
+  @Audited('policy', { state: policyState })
   @ApiOperation({ summary: 'Change a policy (destinations and filters are replaced whole)' })
   @ApiOkResponse({ type: PolicyDto })
   @ApiBadRequestResponse({ description: 'Each invalid field with the reason' })
@@ -82,6 +87,7 @@ export class PoliciesController {
   }
 
   @Delete(':id')
+  @Audited('policy', { state: policyState })
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a policy, its executions and its ledger' })
   @ApiNoContentResponse()

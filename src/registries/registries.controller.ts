@@ -10,6 +10,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { Audited, stateFrom } from '../audit/audited.decorator.js';
 import { API_PREFIX, UuidParam } from '../common/api.js';
 import {
   CreatedRegistryDto,
@@ -23,6 +24,11 @@ import {
 import { RegistriesService } from './registries.service.js';
 import { RegistryPinger } from './registry-pinger.js';
 
+/** A registry as the audit log records it: its public view, never its secrets. */
+const registryState = stateFrom(RegistriesService, async (s, id) =>
+  RegistryDto.from(await s.get(id)),
+);
+
 @ApiTags('registries')
 @ApiBearerAuth()
 @Controller(`${API_PREFIX}/registries`)
@@ -33,6 +39,7 @@ export class RegistriesController {
   ) {}
 
   @Post()
+  @Audited('registry', { state: registryState })
   @ApiOperation({
     summary:
       'Register a registry endpoint (the password is stored encrypted, never returned; the webhook secret is returned this once)',
@@ -61,6 +68,7 @@ export class RegistriesController {
   }
 
   @Patch(':id')
+  @Audited('registry', { state: registryState })
   @ApiOperation({ summary: 'Change a registry; `password: null` removes the stored password' })
   @ApiOkResponse({ type: RegistryDto })
   @ApiNotFoundResponse()
@@ -72,6 +80,7 @@ export class RegistriesController {
   }
 
   @Delete(':id')
+  @Audited('registry', { state: registryState })
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a registry no policy uses' })
   @ApiNoContentResponse()
@@ -81,6 +90,7 @@ export class RegistriesController {
   }
 
   @Post(':id/webhook-secret')
+  @Audited('registry', { action: 'rotate-webhook-secret', state: registryState })
   @HttpCode(200)
   @ApiOperation({
     summary:
@@ -101,6 +111,7 @@ export class RegistriesController {
   }
 
   @Post(':id/ping')
+  @Audited('registry', { action: 'ping', state: registryState })
   @HttpCode(200)
   @ApiOperation({ summary: 'Check reachability and credentials; detect and store capabilities' })
   @ApiOkResponse({ type: PingResultDto })

@@ -5,6 +5,7 @@ import { In, type Repository } from 'typeorm';
 import { isUniqueViolation, nameTaken, notFound } from '../common/errors.js';
 import { canonicalTimeZone } from '../common/time-zone.js';
 import { InvalidInputException, type FieldError } from '../common/validation.js';
+import { LookupKeys } from '../secrets/lookup-keys.js';
 import { SecretBox, SecretUnreadableError } from '../secrets/secret-box.js';
 import type { CreateRegistryDto, UpdateRegistryDto } from './dto/registry.dto.js';
 import { dragonflyColumns } from './dragonfly-settings.js';
@@ -18,6 +19,7 @@ import { normaliseRegistryUrl } from './registry-url.js';
 import {
   generateWebhookSecret,
   sameWebhookSecret,
+  webhookSecretDigest,
   webhookSecretLookupKey,
 } from './webhook-secret.js';
 
@@ -51,6 +53,7 @@ export class RegistriesService implements OnApplicationBootstrap {
   constructor(
     @InjectRepository(RegistryEntity) private readonly registries: Repository<RegistryEntity>,
     private readonly secrets: SecretBox,
+    private readonly lookupKeys: LookupKeys,
   ) {}
 
   onChange(listener: RegistryChangeListener): void {
@@ -124,8 +127,12 @@ export class RegistriesService implements OnApplicationBootstrap {
    * lookup key, then confirmed against the sealed secret in constant time.
    */
   async findByWebhookSecret(secret: string): Promise<RegistryEntity | undefined> {
+    // The bare digest finds a row not re-keyed yet (see RegistrySecretUpkeep).
     const found = await this.registries.findOneBy({
-      webhookSecretHash: webhookSecretLookupKey(secret),
+      webhookSecretHash: In([
+        webhookSecretLookupKey(secret, this.lookupKeys),
+        webhookSecretDigest(secret),
+      ]),
     });
     if (!found?.webhookSecretSealed) return undefined;
     // An unreadable sealed value (changed REGRELAY_SECRET_KEY) throws: a 500 the
@@ -296,7 +303,7 @@ export class RegistriesService implements OnApplicationBootstrap {
   ): Pick<RegistryEntity, 'webhookSecretSealed' | 'webhookSecretHash'> {
     return {
       webhookSecretSealed: this.secrets.seal(secret, webhookSecretContext(id)),
-      webhookSecretHash: webhookSecretLookupKey(secret),
+      webhookSecretHash: webhookSecretLookupKey(secret, this.lookupKeys),
     };
   }
 
@@ -326,11 +333,11 @@ export class RegistriesService implements OnApplicationBootstrap {
   }
 }
 
-function webhookSecretContext(registryId: string): string {
+export function webhookSecretContext(registryId: string): string {
   return `registry:${registryId}:webhook-secret`;
 }
 
-function dragonflyTokenContext(registryId: string): string {
+export function dragonflyTokenContext(registryId: string): string {
   return `registry:${registryId}:dragonfly-token`;
 }
 

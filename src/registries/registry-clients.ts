@@ -1,4 +1,10 @@
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { runPeriodically } from '../common/periodic.js';
 import { AppConfig } from '../config/app-config.js';
 import {
   AddressPolicy,
@@ -16,20 +22,52 @@ const DEFAULT_CONCURRENCY = 16;
  * One RegistryClient per registry, shared by every task and planner in the process,
  * so connections are pooled and the registry's concurrency and bandwidth limits
  * hold across all of them. Rebuilt when the registry's settings change.
+ *
+ * A change made through this process evicts at once. One made on another replica is
+ * found by a periodic sweep (REGRELAY_REGISTRY_CLIENT_SWEEP_SECONDS): cached clients of
+ * registries deleted or changed since are closed, so their connections and pools do
+ * not linger for the life of the process.
  */
 @Injectable()
-export class RegistryClients implements OnApplicationShutdown {
+export class RegistryClients implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(RegistryClients.name);
   private readonly clients = new Map<string, { version: number; client: RegistryClient }>();
   private observer: RegistryObserver = {};
+  private stopSweeping: (() => void) | undefined;
   /** REGRELAY_DENY_NETWORKS / REGRELAY_ALLOW_NETWORKS, checked on every connection. */
   private readonly addressPolicy: AddressPolicy;
 
   constructor(
     private readonly registries: RegistriesService,
-    config: AppConfig,
+    private readonly config: AppConfig,
   ) {
     this.addressPolicy = new AddressPolicy(config.denyNetworks, config.allowNetworks);
     registries.onChange((id) => this.evict(id));
+  }
+
+  onApplicationBootstrap(): void {
+    this.stopSweeping = runPeriodically(
+      () => this.sweep(),
+      { everyMs: this.config.registryClientSweepMs },
+      (error) => this.logger.warn({ err: error }, 'Checking cached registry clients failed'),
+    );
+  }
+
+  /** Ids of the registries a client is cached for. */
+  cachedIds(): string[] {
+    return [...this.clients.keys()];
+  }
+
+  /** Closes the cached clients of registries deleted, or changed, since they were built. */
+  async sweep(): Promise<void> {
+    const ids = this.cachedIds();
+    if (!ids.length) return;
+    const current = await this.registries.getMany(ids);
+    for (const id of ids) {
+      const cached = this.clients.get(id);
+      const row = current.get(id);
+      if (cached && (!row || row.updatedAt.getTime() !== cached.version)) this.evict(id);
+    }
   }
 
   /** Set once by the replication module, which owns the metrics. */
@@ -71,6 +109,7 @@ export class RegistryClients implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopSweeping?.();
     await Promise.all([...this.clients.values()].map(({ client }) => client.close()));
     this.clients.clear();
   }

@@ -3,9 +3,12 @@ import {
   generateWebhookSecret,
   sameWebhookSecret,
   WEBHOOK_SECRET_PATTERN,
+  webhookSecretDigest,
   webhookSecretFromHeader,
   webhookSecretLookupKey,
 } from './webhook-secret.js';
+import { randomBytes } from 'node:crypto';
+import { LookupKeys } from '../secrets/lookup-keys.js';
 
 describe('webhook secrets', () => {
   it('generates distinct 256-bit secrets that satisfy the pattern', () => {
@@ -31,13 +34,22 @@ describe('webhook secrets', () => {
       expect(webhookSecretFromHeader(bad)).toBeUndefined();
   });
 
-  it('compares secrets in constant time and keys lookups by a hash, not the secret', () => {
+  it('compares secrets in constant time', () => {
     expect(sameWebhookSecret('a-secret-of-16-chars', 'a-secret-of-16-chars')).toBe(true);
     expect(sameWebhookSecret('a-secret-of-16-chars', 'a-secret-of-16-charz')).toBe(false);
     expect(sameWebhookSecret('short', 'a-much-longer-secret-value')).toBe(false);
-    const key = webhookSecretLookupKey('a-secret-of-16-chars');
-    expect(key).toMatch(/^[0-9a-f]{64}$/);
-    expect(key).not.toContain('secret');
-    expect(webhookSecretLookupKey('a-secret-of-16-chars')).toBe(key);
+  });
+
+  it('keys lookups with the server key: the same secret gives another value elsewhere', () => {
+    const here = new LookupKeys(randomBytes(32));
+    const key = webhookSecretLookupKey('a-secret-of-16-chars', here);
+    expect(key).toMatch(/^hmac:[0-9a-f]{64}$/);
+    expect(webhookSecretLookupKey('a-secret-of-16-chars', here)).toBe(key);
+    // Neither the bare digest (what a stolen table let anyone recompute) nor another
+    // installation's value.
+    expect(key).not.toContain(webhookSecretDigest('a-secret-of-16-chars'));
+    expect(
+      webhookSecretLookupKey('a-secret-of-16-chars', new LookupKeys(randomBytes(32))),
+    ).not.toBe(key);
   });
 });

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { LookupKeys } from '../secrets/lookup-keys.js';
 
 /**
  * Caller-chosen webhook secrets: visible ASCII without spaces (they travel in an
@@ -14,13 +15,21 @@ export function generateWebhookSecret(): string {
 }
 
 /**
- * The non-secret key an incoming request finds its registry by, with one indexed
- * equality instead of decrypting every registry's sealed secret. A fast hash is
- * enough for generated secrets (256 random bits); caller-chosen ones must be at
- * least 16 characters, and docs/events.md asks for long random values.
+ * The SHA-256 a webhook secret's lookup value is keyed from: what rows held before
+ * lookups were keyed, so those are re-keyed without opening their secrets.
  */
-export function webhookSecretLookupKey(secret: string): string {
+export function webhookSecretDigest(secret: string): string {
   return createHash('sha256').update(`regrelay-webhook:${secret}`, 'utf8').digest('hex');
+}
+
+/**
+ * The value an incoming request finds its registry by, with one indexed equality
+ * instead of decrypting every registry's sealed secret: keyed with the server's
+ * lookup key (LookupKeys), so a copy of the table does not let anyone test guesses
+ * of a caller-chosen secret offline.
+ */
+export function webhookSecretLookupKey(secret: string, keys: LookupKeys): string {
+  return keys.keyed('webhook-secret', webhookSecretDigest(secret));
 }
 
 /** Constant-time equality of two secrets (of any lengths). */

@@ -73,6 +73,11 @@ export class SecretBox {
   isStale(sealed: string): boolean {
     return sealed.split(':')[1] !== this.currentId;
   }
+
+  /** The value sealed again with the current key; SecretUnreadableError when it cannot be opened. */
+  reseal(sealed: string, context = ''): string {
+    return this.seal(this.open(sealed, context), context);
+  }
 }
 
 export function keyId(key: Buffer): string {

@@ -11,6 +11,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { Audited, stateFrom } from '../audit/audited.decorator.js';
 import { API_PREFIX, UuidParam } from '../common/api.js';
 import {
   ConflictDto,
@@ -26,6 +27,10 @@ import { TopologiesService } from './topologies.service.js';
 import { TopologyOwner } from './topology-owner.js';
 import { TopologyReports } from './topology-reports.js';
 
+const topologyState = stateFrom(TopologiesService, async (s, id) =>
+  TopologyDto.from(await s.get(id)),
+);
+
 @ApiTags('topologies')
 @ApiBearerAuth()
 @Controller(`${API_PREFIX}/topologies`)
@@ -37,6 +42,7 @@ export class TopologiesController {
   ) {}
 
   @Post()
+  @Audited('topology', { state: topologyState })
   @ApiOperation({
     summary: 'Create a topology: a tree (root → … → leaves) or a dual-master pair',
     description:
@@ -67,6 +73,7 @@ export class TopologiesController {
   }
 
   @Patch(':id')
+  @Audited('topology', { state: topologyState })
   @ApiOperation({ summary: 'Change a topology (nodes, registries and filters are replaced whole)' })
   @ApiOkResponse({ type: TopologyDto })
   @ApiBadRequestResponse({ description: 'Each invalid field with the reason' })
@@ -79,6 +86,7 @@ export class TopologiesController {
   }
 
   @Delete(':id')
+  @Audited('topology', { state: topologyState })
   @HttpCode(204)
   @ApiOperation({
     summary:
@@ -109,6 +117,7 @@ export class TopologiesController {
   }
 
   @Post(':id/sync')
+  @Audited('topology', { action: 'sync' })
   @HttpCode(202)
   @ApiOperation({
     summary: 'Sync now: compare every node (or both sides) and repair',
@@ -133,6 +142,7 @@ export class TopologiesController {
   }
 
   @Post(':id/conflicts/:conflictId/resolve')
+  @Audited('conflict', { action: 'resolve', idParam: 'conflictId' })
   @HttpCode(200)
   @ApiOperation({
     summary: 'Settle a held conflict: the chosen side wins and is copied to the other',

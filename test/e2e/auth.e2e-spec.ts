@@ -38,8 +38,11 @@ describe('API authentication', () => {
       json: { name: 'dashboards', role: 'viewer' },
     });
     expect(created.status).toBe(201);
-    const viewer = (await created.json()) as { id: string; token: string; prefix: string };
-    expect(viewer.token.startsWith(viewer.prefix)).toBe(true);
+    const viewer = (await created.json()) as { id: string; token: string; hint: string };
+    // The hint is the token's public id, never any of its secret part.
+    expect(viewer.hint).toMatch(/^rr_[A-Za-z0-9_-]{8}_…$/);
+    expect(viewer.token.startsWith(viewer.hint.slice(0, -1))).toBe(true);
+    expect(viewer.token.slice(viewer.hint.length - 1)).toHaveLength(43); // 256 secret bits
 
     // A viewer may read, but token management needs admin.
     expect((await t.api('/api/v1/tokens', { token: viewer.token })).status).toBe(403);

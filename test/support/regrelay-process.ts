@@ -25,6 +25,11 @@ export interface RegrelayProcess {
 export interface RegrelayProcessOptions {
   /** Runs `node main.js` through another command (e.g. in its own mount namespace). */
   wrap?: (command: [string, ...string[]]) => [string, ...string[]];
+  /**
+   * Runs it on a pseudo-terminal (util-linux `script`), as at an operator's shell:
+   * stdout and stderr are then one stream, with CRLF line ends.
+   */
+  terminal?: boolean;
 }
 
 /** `main` defaults to this checkout's dist/main.js (benchmarks, compiled elsewhere, pass it). */
@@ -36,7 +41,10 @@ export async function startRegrelayProcess(
   if (!existsSync(main))
     throw new Error(`${main} is missing: run \`npm run build\` (npm test does)`);
   const port = env.PORT && /^\d+$/.test(env.PORT) ? Number(env.PORT) : await freePort();
-  const [command, ...args] = options.wrap?.([process.execPath, main]) ?? [process.execPath, main];
+  const node = options.wrap?.([process.execPath, main]) ?? [process.execPath, main];
+  const [command, ...args]: [string, ...string[]] = options.terminal
+    ? ['script', '-qfec', node.map((arg) => `'${arg}'`).join(' '), '/dev/null']
+    : node;
   const child = spawn(command, args, {
     env: {
       PATH: process.env.PATH,
@@ -45,7 +53,8 @@ export async function startRegrelayProcess(
       ...env,
       PORT: env.PORT ?? String(port),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // `script` stops when its input ends: keep a pipe open instead of /dev/null.
+    stdio: [options.terminal ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

@@ -38,7 +38,7 @@ export async function startTestApp(
   const adminToken = env.REGRELAY_ADMIN_TOKEN ?? `test-admin-${randomBytes(16).toString('hex')}`;
   const config = loadConfig({
     REGRELAY_ADMIN_TOKEN: adminToken,
-    REGRELAY_SECRET_KEY: randomBytes(32).toString('base64'),
+    REGRELAY_SECRET_KEY: database.secretKey,
     LOG_LEVEL: process.env.REGRELAY_TEST_LOG_LEVEL ?? 'silent',
     LOG_FORMAT: 'json',
     DATABASE_URL: database.url,

@@ -9,6 +9,11 @@ export const TEMPLATE_DATABASE = 'regrelay_test_template';
 /** A fresh database with the full schema, cloned from the migrated template. */
 export interface TestDatabase {
   readonly url: string;
+  /**
+   * The REGRELAY_SECRET_KEY (base64) of the installation this database belongs to:
+   * every app started on it shares it, as replicas must.
+   */
+  readonly secretKey: string;
   drop(): Promise<void>;
 }
 
@@ -33,6 +38,7 @@ async function createDatabase(options: string): Promise<TestDatabase> {
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
+    secretKey: randomBytes(32).toString('base64'),
     drop: () => adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
   };
 }

@@ -42,10 +42,11 @@ export class TokenDto {
   source!: TokenSource;
 
   @ApiProperty({
-    description: 'First characters of the token, to recognise it',
-    example: 'rr_Q2xhcm',
+    description:
+      'Tells tokens apart without revealing any secret: the public id of a generated token (`rr_<id>_…`), else a fingerprint (`…<8 hex>`)',
+    example: 'rr_Ab3dE9xQ_…',
   })
-  prefix!: string;
+  hint!: string;
 
   @ApiProperty({ example: '2026-11-22T08:00:00.000Z' })
   createdAt!: string;
@@ -65,7 +66,7 @@ export class TokenDto {
       name: entity.name,
       role: entity.role,
       source: entity.source,
-      prefix: entity.tokenPrefix,
+      hint: entity.tokenHint ?? '…',
       createdAt: entity.createdAt.toISOString(),
       lastUsedAt: entity.lastUsedAt?.toISOString() ?? null,
       expiresAt: entity.expiresAt?.toISOString() ?? null,
@@ -77,7 +78,7 @@ export class TokenDto {
 export class IssuedTokenDto extends TokenDto {
   @ApiProperty({
     description: 'The token itself. Shown only in this response: store it now.',
-    example: 'rr_Q2xhcmlmeS1tZS1wbGVhc2UtdGhpcy1pcy1hbi1leGFtcGxl',
+    example: 'rr_Ab3dE9xQ_Q2xhcmlmeS1tZS1wbGVhc2UtdGhpcy1pcy1hbi1leGFt',
   })
   token!: string;
 }

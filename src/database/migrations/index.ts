@@ -7,6 +7,8 @@ import { ExecutionOwnersAndPairLedger1764230400000 } from './1764230400000-execu
 import { OwnerKindsTopologyPromotion1764230400001 } from './1764230400001-owner-kinds-topology-promotion.js';
 import { ExecutionOwnerLane1764230400002 } from './1764230400002-execution-owner-lane.js';
 import { RegistryTokenRealmHosts1764316800000 } from './1764316800000-registry-token-realm-hosts.js';
+import { KeyedLookups1764403200000 } from './1764403200000-keyed-lookups.js';
+import { CreateAuditLog1764403200001 } from './1764403200001-create-audit-log.js';
 import { RegistryDragonfly1764576000000 } from './1764576000000-registry-dragonfly.js';
 import { CreatePreheat1764576000001 } from './1764576000001-create-preheat.js';
 import { AttachedArtifacts1764748800000 } from './1764748800000-attached-artifacts.js';
@@ -25,6 +27,8 @@ export const migrations = [
   OwnerKindsTopologyPromotion1764230400001,
   ExecutionOwnerLane1764230400002,
   RegistryTokenRealmHosts1764316800000,
+  KeyedLookups1764403200000,
+  CreateAuditLog1764403200001,
   InboxRejectionsAndRegistryTimezone1764489600000,
   RegistryDragonfly1764576000000,
   CreatePreheat1764576000001,

@@ -7,6 +7,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { Audited } from '../../audit/audited.decorator.js';
 import { API_PREFIX } from '../../common/api.js';
 import { CopiesAcceptedDto, CreateCopiesDto } from './copy.dto.js';
 import { CopiesService } from './copies.service.js';
@@ -18,6 +19,7 @@ export class CopiesController {
   constructor(private readonly copies: CopiesService) {}
 
   @Post()
+  @Audited('copy', { resultId: 'executionId' })
   @HttpCode(202)
   @ApiOperation({
     summary: 'Copy artifacts by digest, once',

@@ -19,6 +19,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Observable } from 'rxjs';
+import { Audited, stateOf } from '../../audit/audited.decorator.js';
 import { API_PREFIX, UuidParam } from '../../common/api.js';
 import { InvalidInputException } from '../../common/validation.js';
 import {
@@ -43,6 +44,7 @@ export class ExecutionsController {
   ) {}
 
   @Post('policies/:id/executions')
+  @Audited('policy', { action: 'trigger-execution' })
   @HttpCode(202)
   @ApiOperation({
     summary: 'Run a policy now',
@@ -93,6 +95,7 @@ export class ExecutionsController {
   }
 
   @Post('executions/:id/stop')
+  @Audited('execution', { action: 'stop', state: stateOf(ExecutionsService, 'view') })
   @HttpCode(202)
   @ApiOperation({
     summary: 'Stop an execution',
@@ -106,6 +109,7 @@ export class ExecutionsController {
   }
 
   @Post('executions/:id/confirm-deletions')
+  @Audited('execution', { action: 'confirm-deletions', state: stateOf(ExecutionsService, 'view') })
   @HttpCode(202)
   @ApiOperation({
     summary: 'Run deletions the deletion guard held',

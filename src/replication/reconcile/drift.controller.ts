@@ -10,6 +10,7 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Audited } from '../../audit/audited.decorator.js';
 import { API_PREFIX, UuidParam } from '../../common/api.js';
 import { PoliciesService } from '../../policies/policies.service.js';
 import { RegistriesService } from '../../registries/registries.service.js';
@@ -45,6 +46,7 @@ export class DriftController {
   }
 
   @Post()
+  @Audited('policy', { action: 'reconcile' })
   @HttpCode(200)
   @ApiOperation({
     summary: 'Reconcile now',
