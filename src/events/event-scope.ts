@@ -1,6 +1,6 @@
 import { parseAttachedTag } from '../oci/index.js';
 import { NameFilter } from '../policies/name-filter.js';
-import { TagSelection } from '../replication/selection/tag-selection.js';
+import { TagSelection } from '../policies/tag-selection.js';
 import type { ExecutionScope } from '../replication/executions/execution.entity.js';
 import type { NameFilters } from '../replication/planning/replication-spec.js';
 import type { PendingEvent } from './event-inbox.js';

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { validateCronExpression } from 'cron';
-import { validRange } from 'semver';
 import { Subject } from 'rxjs';
 import { In, type Repository } from 'typeorm';
 import { isUniqueViolation, nameTaken, notFound } from '../common/errors.js';
@@ -20,7 +19,12 @@ import type {
   ReconcileDto,
   UpdatePolicyDto,
 } from './dto/policy.dto.js';
-import { filterProblems, reconcileCronProblem, withDefaultFilters } from './filter-rules.js';
+import {
+  filterProblems,
+  reconcileCronProblem,
+  semverProblem,
+  withDefaultFilters,
+} from './filter-rules.js';
 import { namespaceOverlap } from './namespace-overlap.js';
 import { PolicyDestinationEntity, PolicyEntity } from './policy.entity.js';
 
@@ -208,12 +212,7 @@ export class PoliciesService {
     problems.push(...filterErrors);
     // Which repositories feed back into the source can only be asked of filters that compile.
     if (!filterErrors.length) problems.push(...selfFeedingDestinations(p));
-    if (p.tagSemver !== null && validRange(p.tagSemver) === null) {
-      problems.push({
-        field: 'filters.semver',
-        reason: `${JSON.stringify(p.tagSemver)} is not a semver range (e.g. ">=1.2 <2", "^1.4", "1.x")`,
-      });
-    }
+    problems.push(...semverProblem(p.tagSemver));
     if (p.triggerType === 'cron') {
       const check = p.triggerCron
         ? validateCronExpression(p.triggerCron)

@@ -2,7 +2,7 @@ import { describeError } from '../../common/describe-error.js';
 import { NotFoundError, type RegistryClient } from '../../oci/index.js';
 import { NameFilter } from '../../policies/name-filter.js';
 import type { ExecutionScope } from '../executions/execution.entity.js';
-import { TagSelection } from '../selection/tag-selection.js';
+import { TagSelection } from '../../policies/tag-selection.js';
 import type { NameFilters } from './replication-spec.js';
 
 /** The source could not be listed; planning stops and nothing is deleted. */

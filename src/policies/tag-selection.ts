@@ -1,7 +1,14 @@
 import { Range, parse } from 'semver';
-import { parseAttachedTag } from '../../oci/index.js';
-import { NameFilter } from '../../policies/name-filter.js';
-import type { NameFilters } from '../planning/replication-spec.js';
+import { parseAttachedTag } from '../oci/index.js';
+import { NameFilter } from './name-filter.js';
+
+/** The tag filters of a policy (or of anything selecting tags as policies do). */
+export interface TagFilters {
+  tags: readonly string[];
+  excludeTags: readonly string[];
+  semver?: string | null;
+  latest?: number | null;
+}
 
 /**
  * Which tags of a repository a walk selects: the name patterns, then (optionally) a
@@ -17,7 +24,7 @@ export class TagSelection {
   /** Per repository, only this many of the matching tags, the most recently pushed. */
   readonly latest: number | undefined;
 
-  constructor(filters: Pick<NameFilters, 'tags' | 'excludeTags' | 'semver' | 'latest'>) {
+  constructor(filters: TagFilters) {
     this.names = NameFilter.compile(filters.tags, filters.excludeTags);
     this.range = filters.semver ? new Range(filters.semver) : undefined;
     this.latest = filters.latest ?? undefined;
