@@ -49,11 +49,12 @@ const Event = z.looseObject({
 /**
  * Reads distribution's notification envelope, `{"events": [...]}`, event by event.
  *
- * Kept: manifests pushed by tag; deletes of a tag, of a manifest by digest (which
- * removes every tag pointing at it) and, from distribution 3.x, of a whole
- * repository (target names only the repository). Ignored: pulls and mounts (they
- * change nothing), blob uploads, and manifests pushed by digest alone (index
- * children and referrers, whose tagged parent or subject brings them along).
+ * Kept: manifests pushed by tag; manifests pushed by digest alone (a referrer — a
+ * signature, an SBOM — pushed after its image is replicated, which only its own push
+ * announces; index children pushed before their index cost the planner one read);
+ * deletes of a tag, of a manifest by digest (which removes every tag pointing at it)
+ * and, from distribution 3.x, of a whole repository (target names only the
+ * repository). Ignored: pulls and mounts (they change nothing) and blob uploads.
  * Rejected, each on its own: an event with an unknown action, a bad id, timestamp,
  * repository, tag or digest; the others of the envelope are still kept.
  */
@@ -126,13 +127,10 @@ function readEvent(raw: unknown, at: string, into: ParsedWebhook): void {
   if (label === 'push') {
     if (!event.digest)
       return reject(`${at}.target.digest`, 'a push must name the digest it stored');
-    if (!event.tag) {
+    if (!event.tag && !(event.mediaType && isKnownManifest(event.mediaType))) {
       into.ignored.push({
         action: label,
-        reason:
-          event.mediaType && isKnownManifest(event.mediaType)
-            ? 'a manifest pushed by digest only; the tag push that follows brings it along'
-            : 'a blob upload; the manifest push that follows brings it along',
+        reason: 'a blob upload; the manifest push that follows brings it along',
       });
       return;
     }

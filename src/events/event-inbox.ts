@@ -180,6 +180,27 @@ export class EventInbox {
     }));
   }
 
+  /**
+   * When the registry last reported each of these tags pushed (and with which
+   * digest), within the inbox's retention: for `latest: N` of images whose config says
+   * nothing of when they were made.
+   */
+  async pushTimes(
+    registryId: string,
+    repository: string,
+    tags: readonly string[],
+  ): Promise<Map<string, { digest: string | null; at: Date }>> {
+    const rows = await queryRows<{ tag: string; digest: string | null; occurred_at: Date }>(
+      this.dataSource,
+      `SELECT DISTINCT ON (tag) tag, digest, occurred_at FROM event_inbox
+        WHERE registry_id = $1 AND repository = $2 AND tag = ANY($3)
+          AND status = 'accepted' AND action = 'push'
+        ORDER BY tag, occurred_at DESC`,
+      [registryId, repository, tags],
+    );
+    return new Map(rows.map((r) => [r.tag, { digest: r.digest, at: new Date(r.occurred_at) }]));
+  }
+
   /** Marks events processed, recording the executions they were scoped into. */
   async markProcessed(m: EntityManager, ids: string[], executionIds: string[]): Promise<void> {
     if (!ids.length) return;

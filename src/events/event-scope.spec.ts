@@ -101,4 +101,27 @@ describe('eventTriggers', () => {
     expect(trigger!.scope.repositories).toEqual({ 'library/app': [] });
     expect(trigger!.eventIds).toEqual([pushed.id, byDigest.id]);
   });
+
+  it('lets attached-artifact pushes through whatever the tag filters say, and ignores their deletes', () => {
+    const subject = 'a'.repeat(64);
+    const sig = event({ tag: `sha256-${subject}.sig` });
+    const index = event({ tag: `sha256-${subject}` });
+    const referrer = event({ tag: null, digest: `sha256:${'b'.repeat(64)}` });
+    const otherTag = event({ tag: 'dev' });
+    const deletedSig = event({ action: 'delete', tag: `sha256-${subject}.att`, digest: null });
+    const [trigger] = eventTriggers(
+      [policy({ tags: ['v*'], deletion: true })],
+      [sig, index, referrer, otherTag, deletedSig],
+    );
+    expect(trigger!.scope.repositories).toEqual({
+      'library/app': [`sha256-${subject}`, `sha256-${subject}.sig`],
+    });
+    expect(trigger!.scope.digests).toEqual({ 'library/app': [`sha256:${'b'.repeat(64)}`] });
+    expect(trigger!.eventIds).toEqual([sig.id, index.id, referrer.id]);
+  });
+
+  it('keeps the repository filter for manifests pushed by digest', () => {
+    const referrer = event({ repository: 'other/app', tag: null });
+    expect(eventTriggers([policy({ repositories: ['library/**'] })], [referrer])).toEqual([]);
+  });
 });

@@ -1,4 +1,6 @@
+import { parseAttachedTag } from '../oci/index.js';
 import { NameFilter } from '../policies/name-filter.js';
+import { TagSelection } from '../policies/tag-selection.js';
 import type { ExecutionScope } from '../replication/executions/execution.entity.js';
 import type { NameFilters } from '../replication/planning/replication-spec.js';
 import type { PendingEvent } from './event-inbox.js';
@@ -29,6 +31,13 @@ export interface EventTrigger {
  *   its repository goes in with an empty tag list (every tag re-examined).
  * - Deletes only concern policies that propagate them (`deletion`); for the others
  *   the planner would find nothing to do.
+ * - With `semver`, only tags in the range count; with `latest`, a tag pushed or
+ *   deleted re-ranks its whole repository (an empty tag list).
+ * - What is attached to images travels with them whatever the tag filters say: a
+ *   pushed cosign tag or referrers index (`sha256-<hex>[.sig|.att|.sbom]`) goes in by
+ *   name, and a manifest pushed by digest only (a referrer) goes in `digests`; the
+ *   planner finds their subject. Deleting one names nothing: attached artifacts go
+ *   when their subject goes.
  */
 export function eventTriggers(
   consumers: readonly EventConsumer[],
@@ -37,19 +46,37 @@ export function eventTriggers(
   const triggers: EventTrigger[] = [];
   for (const policy of consumers) {
     const repositories = NameFilter.compile(policy.repositories, policy.excludeRepositories);
-    const tags = NameFilter.compile(policy.tags, policy.excludeTags);
+    const tags = new TagSelection(policy);
     const named = new Map<string, Set<string> | 'all'>();
+    const digests = new Map<string, Set<string>>();
     const since: Record<string, string> = {};
     const eventIds: string[] = [];
     for (const event of events) {
       if (event.action === 'delete' && !policy.deletion) continue;
       if (!repositories.matches(event.repository)) continue;
+      if (event.action === 'push' && event.tag === null) {
+        if (!event.digest) continue;
+        digests.set(
+          event.repository,
+          (digests.get(event.repository) ?? new Set()).add(event.digest),
+        );
+        eventIds.push(event.id);
+        continue;
+      }
       if (event.tag === null) {
         named.set(event.repository, 'all');
         eventIds.push(event.id);
         continue;
       }
-      if (!tags.matches(event.tag)) continue;
+      const attached = parseAttachedTag(event.tag) !== undefined;
+      if (attached && event.action === 'delete') continue;
+      if (!attached && !tags.matches(event.tag)) continue;
+      if (tags.latest !== undefined && !attached) {
+        // A new tag can push an older one out of the latest N: rank them all again.
+        named.set(event.repository, 'all');
+        eventIds.push(event.id);
+        continue;
+      }
       const known = named.get(event.repository);
       if (known === undefined) named.set(event.repository, new Set([event.tag]));
       else if (known !== 'all') known.add(event.tag);
@@ -66,6 +93,10 @@ export function eventTriggers(
         [...named].map(([repository, t]) => [repository, t === 'all' ? [] : [...t].sort()]),
       ),
     };
+    if (digests.size)
+      scope.digests = Object.fromEntries(
+        [...digests].map(([repository, set]) => [repository, [...set].sort()]),
+      );
     if (Object.keys(since).length) scope.since = since;
     triggers.push({ consumerId: policy.id, scope, eventIds });
   }

@@ -1,8 +1,9 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PoliciesModule } from '../policies/policies.module.js';
 import { RegistriesModule } from '../registries/registries.module.js';
 import { ReplicationModule } from '../replication/replication.module.js';
+import { TagTimes } from '../replication/selection/tag-times.js';
 import { EventCoalescer } from './event-coalescer.js';
 import { EventInboxController } from './event-inbox.controller.js';
 import { EventInboxEntity } from './event-inbox.entity.js';
@@ -35,4 +36,16 @@ import { WebhookAuthGuard } from './webhook-auth.guard.js';
   ],
   exports: [RegistryPushes],
 })
-export class EventsModule {}
+export class EventsModule implements OnModuleInit {
+  constructor(
+    private readonly inbox: EventInbox,
+    private readonly tagTimes: TagTimes,
+  ) {}
+
+  /** `latest: N` ranks images whose config has no creation time by their push events. */
+  onModuleInit(): void {
+    this.tagTimes.registerPushTimes((registryId, repository, tags) =>
+      this.inbox.pushTimes(registryId, repository, tags),
+    );
+  }
+}

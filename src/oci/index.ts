@@ -46,6 +46,31 @@ export { MANIFEST_ACCEPT, MediaType, isIndex, isKnownManifest } from './media-ty
 export type { RegistryObserver, RequestEvent, RetryEvent, RetryReason } from './observer.js';
 export { isDigest, isRepository, isTag } from './reference.js';
 export { referrersTag, type ReferrersResult } from './referrers.js';
+export {
+  NYDUS_MANIFEST_ARTIFACT_TYPE,
+  NYDUS_OS_FEATURE,
+  VARIANTS,
+  isNydusEntry,
+  variantIndex,
+  type VariantIndex,
+  type Variants,
+} from './variants.js';
+export {
+  AttachedMediaType,
+  CosignAnnotation,
+  CosignTagSuffixes,
+  attachedKind,
+  attachedTagNames,
+  cosignArtifactType,
+  cosignTag,
+  parseAttachedTag,
+  selectedCosignSuffixes,
+  selectsArtifactType,
+  type AttachedKind,
+  type AttachedTag,
+  type CosignTagSuffix,
+  type ReferrerSelection,
+} from './attached.js';
 export type { RetryOptions } from './retry.js';
 export type { TimeoutOptions } from './timeouts.js';
 export { TokenBucket } from './token-bucket.js';

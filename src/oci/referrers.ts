@@ -6,6 +6,7 @@ import { MediaType, baseMediaType } from './media-types.js';
 import { assertDigest, splitDigest } from './reference.js';
 import type { Transport } from './request.js';
 import { repositoryScope } from './scope.js';
+import { nextLink } from './upload-location.js';
 
 export interface ReferrersResult {
   descriptors: Descriptor[];
@@ -20,6 +21,8 @@ export function referrersTag(subjectDigest: string): string {
 }
 
 const MAX_REFERRERS_BYTES = 4 << 20;
+/** Pages of one referrers answer followed (distribution-spec allows `Link` pagination). */
+const MAX_REFERRER_PAGES = 50;
 
 /**
  * How long an endpoint that showed it has no referrers API is believed: long enough
@@ -44,17 +47,21 @@ export class ReferrerOps {
   /**
    * Referrers of a subject: the referrers API when the registry has it (it never
    * answers 404 then), else the tag schema. `artifactType` filters on either path,
-   * also when a registry ignores the filter.
+   * also when a registry ignores the filter. `tagSchema: false` (the caller knows no
+   * `sha256-<hex>` tag exists) answers an empty tag-schema list without asking.
    */
   async list(
     repository: string,
     subjectDigest: string,
-    options: { artifactType?: string; signal?: AbortSignal } = {},
+    options: { artifactType?: string; signal?: AbortSignal; tagSchema?: boolean } = {},
   ): Promise<ReferrersResult> {
     assertDigest(this.t.registry, repository, subjectDigest);
     const fromApi = await this.askApi(repository, subjectDigest, options);
     const result = fromApi ?? {
-      descriptors: await this.viaTagSchema(repository, subjectDigest, options.signal),
+      descriptors:
+        options.tagSchema === false
+          ? []
+          : await this.viaTagSchema(repository, subjectDigest, options.signal),
       via: 'tag-schema' as const,
     };
     if (options.artifactType) {
@@ -63,6 +70,16 @@ export class ReferrerOps {
       );
     }
     return result;
+  }
+
+  /**
+   * What answers so far showed: true (it has the API), false (it has not, recently),
+   * undefined (not asked yet, or long enough ago to ask again). Asks nothing.
+   */
+  knownApi(): boolean | undefined {
+    if (!this.verdict) return undefined;
+    if (Date.now() < this.noApiUntil) return false;
+    return this.noApiUntil === 0 ? true : undefined;
   }
 
   /** True when the registry serves the referrers API. */
@@ -95,38 +112,50 @@ export class ReferrerOps {
     subjectDigest: string,
     options: { artifactType?: string; signal?: AbortSignal },
   ): Promise<ReferrersResult | undefined> {
-    const url = new URL(`/v2/${repository}/referrers/${subjectDigest}`, this.t.options.baseUrl);
+    let url: URL | undefined = new URL(
+      `/v2/${repository}/referrers/${subjectDigest}`,
+      this.t.options.baseUrl,
+    );
     if (options.artifactType) url.searchParams.set('artifactType', options.artifactType);
-    let response;
-    try {
-      response = await this.t.send({
-        method: 'GET',
-        url,
-        scopes: [repositoryScope(repository, 'pull')],
-        context: { repository, reference: subjectDigest },
-        headers: { accept: MediaType.OciIndex },
-        expect: [200],
-        maxBodyBytes: MAX_REFERRERS_BYTES,
-        signal: options.signal,
-      });
-    } catch (error) {
-      if (error instanceof NotFoundError) {
-        // A 404 without an OCI error code is a route the registry does not have
-        // (distribution 2.8.2). One with a code (NAME_UNKNOWN…) may come from a registry
-        // that has the API but not this repository: that says nothing about the endpoint.
-        if (!error.code) this.rememberNoApi();
+    const descriptors: Descriptor[] = [];
+    for (let page = 0; url && page < MAX_REFERRER_PAGES; page++) {
+      let response;
+      try {
+        response = await this.t.send({
+          method: 'GET',
+          url,
+          scopes: [repositoryScope(repository, 'pull')],
+          context: { repository, reference: subjectDigest },
+          headers: { accept: MediaType.OciIndex },
+          expect: [200],
+          maxBodyBytes: MAX_REFERRERS_BYTES,
+          signal: options.signal,
+        });
+      } catch (error) {
+        if (error instanceof NotFoundError && page === 0) {
+          // A 404 without an OCI error code is a route the registry does not have
+          // (distribution 2.8.2). One with a code (NAME_UNKNOWN…) may come from a registry
+          // that has the API but not this repository: that says nothing about the endpoint.
+          if (!error.code) this.rememberNoApi();
+          return undefined;
+        }
+        throw error;
+      }
+      // A registry without the API may still answer 200 with something else (HTML).
+      if (baseMediaType(String(response.headers['content-type'] ?? '')) !== MediaType.OciIndex) {
+        if (page > 0)
+          throw new ProtocolError('a referrers page is not an OCI index', {
+            ...this.t.context({ repository, reference: subjectDigest }),
+          });
+        this.rememberNoApi();
         return undefined;
       }
-      throw error;
+      this.noApiUntil = 0;
+      this.verdict = true;
+      descriptors.push(...this.parseIndex(response.bytes, repository, subjectDigest));
+      url = nextLink(response.headers.link, response.url);
     }
-    // A registry without the API may still answer 200 with something else (HTML).
-    if (baseMediaType(String(response.headers['content-type'] ?? '')) !== MediaType.OciIndex) {
-      this.rememberNoApi();
-      return undefined;
-    }
-    this.noApiUntil = 0;
-    this.verdict = true;
-    return { descriptors: this.parseIndex(response.bytes, repository, subjectDigest), via: 'api' };
+    return { descriptors, via: 'api' };
   }
 
   private rememberNoApi(): void {
@@ -155,25 +184,51 @@ export class ReferrerOps {
     referrer: Descriptor,
     signal?: AbortSignal,
   ): Promise<void> {
+    await this.ensureInTagSchema(repository, subjectDigest, [referrer], signal);
+  }
+
+  /**
+   * Makes the `sha256-<hex>` index list every one of `referrers` (in one GET and at
+   * most one PUT), keeping the entries it already has. Returns the index written, or
+   * undefined when it already listed them all.
+   */
+  async ensureInTagSchema(
+    repository: string,
+    subjectDigest: string,
+    referrers: readonly Descriptor[],
+    signal?: AbortSignal,
+  ): Promise<{ digest: string; size: number } | undefined> {
     assertDigest(this.t.registry, repository, subjectDigest);
     const current = await this.viaTagSchema(repository, subjectDigest, signal);
-    if (current.some((d) => d.digest === referrer.digest)) return;
-    const entry: Descriptor = {
-      mediaType: referrer.mediaType,
-      digest: referrer.digest,
-      size: referrer.size,
-    };
-    if (referrer.artifactType) entry.artifactType = referrer.artifactType;
-    if (referrer.annotations) entry.annotations = referrer.annotations;
+    const known = new Set(current.map((d) => d.digest));
+    const added: Descriptor[] = [];
+    for (const referrer of referrers) {
+      if (known.has(referrer.digest)) continue;
+      known.add(referrer.digest);
+      const entry: Descriptor = {
+        mediaType: referrer.mediaType,
+        digest: referrer.digest,
+        size: referrer.size,
+      };
+      if (referrer.artifactType) entry.artifactType = referrer.artifactType;
+      if (referrer.annotations) entry.annotations = referrer.annotations;
+      added.push(entry);
+    }
+    if (!added.length) return undefined;
     const index = {
       schemaVersion: 2,
       mediaType: MediaType.OciIndex,
-      manifests: [...current, entry],
+      manifests: [...current, ...added],
     };
     const bytes = Buffer.from(JSON.stringify(index));
-    await this.manifests.put(repository, referrersTag(subjectDigest), bytes, MediaType.OciIndex, {
-      signal,
-    });
+    const put = await this.manifests.put(
+      repository,
+      referrersTag(subjectDigest),
+      bytes,
+      MediaType.OciIndex,
+      { signal },
+    );
+    return { digest: put.digest, size: bytes.byteLength };
   }
 
   private parseIndex(bytes: Uint8Array, repository: string, subjectDigest: string): Descriptor[] {

@@ -308,13 +308,37 @@ export class RegistryClient {
 
   // --- referrers --------------------------------------------------------------
 
-  /** Referrers of a subject: API where offered, else the `sha256-<hex>` tag. */
+  /**
+   * Referrers of a subject: API where offered, else the `sha256-<hex>` tag
+   * (`tagSchema: false`: the caller knows there is no such tag; it is not asked for).
+   */
   referrers(
     repository: string,
     subjectDigest: string,
-    options: { artifactType?: string; signal?: AbortSignal } = {},
+    options: { artifactType?: string; signal?: AbortSignal; tagSchema?: boolean } = {},
   ): Promise<ReferrersResult> {
     return this.referrerOps.list(repository, subjectDigest, options);
+  }
+
+  /**
+   * Whether this endpoint has the referrers API, as far as answers so far showed
+   * (undefined: not known yet). Asks nothing; `referrers` learns it.
+   */
+  knownReferrersApi(): boolean | undefined {
+    return this.referrerOps.knownApi();
+  }
+
+  /**
+   * Makes the subject's `sha256-<hex>` index list all of `referrers`, keeping what it
+   * lists already (one GET, at most one PUT). Returns the index written, if any.
+   */
+  ensureTagSchemaReferrers(
+    repository: string,
+    subjectDigest: string,
+    referrers: readonly Descriptor[],
+    op: OpOptions = {},
+  ): Promise<{ digest: string; size: number } | undefined> {
+    return this.referrerOps.ensureInTagSchema(repository, subjectDigest, referrers, op.signal);
   }
 
   /** Records a referrer in the tag schema (after `putManifest` said `subjectIndexed: false`). */

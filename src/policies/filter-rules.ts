@@ -1,3 +1,4 @@
+import { validRange } from 'semver';
 import { validateCronExpression } from 'cron';
 import type { FieldError } from '../common/validation.js';
 import { InvalidPatternError, NameFilter } from './name-filter.js';
@@ -40,6 +41,18 @@ export function filterProblems(filters: FilterPatterns): FieldError[] {
     }
   }
   return problems;
+}
+
+/** The semver range's problem, if it is set and is not a range. */
+export function semverProblem(range: string | null | undefined): FieldError[] {
+  return range && validRange(range) === null
+    ? [
+        {
+          field: 'filters.semver',
+          reason: `${JSON.stringify(range)} is not a semver range (e.g. ">=1.2 <2", "^1.4", "1.x")`,
+        },
+      ]
+    : [];
 }
 
 /** The reconcile schedule's problem, if it is set and is not a cron expression. */

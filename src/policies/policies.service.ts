@@ -15,11 +15,16 @@ import {
 import type {
   CreatePolicyDto,
   DestinationDto,
-  FiltersDto,
+  PolicyFiltersDto,
   ReconcileDto,
   UpdatePolicyDto,
 } from './dto/policy.dto.js';
-import { filterProblems, reconcileCronProblem, withDefaultFilters } from './filter-rules.js';
+import {
+  filterProblems,
+  reconcileCronProblem,
+  semverProblem,
+  withDefaultFilters,
+} from './filter-rules.js';
 import { namespaceOverlap } from './namespace-overlap.js';
 import { PolicyDestinationEntity, PolicyEntity } from './policy.entity.js';
 
@@ -53,6 +58,7 @@ export class PoliciesService {
       sourceRegistryId: dto.sourceRegistryId,
       override: dto.override ?? false,
       deletion: dto.deletion ?? false,
+      referrers: dto.referrers ?? 'all',
       enabled: dto.enabled ?? true,
       maxConcurrency: dto.maxConcurrency ?? null,
       bandwidthLimit: dto.bandwidthLimit ?? null,
@@ -110,6 +116,7 @@ export class PoliciesService {
     if (dto.reconcile !== undefined) this.applyReconcile(entity, dto.reconcile);
     if (dto.override !== undefined) entity.override = dto.override;
     if (dto.deletion !== undefined) entity.deletion = dto.deletion;
+    if (dto.referrers !== undefined) entity.referrers = dto.referrers;
     if (dto.enabled !== undefined) entity.enabled = dto.enabled;
     if (dto.maxConcurrency !== undefined) entity.maxConcurrency = dto.maxConcurrency ?? null;
     if (dto.bandwidthLimit !== undefined) entity.bandwidthLimit = dto.bandwidthLimit ?? null;
@@ -137,12 +144,15 @@ export class PoliciesService {
     }
   }
 
-  private applyFilters(entity: PolicyEntity, filters: FiltersDto | undefined): void {
+  private applyFilters(entity: PolicyEntity, filters: PolicyFiltersDto | undefined): void {
     const patterns = withDefaultFilters(filters);
     entity.repositories = [...patterns.repositories];
     entity.excludeRepositories = [...patterns.excludeRepositories];
     entity.tags = [...patterns.tags];
     entity.excludeTags = [...patterns.excludeTags];
+    entity.tagSemver = filters?.semver ?? null;
+    entity.tagLatest = filters?.latest ?? null;
+    entity.variants = filters?.variants ?? 'all';
   }
 
   private applyTrigger(
@@ -202,6 +212,7 @@ export class PoliciesService {
     problems.push(...filterErrors);
     // Which repositories feed back into the source can only be asked of filters that compile.
     if (!filterErrors.length) problems.push(...selfFeedingDestinations(p));
+    problems.push(...semverProblem(p.tagSemver));
     if (p.triggerType === 'cron') {
       const check = p.triggerCron
         ? validateCronExpression(p.triggerCron)

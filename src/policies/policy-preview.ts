@@ -12,6 +12,8 @@ import type {
 } from './dto/preview.dto.js';
 import { filterProblems, withDefaultFilters } from './filter-rules.js';
 import { NameFilter } from './name-filter.js';
+import { semverProblem } from './filter-rules.js';
+import { TagSelection } from './tag-selection.js';
 
 const DEFAULT_LIMIT = 50;
 /** Catalog names one page looks at, matched or not: a filter matching little ends here. */
@@ -43,7 +45,7 @@ export class PolicyPreview {
 
   async preview(request: PolicyPreviewRequestDto): Promise<PolicyPreviewDto> {
     const patterns = withDefaultFilters(request.filters);
-    const problems = filterProblems(patterns);
+    const problems = [...filterProblems(patterns), ...semverProblem(request.filters?.semver)];
     const registry = (await this.registries.getMany([request.sourceRegistryId])).get(
       request.sourceRegistryId,
     );
@@ -56,7 +58,11 @@ export class PolicyPreview {
     if (problems.length || !registry) throw new InvalidInputException(problems);
 
     const repositories = NameFilter.compile(patterns.repositories, patterns.excludeRepositories);
-    const tags = NameFilter.compile(patterns.tags, patterns.excludeTags);
+    const tags = new TagSelection({
+      ...patterns,
+      semver: request.filters?.semver,
+      latest: request.filters?.latest,
+    });
     // Its own client: one quick retry, not the patience transfers get.
     const client = this.clients.build(registry, {
       retry: { retries: 1, minDelayMs: 200, maxDelayMs: 1000 },
@@ -141,7 +147,7 @@ async function selectRepositories(
 async function countTags(
   client: RegistryClient,
   repository: string,
-  filter: NameFilter,
+  filter: TagSelection,
   signal: AbortSignal,
 ): Promise<PreviewRepositoryDto> {
   const result: PreviewRepositoryDto = {
@@ -164,5 +170,6 @@ async function countTags(
     if (signal.aborted) result.complete = false;
     else if (!(error instanceof NotFoundError)) result.error = describeError(error);
   }
+  if (filter.latest !== undefined) result.tags = Math.min(result.tags, filter.latest);
   return result;
 }

@@ -10,6 +10,7 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 import { bigintColumn } from '../common/bigint-column.js';
+import type { ReferrerSelection, Variants } from '../oci/index.js';
 
 export const TRIGGER_TYPES = ['manual', 'cron', 'event'] as const;
 export type TriggerType = (typeof TRIGGER_TYPES)[number];
@@ -37,6 +38,18 @@ export class PolicyEntity {
   @Column({ name: 'exclude_tags', type: 'text', array: true, default: () => "'{}'" })
   excludeTags!: string[];
 
+  /** A semver range the selected tags must satisfy; null: any tag. */
+  @Column({ name: 'tag_semver', type: 'text', nullable: true })
+  tagSemver!: string | null;
+
+  /** Per repository, only the N most recently pushed selected tags; null: all. */
+  @Column({ name: 'tag_latest', type: 'integer', nullable: true })
+  tagLatest!: number | null;
+
+  /** Of an OCI + Nydus index, the entries copied (a new index unless 'all'). */
+  @Column({ type: 'text', default: 'all' })
+  variants!: Variants;
+
   @Column({ name: 'trigger_type', type: 'text' })
   triggerType!: TriggerType;
 
@@ -48,6 +61,10 @@ export class PolicyEntity {
 
   @Column({ type: 'boolean', default: false })
   deletion!: boolean;
+
+  /** Attached artifacts copied with their images: 'all', 'none' or artifact types. */
+  @Column({ type: 'jsonb', default: () => `'"all"'` })
+  referrers!: ReferrerSelection;
 
   @Column({ type: 'boolean', default: true })
   enabled!: boolean;

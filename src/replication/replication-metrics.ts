@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { AttachedKind } from '../oci/index.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { RegistriesService } from '../registries/registries.service.js';
 import type { ExecutionOwner } from './owners/execution-owner.js';
@@ -34,6 +35,7 @@ export class ReplicationMetrics {
   readonly guardTrips;
   readonly lag;
   readonly sourceBytes;
+  readonly referrersCopied;
   private readonly names = new Map<string, string>();
   private depthSource?: () => Promise<number>;
   private driftSource?: () => Promise<DriftCount[]>;
@@ -129,6 +131,13 @@ export class ReplicationMetrics {
       help: 'Blob bytes read from source registries (a read shared by several destinations counts once).',
       labelNames: ['registry'],
     });
+    this.referrersCopied = metrics.counter({
+      name: 'regrelay_referrers_copied_total',
+      help:
+        'Artifacts attached to images (signatures, attestations, SBOMs, other referrers) written at destinations, ' +
+        'by policy, destination registry and kind (signature, attestation, sbom, other).',
+      labelNames: ['policy', 'destination', 'kind'],
+    });
     this.lag = metrics.histogram({
       name: 'regrelay_replication_lag_seconds',
       help: 'From the registry event that reported a change to the artifact being in place at a destination.',
@@ -190,6 +199,16 @@ export class ReplicationMetrics {
   ): Promise<void> {
     const [policy, destination] = await this.labels(owner, destinationRegistryId);
     this.lag.observe({ policy, destination }, Math.max(0, (Date.now() - eventAt.getTime()) / 1000));
+  }
+
+  async attachedCopied(
+    owner: ExecutionOwner,
+    destinationRegistryId: string,
+    kinds: readonly AttachedKind[],
+  ): Promise<void> {
+    if (!kinds.length) return;
+    const [policy, destination] = await this.labels(owner, destinationRegistryId);
+    for (const kind of kinds) this.referrersCopied.inc({ policy, destination, kind });
   }
 
   /** A registry's name for labels; cached, looked up on first use. */

@@ -7,6 +7,9 @@ import { RegistriesService } from '../registries/registries.service.js';
 import { RegistryClients } from '../registries/registry-clients.js';
 import { ArtifactCopier } from './copy/artifact-copier.js';
 import { TagDeleter } from './copy/tag-deleter.js';
+import { AttachedDeleter } from './copy/attached-deleter.js';
+import { SourceTagListings } from './tasks/source-tag-listings.js';
+import { TagTimes } from './selection/tag-times.js';
 import { EventBus } from './event-bus.js';
 import { InstanceId } from './instance-id.js';
 import { ExecutionEntity } from './executions/execution.entity.js';
@@ -62,6 +65,9 @@ import { Reconciler } from './reconcile/reconciler.js';
     Planner,
     ArtifactCopier,
     TagDeleter,
+    AttachedDeleter,
+    SourceTagListings,
+    TagTimes,
     TaskQueue,
     ExecutionReadCache,
     DeliveryHooks,
@@ -81,6 +87,7 @@ import { Reconciler } from './reconcile/reconciler.js';
     EventBus,
     ReplicationMetrics,
     Planner,
+    TagTimes,
   ],
 })
 export class ReplicationModule implements OnModuleInit {

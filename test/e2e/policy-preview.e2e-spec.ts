@@ -55,6 +55,36 @@ describe('policy preview (filters dry-run against the source)', () => {
     });
   });
 
+  it("takes a policy's filters as the policy shows them: semver narrows, latest caps the count", async () => {
+    const page = await json<PolicyPreviewDto>(
+      await preview({
+        sourceRegistryId: sourceId,
+        filters: {
+          repositories: ['library/alpha'],
+          excludeRepositories: [],
+          tags: ['*'],
+          excludeTags: [],
+          semver: '>=1 <3',
+          latest: null,
+          variants: 'all',
+        },
+      }),
+    );
+    // Not a tag of library/alpha is a version: v1 and v2 are not `1.0.0`-shaped.
+    expect(page.repositories.map((r) => [r.name, r.tags])).toEqual([['library/alpha', 0]]);
+    const capped = await json<PolicyPreviewDto>(
+      await preview({
+        sourceRegistryId: sourceId,
+        filters: { repositories: ['library/alpha'], latest: 1 },
+      }),
+    );
+    expect(capped.repositories.map((r) => r.tags)).toEqual([1]);
+    const bad = await preview({ sourceRegistryId: sourceId, filters: { semver: 'soon' } });
+    expect(
+      (await json<{ errors: { field: string }[] }>(bad, 400)).errors.map((e) => e.field),
+    ).toEqual(['filters.semver']);
+  });
+
   it('pages through the catalog with `after` and `next`', async () => {
     const seen: string[] = [];
     let after: string | undefined;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { RegistryClient } from '../../src/oci/index.js';
+import { RegistryClient, cosignTag } from '../../src/oci/index.js';
 import { startFaultProxy, type FaultProxy, type SeenRequest } from '../support/fault-proxy.js';
+import { AttachedArtifacts } from '../support/attached-artifacts.js';
 import { ImageBuilder } from '../support/image-builder.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { addPolicy, addRegistry, runToSuccess } from '../support/replication-api.js';
@@ -64,9 +65,13 @@ describe('registry requests per tag (many small images)', () => {
     // the task still checks the tag right before copying.
     expect(count(dst.seen, 'HEAD', TAG_MANIFEST)).toBe(TAGS);
     expect(count(dst.seen, 'GET', /\/tags\/list/)).toBe(REPOSITORIES.length);
-    // distribution 2.8.2 has no referrers API: asked once, then the tag schema only.
+    // distribution 2.8.2 has no referrers API: asked once. The copies list each source
+    // repository once (as planning did), so no image's cosign tags or `sha256-<hex>`
+    // index is asked for when the listing shows there is none.
     expect(count(src.seen, 'GET', /\/referrers\//)).toBe(1);
-    expect(count(src.seen, 'GET', /\/manifests\/sha256-/)).toBe(TAGS);
+    expect(count(src.seen, 'GET', /\/tags\/list/)).toBe(2 * REPOSITORIES.length);
+    expect(count(src.seen, 'GET', /\/manifests\/sha256-/)).toBe(0);
+    expect(count(src.seen, 'HEAD', /\/manifests\/sha256-/)).toBe(0);
   });
 
   it('resyncs with one HEAD per tag on each side and no task work', async () => {
@@ -77,5 +82,38 @@ describe('registry requests per tag (many small images)', () => {
     expect(count(src.seen, 'HEAD', TAG_MANIFEST)).toBe(TAGS);
     expect(count(dst.seen, 'HEAD', TAG_MANIFEST)).toBe(TAGS);
     expect(dst.seen.filter((r) => r.method !== 'HEAD' && r.method !== 'GET')).toEqual([]);
+    // Nothing is attached to these images: comparing that costs no request either.
+    for (const seen of [src.seen, dst.seen]) {
+      expect(count(seen, 'GET', /\/referrers\//)).toBe(0);
+      expect(seen.filter((r) => /\/manifests\/sha256-/.test(r.url))).toEqual([]);
+    }
+  });
+
+  it('compares signed images already in place with one HEAD per signature tag on each side', async () => {
+    // cosign signs two of the images (their `.sig` tags appear in the listing).
+    const client = new RegistryClient({ name: 'seed', url: source.url });
+    const signer = new AttachedArtifacts(client);
+    const signed: string[] = [];
+    for (const tag of ['v0', 'v1']) {
+      const head = await client.headManifest(REPOSITORIES[0]!, tag);
+      signed.push(cosignTag(head!.digest, 'sig'));
+      await signer.cosignSign(REPOSITORIES[0]!, head!);
+    }
+    await client.close();
+    await runToSuccess(t, policyId); // copies the two signatures
+    src.clear();
+    dst.clear();
+    const done = await runToSuccess(t, policyId);
+    expect(done.counts).toMatchObject({ total: TAGS, skipped: TAGS });
+    const SIG = /\/manifests\/sha256-[a-f0-9]{64}\.sig$/;
+    expect(count(src.seen, 'HEAD', SIG)).toBe(signed.length);
+    expect(count(dst.seen, 'HEAD', SIG)).toBe(signed.length);
+    expect(count(src.seen, 'HEAD', TAG_MANIFEST)).toBe(TAGS);
+    expect(count(dst.seen, 'HEAD', TAG_MANIFEST)).toBe(TAGS);
+    // Nothing else: no referrers index is listed, none is asked for.
+    for (const seen of [src.seen, dst.seen])
+      expect(seen.filter((r) => /\/manifests\/sha256-/.test(r.url) && !SIG.test(r.url))).toEqual(
+        [],
+      );
   });
 });

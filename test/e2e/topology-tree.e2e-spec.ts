@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DISTRIBUTION_WEBHOOK_PATH } from '../../src/events/webhook-routes.js';
-import { RegistryClient } from '../../src/oci/index.js';
+import { RegistryClient, cosignTag } from '../../src/oci/index.js';
 import type { TopologyStatusDto } from '../../src/topologies/dto/topology-reports.dto.js';
+import { AttachedArtifacts } from '../support/attached-artifacts.js';
 import { ImageBuilder } from '../support/image-builder.js';
 import { metricValue } from '../support/metrics.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
@@ -144,6 +145,29 @@ describe('a tree topology: HQ → province → city', () => {
     registries.east = await startRegistry({ port, storageDir });
     await everywhere('v2', image.descriptor.digest);
     expect((await status()).nodes.find((n) => n.registryId === ids.east)!.waiting).toBe(0);
+  });
+
+  it('takes a signature added later at the root to every node, and a sync repairs one lost at a city', async () => {
+    const v2 = (await clients.hq.headManifest('library/app', 'v2'))!;
+    const sig = await new AttachedArtifacts(clients.hq).cosignSign('library/app', v2);
+    const sigTag = cosignTag(v2.digest, 'sig');
+    const sigAt = async (name: Name) =>
+      (await clients[name].headManifest('library/app', sigTag).catch(() => undefined))?.digest;
+    const signedEverywhere = () =>
+      waitFor(
+        'the signature at every node',
+        async () => {
+          for (const name of NAMES) if ((await sigAt(name)) !== sig.digest) return undefined;
+          return true;
+        },
+        { timeoutMs: 60_000, intervalMs: 200 },
+      );
+    await signedEverywhere();
+    // A city loses it (someone deleted it there); the next sync brings it back from its province.
+    await clients['west-2'].deleteManifest('library/app', sig.digest);
+    expect(await sigAt('west-2')).toBeUndefined();
+    await json(await t.api(`/api/v1/topologies/${topologyId}/sync`, { method: 'POST' }), 202);
+    await signedEverywhere();
   });
 
   it('deletes everywhere what the root deleted', async () => {

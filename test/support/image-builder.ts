@@ -62,8 +62,10 @@ export class ImageBuilder {
     platform: Platform,
     flavour: ManifestFlavour,
     layers: Descriptor[],
+    created?: string,
   ) {
     const config = {
+      ...(created ? { created } : {}),
       architecture: platform.architecture,
       os: platform.os,
       rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) },
@@ -82,13 +84,15 @@ export class ImageBuilder {
       flavour?: ManifestFlavour;
       platform?: Platform;
       annotations?: Record<string, string>;
+      /** The config's `created` time (RFC 3339), as image builders write it. */
+      created?: string;
     },
   ): Promise<PushedManifest> {
     const flavour = options.flavour ?? 'oci';
     const platform = options.platform ?? { architecture: 'amd64', os: 'linux' };
     const layers: Descriptor[] = [];
     for (const spec of options.layers) layers.push(await this.layer(repository, spec, flavour));
-    const config = await this.config(repository, platform, flavour, layers);
+    const config = await this.config(repository, platform, flavour, layers, options.created);
     const mediaType = flavour === 'oci' ? MediaType.OciManifest : MediaType.DockerManifest;
     const manifest: Record<string, unknown> = { schemaVersion: 2, mediaType, config, layers };
     if (options.annotations) manifest.annotations = options.annotations;

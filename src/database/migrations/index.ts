@@ -11,6 +11,8 @@ import { KeyedLookups1764403200000 } from './1764403200000-keyed-lookups.js';
 import { CreateAuditLog1764403200001 } from './1764403200001-create-audit-log.js';
 import { RegistryDragonfly1764576000000 } from './1764576000000-registry-dragonfly.js';
 import { CreatePreheat1764576000001 } from './1764576000001-create-preheat.js';
+import { AttachedArtifacts1764748800000 } from './1764748800000-attached-artifacts.js';
+import { TagSelectionAndVariants1764748800001 } from './1764748800001-tag-selection-and-variants.js';
 import { CreateTopologies1764835200000 } from './1764835200000-create-topologies.js';
 import { InboxRejectionsAndRegistryTimezone1764489600000 } from './1764489600000-inbox-rejections-and-registry-timezone.js';
 import { CreatePromotions1764662400000 } from './1764662400000-create-promotions.js';
@@ -32,5 +34,7 @@ export const migrations = [
   RegistryDragonfly1764576000000,
   CreatePreheat1764576000001,
   CreatePromotions1764662400000,
+  AttachedArtifacts1764748800000,
+  TagSelectionAndVariants1764748800001,
   CreateTopologies1764835200000,
 ];

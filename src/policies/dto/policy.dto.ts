@@ -17,6 +17,8 @@ import {
 } from 'class-validator';
 import { NullableOptional, OptionalInt, PatternList } from '../../common/dto-decorators.js';
 import { TRIGGER_TYPES, type PolicyEntity, type TriggerType } from '../policy.entity.js';
+import { VARIANTS, type Variants } from '../../oci/index.js';
+import { ReferrersOption, type ReferrerSelection } from './referrers-option.js';
 
 const NAME = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
 
@@ -60,6 +62,37 @@ export class FiltersDto {
   @ApiPropertyOptional({ example: ['*-debug'], default: [] })
   @PatternList(0)
   excludeTags?: string[];
+}
+
+/** A policy's filters: the name patterns, and what else selects its tags. */
+export class PolicyFiltersDto extends FiltersDto {
+  @ApiPropertyOptional({
+    description:
+      'Of the tags the patterns select, those whose name is a semantic version (a leading "v" allowed) in this range, e.g. ">=1.2 <2"',
+    example: '>=1.2 <2',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  semver?: string;
+
+  @ApiPropertyOptional({
+    description:
+      "Per repository, only the N most recently pushed of the selected tags (by the image config's created time, else the registry's push event time); with deletion on, tags that fall out are deleted where regrelay wrote them",
+    example: 3,
+  })
+  @OptionalInt(1, 10000)
+  latest?: number;
+
+  @ApiPropertyOptional({
+    enum: VARIANTS,
+    default: 'all',
+    description:
+      "For an index holding an OCI image and its Nydus conversion side by side: copy only the OCI or only the Nydus entries, as a new index (another digest than the source's)",
+  })
+  @IsOptional()
+  @IsIn(VARIANTS)
+  variants?: Variants;
 }
 
 export class TriggerDto {
@@ -121,11 +154,14 @@ export class CreatePolicyDto {
   @Type(() => DestinationDto)
   destinations!: DestinationDto[];
 
-  @ApiPropertyOptional({ type: FiltersDto, description: 'Omitted: every repository and tag' })
+  @ApiPropertyOptional({
+    type: PolicyFiltersDto,
+    description: 'Omitted: every repository and tag',
+  })
   @IsOptional()
   @ValidateNested()
-  @Type(() => FiltersDto)
-  filters?: FiltersDto;
+  @Type(() => PolicyFiltersDto)
+  filters?: PolicyFiltersDto;
 
   @ApiPropertyOptional({ type: TriggerDto, default: { type: 'manual' } })
   @IsOptional()
@@ -157,6 +193,9 @@ export class CreatePolicyDto {
   @IsOptional()
   @IsBoolean()
   deletion?: boolean;
+
+  @ReferrersOption()
+  referrers?: ReferrerSelection;
 
   @ApiPropertyOptional({ default: true })
   @IsOptional()
@@ -197,6 +236,15 @@ export class FiltersViewDto {
   excludeTags!: string[];
 }
 
+class PolicyFiltersViewDto extends FiltersViewDto {
+  @ApiProperty({ nullable: true, type: String, example: null })
+  semver!: string | null;
+  @ApiProperty({ nullable: true, type: Number, example: null })
+  latest!: number | null;
+  @ApiProperty({ enum: VARIANTS, example: 'all' })
+  variants!: Variants;
+}
+
 class TriggerViewDto {
   @ApiProperty({ enum: TRIGGER_TYPES })
   type!: TriggerType;
@@ -227,8 +275,8 @@ export class PolicyDto {
   sourceRegistryId!: string;
   @ApiProperty({ type: [DestinationViewDto] })
   destinations!: DestinationViewDto[];
-  @ApiProperty({ type: FiltersViewDto })
-  filters!: FiltersViewDto;
+  @ApiProperty({ type: PolicyFiltersViewDto })
+  filters!: PolicyFiltersViewDto;
   @ApiProperty({ type: TriggerViewDto })
   trigger!: TriggerViewDto;
   @ApiProperty({ type: ReconcileViewDto })
@@ -237,6 +285,14 @@ export class PolicyDto {
   override!: boolean;
   @ApiProperty()
   deletion!: boolean;
+  @ApiProperty({
+    oneOf: [
+      { type: 'string', enum: ['all', 'none'] },
+      { type: 'array', items: { type: 'string' } },
+    ],
+    example: 'all',
+  })
+  referrers!: ReferrerSelection;
   @ApiProperty()
   enabled!: boolean;
   @ApiProperty({ nullable: true, type: Number })
@@ -261,6 +317,9 @@ export class PolicyDto {
         excludeRepositories: p.excludeRepositories,
         tags: p.tags,
         excludeTags: p.excludeTags,
+        semver: p.tagSemver,
+        latest: p.tagLatest,
+        variants: p.variants,
       },
       trigger: p.triggerCron
         ? { type: p.triggerType, cron: p.triggerCron }
@@ -268,6 +327,7 @@ export class PolicyDto {
       reconcile: { cron: p.reconcileCron, repair: p.reconcileRepair },
       override: p.override,
       deletion: p.deletion,
+      referrers: p.referrers,
       enabled: p.enabled,
       maxConcurrency: p.maxConcurrency,
       bandwidthLimit: p.bandwidthLimit,

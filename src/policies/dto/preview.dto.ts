@@ -2,18 +2,22 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsOptional, IsString, IsUUID, MaxLength, ValidateNested } from 'class-validator';
 import { OptionalInt } from '../../common/dto-decorators.js';
-import { FiltersDto } from './policy.dto.js';
+import { PolicyFiltersDto } from './policy.dto.js';
 
 export class PolicyPreviewRequestDto {
   @ApiProperty({ format: 'uuid', description: 'The source registry to list' })
   @IsUUID()
   sourceRegistryId!: string;
 
-  @ApiPropertyOptional({ type: FiltersDto, description: 'Omitted: every repository and tag' })
+  @ApiPropertyOptional({
+    type: PolicyFiltersDto,
+    description:
+      'Omitted: every repository and tag. `semver` narrows the count; with `latest`, a repository counts at most N tags (which N depends on push times, not listed here); `variants` changes no count',
+  })
   @IsOptional()
   @ValidateNested()
-  @Type(() => FiltersDto)
-  filters?: FiltersDto;
+  @Type(() => PolicyFiltersDto)
+  filters?: PolicyFiltersDto;
 
   @ApiPropertyOptional({
     description: 'Continue after this repository: the `next` of the previous page',

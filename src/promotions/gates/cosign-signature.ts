@@ -1,5 +1,10 @@
 import { createPublicKey, createHash, verify, type KeyObject } from 'node:crypto';
-import { splitDigest } from '../../oci/reference.js';
+import {
+  AttachedMediaType,
+  CosignAnnotation,
+  cosignArtifactType,
+  cosignTag,
+} from '../../oci/attached.js';
 
 /**
  * cosign's signature format (sigstore/cosign specs/SIGNATURE_SPEC.md): an image
@@ -8,9 +13,9 @@ import { splitDigest } from '../../oci/reference.js';
  * `sha256-<hex>.sig` by default, or as an OCI 1.1 referrer of the image (artifact
  * type below) with `--registry-referrers-mode=oci-1-1`.
  */
-export const SIMPLE_SIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
-export const SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
-export const COSIGN_SIGNATURE_ARTIFACT_TYPE = 'application/vnd.dev.cosign.artifact.sig.v1+json';
+export const SIMPLE_SIGNING_MEDIA_TYPE = AttachedMediaType.SimpleSigning;
+export const SIGNATURE_ANNOTATION = CosignAnnotation.Signature;
+export const COSIGN_SIGNATURE_ARTIFACT_TYPE = cosignArtifactType('sig');
 /** `critical.type` of every cosign image signature. */
 export const COSIGN_SIGNATURE_TYPE = 'cosign container image signature';
 /** Payloads are a few hundred bytes; anything far larger is not a signature. */
@@ -18,8 +23,7 @@ export const MAX_PAYLOAD_BYTES = 64 * 1024;
 
 /** Where cosign puts the signatures of `digest` by default: `sha256-<hex>.sig`. */
 export function cosignSignatureTag(digest: string): string {
-  const [algorithm, hex] = splitDigest(digest);
-  return `${algorithm}-${hex}.sig`;
+  return cosignTag(digest, 'sig');
 }
 
 /** A signed layer of a signature manifest: the payload blob and its signature. */

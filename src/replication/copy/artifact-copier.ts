@@ -3,24 +3,26 @@ import { mapConcurrent } from '../../common/async-pool.js';
 import {
   children,
   copyBlob,
+  digestOf,
   isIndex,
-  referrersTag,
+  variantIndex,
   type BlobSource,
   type Descriptor,
   type Manifest,
   type PutManifestResult,
+  type ReferrerSelection,
   type RegistryClient,
   type TokenBucket,
+  type Variants,
 } from '../../oci/index.js';
 import { ReplicationMetrics } from '../replication-metrics.js';
+import { AttachedCopy, type AttachedWrite, type GraphWriter } from './attached-copy.js';
 import { BlobLocator } from './blob-locator.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { SharedBlobReads } from './shared-blob-reads.js';
 
 /** Blobs (and child manifests) of one manifest copied at once. */
 const PARALLEL_CHILDREN = 4;
-/** Referrers of referrers (a signature of an SBOM) are followed this deep. */
-const REFERRER_DEPTH = 2;
 
 export interface CopyJob {
   sourceRegistryId: string;
@@ -39,6 +41,23 @@ export interface CopyJob {
   /** The policy's bandwidth budget, shared by all its transfers. */
   throttle?: TokenBucket;
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  /** Which attached artifacts (signatures, attestations, SBOMs) travel with it; default all. */
+  referrers?: ReferrerSelection;
+  /**
+   * Whether a cosign tag the destination holds with `current` may be replaced by the
+   * source's; without it, only absent ones are written.
+   */
+  mayReplace?: (tag: string, current: string) => Promise<boolean>;
+  /**
+   * The source repository's tags, when the caller has listed them (undefined: not
+   * known): a tag it does not list is not asked for.
+   */
+  sourceTags?: (repository: string) => Promise<ReadonlySet<string> | undefined>;
+  /**
+   * Of an index holding both OCI and Nydus entries, copy only these (a new index at
+   * the destination, with a digest of its own). Default `all`: the index as it is.
+   */
+  variants?: Variants;
 }
 
 export interface CopyResult {
@@ -46,6 +65,15 @@ export interface CopyResult {
   bytesMoved: number;
   /** Size of every blob the artifact references (present, mounted or copied). */
   bytesTotal: number;
+  /** Attached artifacts written (signatures, attestations, SBOMs, referrers indexes). */
+  attached: AttachedWrite[];
+  /** cosign tags left alone: the destination holds another digest regrelay did not write. */
+  attachedHeld: string[];
+  /**
+   * The manifest written in place of the source's (a variant index): its own digest.
+   * Absent when the destination got the source's bytes.
+   */
+  written?: { digest: string; size: number };
 }
 
 /**
@@ -61,8 +89,6 @@ export interface CopyResult {
 export class ArtifactCopier {
   private readonly blobTurns = new KeyedMutex();
   private readonly manifestTurns = new KeyedMutex();
-  /** Per destination registry: does it index referrers itself (OCI-Subject)? Learned from pushes. */
-  private readonly subjectIndexing = new Map<string, boolean>();
   private readonly locator = new BlobLocator();
   /**
    * The copies of one artifact to a policy's destinations are claimed together
@@ -81,10 +107,20 @@ export class ArtifactCopier {
 
   async copy(job: CopyJob): Promise<CopyResult> {
     const run = new CopyRun(job, this);
-    if (job.tag) await run.tagged(job.digest, job.tag);
-    else await run.byDigest(job.digest);
-    await run.referrers(job.digest, 0);
-    return { bytesMoved: run.bytesMoved, bytesTotal: run.bytesTotal };
+    // A variant index is written (children first) by `variant`; else the source's bytes.
+    const written = await run.variant();
+    if (!written && job.tag) await run.tagged(job.digest, job.tag);
+    else if (!written) await run.byDigest(job.digest);
+    const attached = new AttachedCopy(job, run);
+    // What is attached to the source index names it, not the index written instead.
+    await attached.copy(job.digest, { subject: !written });
+    return {
+      bytesMoved: run.bytesMoved,
+      bytesTotal: run.bytesTotal,
+      attached: attached.written,
+      attachedHeld: attached.held,
+      ...(written ? { written } : {}),
+    };
   }
 
   /**
@@ -155,16 +191,6 @@ export class ArtifactCopier {
       : counted;
   }
 
-  /** @internal What pushes have shown about a destination's referrers support. */
-  learnSubjectIndexing(job: CopyJob, put: PutManifestResult): void {
-    if (put.subjectIndexed) this.subjectIndexing.set(job.destinationRegistryId, true);
-  }
-
-  /** @internal True only once a push to this destination came back with OCI-Subject. */
-  indexesSubjects(job: CopyJob): boolean {
-    return this.subjectIndexing.get(job.destinationRegistryId) ?? false;
-  }
-
   /**
    * @internal Writes to one manifest reference (tag or digest) of a destination
    * repository, one at a time. Two tasks may write the same reference (a subject's
@@ -182,21 +208,51 @@ export class ArtifactCopier {
 }
 
 /** The state of one artifact copy: counters and the graph walk. */
-class CopyRun {
+class CopyRun implements GraphWriter {
   bytesMoved = 0;
   bytesDone = 0;
   bytesTotal = 0;
+  /** Manifests read from the source by this copy: an index's children, or none. */
+  private readonly read = new Map<string, Descriptor[]>();
 
   constructor(
     private readonly job: CopyJob,
     private readonly copier: ArtifactCopier,
   ) {}
 
+  /**
+   * With a variants choice, an index holding both OCI and Nydus entries is written as
+   * a new index of the chosen entries (after them), under the task's tag or by its
+   * own digest. Returns what was written, or undefined when the source's manifest is
+   * to be copied as it is.
+   */
+  async variant(): Promise<{ digest: string; size: number } | undefined> {
+    const { job } = this;
+    if (!job.variants || job.variants === 'all') return undefined;
+    const manifest = await job.source.getManifest(job.sourceRepository, job.digest, {
+      signal: job.signal,
+    });
+    const { mediaType } = manifest.descriptor;
+    const narrowed = variantIndex(manifest.bytes, mediaType, job.variants);
+    if (!narrowed) return undefined;
+    this.read.set(job.digest, narrowed.manifests);
+    await mapConcurrent(narrowed.manifests, PARALLEL_CHILDREN, (child) =>
+      this.byDigest(child.digest),
+    );
+    const digest = digestOf(narrowed.bytes);
+    const reference = job.tag ?? digest;
+    await this.copier.manifestTurn(job, reference, () =>
+      job.destination.putManifest(job.destinationRepository, reference, narrowed.bytes, mediaType, {
+        signal: job.signal,
+      }),
+    );
+    return { digest, size: narrowed.bytes.byteLength };
+  }
+
   /** Copies a manifest's graph, then pushes its exact bytes under a tag. */
   async tagged(digest: string, tag: string): Promise<Manifest> {
     const manifest = await this.graph(digest);
-    const put = await this.copier.manifestTurn(this.job, tag, () => this.put(tag, manifest));
-    this.copier.learnSubjectIndexing(this.job, put);
+    await this.copier.manifestTurn(this.job, tag, () => this.put(tag, manifest));
     return manifest;
   }
 
@@ -216,9 +272,7 @@ class CopyRun {
         })
       )
         return undefined;
-      const put = await this.put(digest, await this.graph(digest));
-      this.copier.learnSubjectIndexing(job, put);
-      return put;
+      return this.put(digest, await this.graph(digest));
     });
   }
 
@@ -230,6 +284,7 @@ class CopyRun {
     });
     const { mediaType } = manifest.descriptor;
     const graph = children(manifest.bytes, mediaType);
+    this.read.set(digest, graph.manifests);
     if (isIndex(mediaType)) {
       // A manifest the registry holds has all its blobs: nothing below it to do.
       await mapConcurrent(graph.manifests, PARALLEL_CHILDREN, (child) =>
@@ -267,38 +322,23 @@ class CopyRun {
     );
   }
 
-  /**
-   * Copies what refers to `subject`. From a registry with the referrers API, each
-   * referrer is pushed by digest, and listed in the destination's `sha256-<hex>` tag
-   * where the destination does not index referrers itself. From a registry using the
-   * tag schema, that tag's index is copied as it is (its manifests first), so both
-   * sides hold the same bytes and a later plan sees no difference.
-   */
-  async referrers(subject: string, depth: number): Promise<void> {
+  async childrenOf(digest: string): Promise<Descriptor[]> {
     const { job } = this;
-    const found = await job.source.referrers(job.sourceRepository, subject, { signal: job.signal });
-    if (!found.descriptors.length) return;
-    if (found.via === 'tag-schema') {
-      const tag = referrersTag(subject);
-      const index = await job.source.headManifest(job.sourceRepository, tag, {
-        signal: job.signal,
-      });
-      if (index) await this.tagged(index.digest, tag);
-    } else {
-      for (const referrer of found.descriptors) {
-        const put = await this.byDigest(referrer.digest);
-        if (!(put?.subjectIndexed ?? this.copier.indexesSubjects(job))) {
-          await this.copier.manifestTurn(job, referrersTag(subject), () =>
-            job.destination.addTagSchemaReferrer(job.destinationRepository, subject, referrer, {
-              signal: job.signal,
-            }),
-          );
-        }
-      }
-    }
-    if (depth + 1 < REFERRER_DEPTH) {
-      for (const referrer of found.descriptors) await this.referrers(referrer.digest, depth + 1);
-    }
+    const known = this.read.get(digest);
+    if (known) return known;
+    // Already at the destination (not read by this copy): ask the source what it is.
+    const head = await job.source.headManifest(job.sourceRepository, digest, {
+      signal: job.signal,
+    });
+    if (!head || !isIndex(head.mediaType)) return [];
+    const manifest = await job.source.getManifest(job.sourceRepository, digest, {
+      signal: job.signal,
+    });
+    return children(manifest.bytes, manifest.descriptor.mediaType).manifests;
+  }
+
+  turn<T>(reference: string, work: () => Promise<T>): Promise<T> {
+    return this.copier.manifestTurn(this.job, reference, work);
   }
 
   private report(): void {

@@ -13,6 +13,11 @@ export interface DeleteJob {
   tag: string;
   /** The digest regrelay wrote at the tag (from the ledger). */
   digest: string;
+  /**
+   * The tag fell out of the policy's retention-style selection (semver, latest): the
+   * source still has it, and is not checked for it.
+   */
+  outOfSelection?: boolean;
   /** Whether regrelay (this policy) wrote `tag` at the destination with the same digest. */
   wroteTag: (tag: string) => Promise<boolean>;
   signal: AbortSignal;
@@ -37,11 +42,13 @@ export type DeleteOutcome =
 export class TagDeleter {
   async delete(job: DeleteJob): Promise<DeleteOutcome> {
     const { signal } = job;
-    const atSource = await headTag(job.source, job.sourceRepository, job.tag, signal);
-    if (atSource.kind === 'unreadable')
-      throw new Error(`the source could not be checked before deleting: ${atSource.error}`);
-    if (atSource.kind === 'present')
-      return { result: 'left', reason: 'the source has the tag again', keepLedger: true };
+    if (!job.outOfSelection) {
+      const atSource = await headTag(job.source, job.sourceRepository, job.tag, signal);
+      if (atSource.kind === 'unreadable')
+        throw new Error(`the source could not be checked before deleting: ${atSource.error}`);
+      if (atSource.kind === 'present')
+        return { result: 'left', reason: 'the source has the tag again', keepLedger: true };
+    }
 
     const there = await job.destination.headManifest(job.destinationRepository, job.tag, {
       signal,

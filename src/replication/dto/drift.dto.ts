@@ -6,6 +6,7 @@ class DriftSamplesDto {
   @ApiProperty({ example: [] }) different!: string[];
   @ApiProperty({ example: ['library/nginx:1.25'] }) extra!: string[];
   @ApiProperty({ example: [] }) unreadable!: string[];
+  @ApiProperty({ example: ['library/nginx:1.27'] }) attached!: string[];
 }
 
 export class DestinationDriftDto {
@@ -18,6 +19,12 @@ export class DestinationDriftDto {
   extra!: number;
   @ApiProperty({ description: 'Tags that could not be read at the destination', example: 0 })
   unreadable!: number;
+  @ApiProperty({
+    description:
+      'Images in place whose signatures, attestations or SBOMs (from the source) the destination lacks',
+    example: 0,
+  })
+  attached!: number;
   @ApiProperty({ description: 'No drift found' }) inSync!: boolean;
   @ApiProperty({ type: DriftSamplesDto, description: 'Up to 20 examples of each kind' })
   samples!: DriftSamplesDto;
@@ -56,7 +63,8 @@ export class DriftDto {
         different: d.different,
         extra: d.extra,
         unreadable: d.unreadable,
-        inSync: d.missing + d.different + d.extra + d.unreadable === 0,
+        attached: d.attached,
+        inSync: d.missing + d.different + d.extra + d.unreadable + d.attached === 0,
         samples: d.samples,
       })),
     };

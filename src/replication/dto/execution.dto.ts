@@ -68,6 +68,12 @@ export class ExecutionDto {
   })
   bytesTotal!: number;
   @ApiProperty({ description: 'Bytes moved so far', example: 524288000 }) bytesDone!: number;
+  @ApiProperty({
+    description:
+      'Attached artifacts (signatures, attestations, SBOMs, other referrers) its tasks wrote at destinations',
+    example: 6,
+  })
+  referrersCopied!: number;
   @ApiProperty({ description: 'Planning has listed everything; counts.total is final' })
   planned!: boolean;
   @ApiProperty({ nullable: true, type: String, example: '2026-11-22T08:00:00.000Z' }) startedAt!:
@@ -127,6 +133,14 @@ export class TaskDto {
   })
   digest!: string;
   @ApiProperty({ nullable: true, type: String }) mediaType!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: null,
+    description:
+      'The digest written at the destination when it is not `digest`: an index narrowed to its OCI or Nydus entries (filters.variants) is a new manifest',
+  })
+  writtenDigest!: string | null;
   @ApiProperty({ enum: TASK_STATUSES }) status!: TaskStatus;
   @ApiProperty({
     nullable: true,
@@ -138,6 +152,11 @@ export class TaskDto {
   @ApiProperty({ example: 1 }) attempts!: number;
   @ApiProperty({ example: 31457280 }) bytesTotal!: number;
   @ApiProperty({ example: 31457280 }) bytesDone!: number;
+  @ApiProperty({
+    example: 3,
+    description: 'Attached artifacts (signatures, attestations, SBOMs…) this task wrote',
+  })
+  referrersCopied!: number;
   @ApiProperty({ nullable: true, type: String }) startedAt!: string | null;
   @ApiProperty({ nullable: true, type: String }) endedAt!: string | null;
 }

@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { bigintColumn } from '../../common/bigint-column.js';
+import type { ReferrerSelection, Variants } from '../../oci/index.js';
 import type { ExecutionOwner, OwnerKind } from '../owners/execution-owner.js';
 
 export const EXECUTION_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'stopped'] as const;
@@ -20,6 +21,11 @@ export type ExecutionTrigger = 'manual' | 'cron' | 'event' | 'reconcile' | 'upst
 export interface ExecutionScope {
   /** Source repository → tags to look at (empty list: every tag the filters allow). */
   repositories: Record<string, string[]>;
+  /**
+   * Source repository → manifests pushed by digest only: referrers (signatures,
+   * SBOMs) whose subject may already be at the destinations.
+   */
+  digests?: Record<string, string[]>;
   /**
    * `repository:tag` → when the registry reported the change (ISO 8601), earliest
    * first; replication lag is measured from it.
@@ -55,6 +61,14 @@ export class ExecutionEntity {
 
   @Column({ name: 'max_concurrency', type: 'integer', nullable: true })
   maxConcurrency!: number | null;
+
+  /** Attached artifacts copied with each artifact; null: all. */
+  @Column({ type: 'jsonb', nullable: true })
+  referrers!: ReferrerSelection | null;
+
+  /** Of an OCI + Nydus index, the entries copied; null: all. */
+  @Column({ type: 'text', nullable: true })
+  variants!: Variants | null;
 
   @Column({ type: 'text' })
   trigger!: ExecutionTrigger;

@@ -44,6 +44,7 @@ interface TaskTotals {
   counts: TaskCountsDto;
   bytesTotal: number;
   bytesDone: number;
+  referrersCopied: number;
 }
 
 /** An execution created with its tasks: it runs them without planning. */
@@ -161,6 +162,8 @@ export class ExecutionsService {
           override: request.settings.override,
           bandwidthLimit: request.settings.bandwidthLimit,
           maxConcurrency: request.settings.maxConcurrency,
+          referrers: request.settings.referrers ?? null,
+          variants: request.settings.variants ?? null,
         }),
       );
       await insertTasks(m, saved.id, request.tasks);
@@ -424,9 +427,11 @@ export class ExecutionsService {
       n: string;
       bytes_total: string;
       bytes_done: string;
+      referrers_copied: string;
     }>(
       this.dataSource,
-      `SELECT execution_id, status, count(*) AS n, sum(bytes_total) AS bytes_total, sum(bytes_done) AS bytes_done
+      `SELECT execution_id, status, count(*) AS n, sum(bytes_total) AS bytes_total, sum(bytes_done) AS bytes_done,
+              sum(referrers_copied) AS referrers_copied
          FROM task WHERE execution_id = ANY($1) GROUP BY execution_id, status`,
       [executionIds],
     );
@@ -436,6 +441,7 @@ export class ExecutionsService {
       totals.counts.total += Number(row.n);
       totals.bytesTotal += Number(row.bytes_total);
       totals.bytesDone += Number(row.bytes_done);
+      totals.referrersCopied += Number(row.referrers_copied);
       result.set(row.execution_id, totals);
     }
     return result;
@@ -468,6 +474,8 @@ function pickSettings(s: ExecutionSettings): ExecutionSettings {
     override: s.override,
     bandwidthLimit: s.bandwidthLimit,
     maxConcurrency: s.maxConcurrency,
+    referrers: s.referrers ?? null,
+    variants: s.variants ?? null,
   };
 }
 
@@ -480,7 +488,7 @@ function emptyTotals(): TaskTotals {
     ['total', 0],
     ...TASK_STATUSES.map((s) => [s, 0]),
   ]) as unknown as TaskCountsDto;
-  return { counts, bytesTotal: 0, bytesDone: 0 };
+  return { counts, bytesTotal: 0, bytesDone: 0, referrersCopied: 0 };
 }
 
 export function toDto(
@@ -497,6 +505,7 @@ export function toDto(
     counts: totals.counts,
     bytesTotal: totals.bytesTotal,
     bytesDone: totals.bytesDone,
+    referrersCopied: totals.referrersCopied,
     planned: e.planned,
     startedAt: e.startedAt?.toISOString() ?? null,
     endedAt: e.endedAt?.toISOString() ?? null,
@@ -529,6 +538,8 @@ function toTaskDto(
     attempts: t.attempts,
     bytesTotal: t.bytesTotal,
     bytesDone: t.bytesDone,
+    referrersCopied: t.referrersCopied,
+    writtenDigest: t.writtenDigest,
     startedAt: t.startedAt?.toISOString() ?? null,
     endedAt: t.endedAt?.toISOString() ?? null,
   };

@@ -17,10 +17,16 @@ export function mergeScopes(
     else if (existing.length === 0 || tags.length === 0) repositories[repository] = [];
     else repositories[repository] = [...new Set([...existing, ...tags])];
   }
+  const digests: Record<string, string[]> = { ...a.digests };
+  for (const [repository, list] of Object.entries(b.digests ?? {}))
+    digests[repository] = [...new Set([...(digests[repository] ?? []), ...list])];
   const since: Record<string, string> = { ...a.since };
   for (const [key, at] of Object.entries(b.since ?? {})) {
     const known = since[key];
     if (known === undefined || Date.parse(at) < Date.parse(known)) since[key] = at;
   }
-  return Object.keys(since).length ? { repositories, since } : { repositories };
+  const merged: ExecutionScope = { repositories };
+  if (Object.keys(digests).length) merged.digests = digests;
+  if (Object.keys(since).length) merged.since = since;
+  return merged;
 }

@@ -13,6 +13,18 @@ export interface LedgerWrite {
   originRepository: string;
   owner: ExecutionOwner;
   executionId: string | null;
+  /**
+   * For an attached artifact (a signature, attestation, SBOM or referrers index): the
+   * manifest it is attached to. Such rows go when their subject goes, never on
+   * their own; `tag` is the digest for a referrer pushed by digest only.
+   */
+  subjectDigest?: string | null;
+  /**
+   * The source digest `digest` was made from, when they differ (an index narrowed to
+   * one variant): the planner knows the destination is in step when the source still
+   * has this digest.
+   */
+  sourceDigest?: string | null;
 }
 
 /** A ledger row: a tag regrelay wrote at a destination. */
@@ -25,6 +37,10 @@ export interface WrittenTag {
   originRepository: string;
   owner: ExecutionOwner;
   writtenAt: Date;
+  /** Set for attached artifacts (see LedgerWrite.subjectDigest). */
+  subjectDigest?: string | null;
+  /** Set when the digest written differs from the source's (see LedgerWrite.sourceDigest). */
+  sourceDigest?: string | null;
 }
 
 /** A row as COLUMNS selects it: the owner in two columns. */
@@ -32,7 +48,8 @@ type Row = Omit<WrittenTag, 'owner'> & { ownerKind: ExecutionOwner['kind']; owne
 
 const COLUMNS = `destination_registry_id AS "destinationRegistryId", repository, tag, digest,
   origin_registry_id AS "originRegistryId", origin_repository AS "originRepository",
-  owner_kind AS "ownerKind", owner_id AS "ownerId", written_at AS "writtenAt"`;
+  owner_kind AS "ownerKind", owner_id AS "ownerId", written_at AS "writtenAt",
+  subject_digest AS "subjectDigest", source_digest AS "sourceDigest"`;
 
 /** The lookup by destination, exactly as `lookup` runs it (tests EXPLAIN it). */
 export const LOOKUP_SQL = `SELECT ${COLUMNS} FROM ledger
@@ -48,12 +65,14 @@ export class LedgerService {
     await queryRows(
       this.dataSource,
       `INSERT INTO ledger (destination_registry_id, repository, tag, digest, origin_registry_id,
-                           origin_repository, owner_kind, owner_id, execution_id, written_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())
+                           origin_repository, owner_kind, owner_id, execution_id, written_at,
+                           subject_digest, source_digest)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now(), $10, $11)
        ON CONFLICT (destination_registry_id, repository, tag) DO UPDATE
        SET digest = excluded.digest, origin_registry_id = excluded.origin_registry_id,
            origin_repository = excluded.origin_repository, owner_kind = excluded.owner_kind,
-           owner_id = excluded.owner_id, execution_id = excluded.execution_id, written_at = now()`,
+           owner_id = excluded.owner_id, execution_id = excluded.execution_id, written_at = now(),
+           subject_digest = excluded.subject_digest, source_digest = excluded.source_digest`,
       [
         w.destinationRegistryId,
         w.repository,
@@ -64,6 +83,8 @@ export class LedgerService {
         w.owner.kind,
         w.owner.id,
         w.executionId,
+        w.subjectDigest ?? null,
+        w.sourceDigest ?? null,
       ],
     );
   }
@@ -112,7 +133,7 @@ export class LedgerService {
       this.dataSource,
       `SELECT ${COLUMNS} FROM ledger
        WHERE owner_kind = $1 AND owner_id = $2 AND origin_repository = $3 AND origin_registry_id = $4
-         AND ($5::text[] IS NULL OR tag = ANY($5))`,
+         AND ($5::text[] IS NULL OR tag = ANY($5)) AND subject_digest IS NULL`,
       [owner.kind, owner.id, originRepository, originRegistryId, tags ?? null],
     );
     return rows.map(toWritten);
@@ -128,7 +149,7 @@ export class LedgerService {
       this.dataSource,
       `SELECT ${COLUMNS} FROM ledger
        WHERE owner_kind = $1 AND owner_id = $2 AND origin_registry_id = $3
-         AND NOT (origin_repository = ANY($4))`,
+         AND NOT (origin_repository = ANY($4)) AND subject_digest IS NULL`,
       [owner.kind, owner.id, originRegistryId, originRepositories],
     );
     return rows.map(toWritten);
@@ -139,7 +160,8 @@ export class LedgerService {
     const rows = await queryRows<{ destination_registry_id: string; n: string }>(
       this.dataSource,
       `SELECT destination_registry_id, count(*) AS n FROM ledger
-       WHERE owner_kind = $1 AND owner_id = $2 GROUP BY destination_registry_id`,
+       WHERE owner_kind = $1 AND owner_id = $2 AND subject_digest IS NULL
+       GROUP BY destination_registry_id`,
       [owner.kind, owner.id],
     );
     return new Map(rows.map((r) => [r.destination_registry_id, Number(r.n)]));
@@ -157,6 +179,60 @@ export class LedgerService {
     return (
       found?.digest === digest && found.owner.kind === owner.kind && found.owner.id === owner.id
     );
+  }
+
+  /**
+   * What an owner attached to these subjects at a destination repository (see
+   * LedgerWrite.subjectDigest): signatures, attestations, SBOMs, referrers indexes.
+   */
+  async attachedTo(
+    owner: ExecutionOwner,
+    destinationRegistryId: string,
+    repository: string,
+    subjects: readonly string[],
+  ): Promise<WrittenTag[]> {
+    if (!subjects.length) return [];
+    const rows = await queryRows<Row>(
+      this.dataSource,
+      `SELECT ${COLUMNS} FROM ledger
+       WHERE destination_registry_id = $1 AND repository = $2 AND subject_digest = ANY($3)
+         AND owner_kind = $4 AND owner_id = $5`,
+      [destinationRegistryId, repository, subjects, owner.kind, owner.id],
+    );
+    return rows.map(toWritten);
+  }
+
+  /** Whether an owner attached anything at a destination repository. */
+  async hasAttached(
+    owner: ExecutionOwner,
+    destinationRegistryId: string,
+    repository: string,
+  ): Promise<boolean> {
+    const rows = await queryRows(
+      this.dataSource,
+      `SELECT 1 FROM ledger
+       WHERE destination_registry_id = $1 AND repository = $2 AND subject_digest IS NOT NULL
+         AND owner_kind = $3 AND owner_id = $4 LIMIT 1`,
+      [destinationRegistryId, repository, owner.kind, owner.id],
+    );
+    return rows.length > 0;
+  }
+
+  /** Tags (not attached artifacts) regrelay wrote at a destination repository with this digest, but `tag`. */
+  async otherTagsWithDigest(
+    destinationRegistryId: string,
+    repository: string,
+    digest: string,
+    tag: string,
+  ): Promise<string[]> {
+    const rows = await queryRows<{ tag: string }>(
+      this.dataSource,
+      `SELECT tag FROM ledger
+       WHERE destination_registry_id = $1 AND repository = $2 AND digest = $3 AND tag <> $4
+         AND subject_digest IS NULL`,
+      [destinationRegistryId, repository, digest, tag],
+    );
+    return rows.map((r) => r.tag);
   }
 
   /** Forgets a destination tag, if this owner is the one that wrote it. */

@@ -1,3 +1,5 @@
+import type { ReferrerSelection, Variants } from '../../oci/index.js';
+
 /**
  * What an execution belongs to. At most one execution of an owner runs and one waits;
  * coalescing joins only executions of the same owner. Policies own their runs; a
@@ -27,6 +29,10 @@ export interface ExecutionSettings {
   bandwidthLimit: number | null;
   /** Most tasks of the execution running at once, across replicas; null: no limit. */
   maxConcurrency: number | null;
+  /** Attached artifacts (signatures, SBOMs…) copied with each artifact; absent or null: all. */
+  referrers?: ReferrerSelection | null;
+  /** Of an OCI + Nydus index, the entries copied; absent or null: all. */
+  variants?: Variants | null;
 }
 
 export function policyOwner(policyId: string): ExecutionOwner {

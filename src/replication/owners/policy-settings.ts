@@ -11,12 +11,16 @@ export function specOf(policy: PolicyEntity): ReplicationSpec {
       excludeRepositories: policy.excludeRepositories,
       tags: policy.tags,
       excludeTags: policy.excludeTags,
+      semver: policy.tagSemver,
+      latest: policy.tagLatest,
+      variants: policy.variants,
     },
     destinations: [...policy.destinations]
       .sort((a, b) => a.position - b.position)
       .map((d) => ({ registryId: d.registryId, namespace: d.namespace })),
     override: policy.override,
     deletion: policy.deletion,
+    referrers: policy.referrers,
   };
 }
 
@@ -26,5 +30,7 @@ export function settingsOf(policy: PolicyEntity): ExecutionSettings {
     override: policy.override,
     bandwidthLimit: policy.bandwidthLimit,
     maxConcurrency: policy.maxConcurrency,
+    referrers: policy.referrers,
+    variants: policy.variants,
   };
 }

@@ -1,3 +1,4 @@
+import type { AttachedDiff } from './attached-comparison.js';
 import type { TagState } from './tag-state.js';
 
 /**
@@ -64,4 +65,15 @@ export function decideDeletion(
     now,
     reason: `changed at the destination since regrelay wrote it (now ${now}); left alone`,
   };
+}
+
+/** What a subject's attached artifacts call for at one destination holding the subject. */
+export type AttachedDecision =
+  /** Copy what is attached (a copy by digest of the subject brings it). */
+  | { action: 'copy'; missing: string[] }
+  /** In step, or the destination could not be asked (the next run asks again). */
+  | { action: 'none' };
+
+export function decideAttached(diff: AttachedDiff): AttachedDecision {
+  return diff.kind === 'missing' ? { action: 'copy', missing: diff.missing } : { action: 'none' };
 }

@@ -15,10 +15,12 @@ export interface GuardDecision {
   replicated: number;
 }
 
-/** A tag that left the source, with what it calls for at its destination. */
+/** A tag that left the source (or the selection), with what it calls for at its destination. */
 export interface GoneTag {
   written: WrittenTag;
   decision: DeletionDecision;
+  /** The source still has it; the policy's retention-style selection (semver, latest) dropped it. */
+  outOfSelection: boolean;
 }
 
 export interface DeletionPlan {
@@ -38,6 +40,8 @@ export interface DeletionPlan {
  */
 export class DeletionPlanner {
   private readonly gone: WrittenTag[] = [];
+  /** Of `gone`, the tags the source still has, out of the policy's selection. */
+  private readonly dropped = new Set<WrittenTag>();
   private readonly seenRepositories = new Set<string>();
   private sourceTags = 0;
 
@@ -50,13 +54,26 @@ export class DeletionPlanner {
     private readonly signal: AbortSignal,
   ) {}
 
-  /** A source repository was listed whole: ledger tags it no longer has are gone. */
-  async repositoryListed(repository: string, tags: ReadonlySet<string>): Promise<void> {
+  /**
+   * A source repository was listed whole: ledger tags it no longer has are gone, and
+   * so are those it has that the selection no longer wants (`unselected`).
+   */
+  async repositoryListed(
+    repository: string,
+    tags: ReadonlySet<string>,
+    unselected: ReadonlySet<string> = new Set(),
+  ): Promise<void> {
     this.seenRepositories.add(repository);
     this.sourceTags += tags.size;
     for (const row of await this.ledger.fromOrigin(this.owner, this.sourceRegistryId, repository)) {
       if (!tags.has(row.tag)) this.gone.push(row);
+      else if (unselected.has(row.tag)) this.drop(row);
     }
+  }
+
+  private drop(row: WrittenTag): void {
+    this.gone.push(row);
+    this.dropped.add(row);
   }
 
   /** Named tags (an event's) were looked up: the ones absent at the source are gone. */
@@ -64,13 +81,21 @@ export class DeletionPlanner {
     repository: string,
     present: readonly string[],
     absent: readonly string[],
+    unselected: ReadonlySet<string> = new Set(),
   ): Promise<void> {
     this.seenRepositories.add(repository);
     this.sourceTags += present.length;
-    if (!absent.length) return;
-    this.gone.push(
-      ...(await this.ledger.fromOrigin(this.owner, this.sourceRegistryId, repository, absent)),
-    );
+    if (absent.length) {
+      this.gone.push(
+        ...(await this.ledger.fromOrigin(this.owner, this.sourceRegistryId, repository, absent)),
+      );
+    }
+    if (unselected.size) {
+      const rows = await this.ledger.fromOrigin(this.owner, this.sourceRegistryId, repository, [
+        ...unselected,
+      ]);
+      for (const row of rows) this.drop(row);
+    }
   }
 
   /**
@@ -95,7 +120,11 @@ export class DeletionPlanner {
       const destination = byDestination.get(written.destinationRegistryId);
       if (!destination) return; // no longer a destination of this owner: not ours to touch
       const state = await headTag(destination.client, written.repository, written.tag, this.signal);
-      result.push({ written, decision: decideDeletion(written, state) });
+      result.push({
+        written,
+        decision: decideDeletion(written, state),
+        outOfSelection: this.dropped.has(written),
+      });
     });
     return result;
   }
@@ -109,10 +138,10 @@ export class DeletionPlanner {
     const tasks: PlannedTask[] = [];
     // Unreadable destinations get a task too: it checks again before deleting.
     const deletions = new Map<string, PlannedTask[]>();
-    for (const { written, decision } of await this.classify()) {
+    for (const { written, decision, outOfSelection } of await this.classify()) {
       if (decision.action === 'forget' || decision.action === 'leave') {
         if (decision.action === 'leave')
-          tasks.push(deleteTask(written, 'skipped', decision.reason));
+          tasks.push(deleteTask(written, 'skipped', decision.reason, outOfSelection));
         await this.ledger.forget(
           this.owner,
           written.destinationRegistryId,
@@ -122,7 +151,7 @@ export class DeletionPlanner {
         continue;
       }
       const list = deletions.get(written.destinationRegistryId) ?? [];
-      list.push(deleteTask(written, 'pending', null));
+      list.push(deleteTask(written, 'pending', null, outOfSelection));
       deletions.set(written.destinationRegistryId, list);
     }
     const guarded: GuardDecision[] = [];
@@ -161,8 +190,10 @@ function deleteTask(
   row: WrittenTag,
   status: PlannedTask['status'],
   reason: string | null,
+  outOfSelection: boolean,
 ): PlannedTask {
   return {
+    ...(outOfSelection ? { outOfSelection } : {}),
     operation: 'delete',
     sourceRegistryId: row.originRegistryId,
     sourceRepository: row.originRepository,

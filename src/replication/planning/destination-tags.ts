@@ -33,7 +33,7 @@ export function listDestinations(
  * exist (NAME_UNKNOWN). Undefined (ask tag by tag) when the listing fails, is too
  * long, or was aborted: never rejects, as nobody may be waiting for it.
  */
-async function listTags(
+export async function listTags(
   client: RegistryClient,
   repository: string,
   signal: AbortSignal,

@@ -10,12 +10,14 @@ import { LedgerService } from '../ledger/ledger.service.js';
 import type { ExecutionOwner } from '../owners/execution-owner.js';
 import { ExecutionOwners } from '../owners/execution-owners.js';
 import { ReplicationMetrics } from '../replication-metrics.js';
-import { decideCopy } from './decisions.js';
+import { TagTimes } from '../selection/tag-times.js';
+import type { AttachedComparison } from './attached-comparison.js';
+import { decideAttached, decideCopy } from './decisions.js';
 import { DeletionPlanner, type GuardDecision } from './deletion-planner.js';
 import type { PlanDestination } from './plan-destination.js';
 import type { PlanRun } from './plan-run.js';
 import type { ReplicationSpec } from './replication-spec.js';
-import { compareSource } from './source-comparison.js';
+import { compareSource, type SourceComparisonContext } from './source-comparison.js';
 import { SourceUnreadableError, SourceWalker } from './source-walker.js';
 import type { TagComparison } from './tag-comparator.js';
 import { TaskBatch, type PlannedTask } from './task-batch.js';
@@ -63,6 +65,7 @@ export class Planner {
     private readonly ledger: LedgerService,
     private readonly metrics: ReplicationMetrics,
     private readonly bus: EventBus,
+    private readonly tagTimes: TagTimes,
   ) {}
 
   /** Clients for a spec's source and destinations (destinations that no longer exist are left out). */
@@ -152,16 +155,23 @@ export class Planner {
           walker,
           concurrency: this.config.planningConcurrency,
           signal: run.signal,
+          referrers: spec.referrers,
+          latest: { sourceRegistryId: spec.sourceRegistryId, times: this.tagTimes },
+          variants: this.variantsOf(spec),
         },
         {
           page: async (comparisons) => {
             for (const c of comparisons) for (const task of copyTasks(c, spec)) await run.add(task);
           },
-          repository: async ({ repository, listed, present, absent }) => {
+          attached: async (comparisons) => {
+            for (const c of comparisons)
+              for (const task of attachedTasks(c, spec)) await run.add(task);
+          },
+          repository: async ({ repository, listed, present, absent, unselected }) => {
             if (!ctx.deletions) return;
             if (repository.listsEverything)
-              await ctx.deletions.repositoryListed(repository.name, listed);
-            else await ctx.deletions.tagsChecked(repository.name, present, absent);
+              await ctx.deletions.repositoryListed(repository.name, listed, unselected);
+            else await ctx.deletions.tagsChecked(repository.name, present, absent, unselected);
           },
         },
       );
@@ -181,6 +191,13 @@ export class Planner {
         `${error.message}. The deletion guard held every deletion: nothing was deleted`,
       );
     }
+  }
+
+  /** How a comparison recognises the variant indexes regrelay wrote (see recogniseVariants). */
+  variantsOf(spec: ReplicationSpec): SourceComparisonContext['variants'] {
+    const choice = spec.filters.variants ?? 'all';
+    if (choice === 'all') return undefined;
+    return { choice, written: (d, r, t) => this.ledger.lookup(d, r, t) };
   }
 
   private async planDeletions(
@@ -237,5 +254,36 @@ export function copyTasks(
       return [{ ...task, status: 'skipped', reason: decision.reason }];
     // Absent, different with override, or unreadable (the task will report why).
     return [{ ...task, status: 'pending', reason: null }];
+  });
+}
+
+/**
+ * The copies an attached comparison calls for: the subject by digest (it is in place
+ * already) to each destination lacking some of what is attached to it, which brings
+ * it all (see AttachedCopy).
+ */
+export function attachedTasks(
+  c: AttachedComparison,
+  spec: Pick<ReplicationSpec, 'sourceRegistryId'>,
+): PlannedTask[] {
+  return c.destinations.flatMap(({ destination, repository, state }): PlannedTask[] => {
+    const decision = decideAttached(state);
+    if (decision.action === 'none') return [];
+    const shown = decision.missing.slice(0, 3).join(', ');
+    const more = decision.missing.length > 3 ? ` and ${decision.missing.length - 3} more` : '';
+    return [
+      {
+        operation: 'copy',
+        sourceRegistryId: spec.sourceRegistryId,
+        sourceRepository: c.repository,
+        destinationRegistryId: destination.registryId,
+        destinationRepository: repository,
+        tag: null,
+        digest: c.subject.digest,
+        mediaType: c.subject.mediaType,
+        status: 'pending',
+        reason: `attached to ${c.tags.length ? c.tags.join(', ') : c.subject.digest} and missing here: ${shown}${more}`,
+      },
+    ];
   });
 }

@@ -1,9 +1,17 @@
+import type { ReferrerSelection, Variants } from '../../oci/index.js';
+
 /** Name patterns that select what a walk of the source looks at (see NameFilter). */
 export interface NameFilters {
   repositories: string[];
   excludeRepositories: string[];
   tags: string[];
   excludeTags: string[];
+  /** Of the tags the patterns select, those in this semver range (see TagSelection). */
+  semver?: string | null;
+  /** Per repository, the N most recently pushed of the selected tags. */
+  latest?: number | null;
+  /** Of an OCI + Nydus index, the entries copied; absent: all. */
+  variants?: Variants;
 }
 
 /**
@@ -18,4 +26,6 @@ export interface ReplicationSpec {
   destinations: { registryId: string; namespace: string | null }[];
   override: boolean;
   deletion: boolean;
+  /** Attached artifacts that travel with what is copied; absent: all. */
+  referrers?: ReferrerSelection;
 }

@@ -2,6 +2,7 @@ import { describeError } from '../../common/describe-error.js';
 import { NotFoundError, type RegistryClient } from '../../oci/index.js';
 import { NameFilter } from '../../policies/name-filter.js';
 import type { ExecutionScope } from '../executions/execution.entity.js';
+import { TagSelection } from '../../policies/tag-selection.js';
 import type { NameFilters } from './replication-spec.js';
 
 /** The source could not be listed; planning stops and nothing is deleted. */
@@ -19,6 +20,8 @@ export interface SourceRepository {
   pages: AsyncIterable<string[]>;
   /** True when `pages` lists every tag of the repository (not just named ones). */
   listsEverything: boolean;
+  /** Manifests an event reported pushed by digest only (referrer candidates). */
+  digests?: string[];
 }
 
 /**
@@ -28,7 +31,7 @@ export interface SourceRepository {
  */
 export class SourceWalker {
   readonly repositories: NameFilter;
-  readonly tags: NameFilter;
+  readonly tags: TagSelection;
 
   constructor(
     private readonly source: RegistryClient,
@@ -37,7 +40,7 @@ export class SourceWalker {
     private readonly signal: AbortSignal,
   ) {
     this.repositories = NameFilter.compile(filters.repositories, filters.excludeRepositories);
-    this.tags = NameFilter.compile(filters.tags, filters.excludeTags);
+    this.tags = new TagSelection(filters);
   }
 
   /** True when the walk covers everything the filters select (not an event's few repositories). */
@@ -47,17 +50,23 @@ export class SourceWalker {
 
   async *walk(): AsyncGenerator<SourceRepository> {
     for await (const name of this.repositoryNames()) {
-      const named = this.scope?.repositories[name];
-      yield named?.length
-        ? { name, pages: once(named), listsEverything: false }
-        : { name, pages: this.tagPages(name), listsEverything: true };
+      // Ranking the latest tags needs them all, whatever an event named.
+      const named = this.tags.latest ? [] : this.scope?.repositories[name];
+      const digests = this.scope?.digests?.[name];
+      if (named === undefined && digests)
+        yield { name, pages: once([]), listsEverything: false, digests };
+      else if (named?.length) yield { name, pages: once(named), listsEverything: false, digests };
+      else yield { name, pages: this.tagPages(name), listsEverything: true, digests };
     }
   }
 
   private async *repositoryNames(): AsyncGenerator<string> {
     if (this.scope) {
-      for (const name of Object.keys(this.scope.repositories))
-        if (this.repositories.matches(name)) yield name;
+      const names = new Set([
+        ...Object.keys(this.scope.repositories),
+        ...Object.keys(this.scope.digests ?? {}),
+      ]);
+      for (const name of names) if (this.repositories.matches(name)) yield name;
       return;
     }
     const named = this.repositories.literalNames();

@@ -10,7 +10,16 @@ export interface TagComparison {
   tag: string;
   source: TagState;
   /** Asked only when the source has the tag; otherwise every state is absent. */
-  destinations: { destination: PlanDestination; repository: string; state: TagState }[];
+  destinations: {
+    destination: PlanDestination;
+    repository: string;
+    state: TagState;
+    /**
+     * The digest the destination holds when it is the variant index regrelay made
+     * from the source's (filters.variants); `state` then reads as the source's digest.
+     */
+    variant?: string;
+  }[];
 }
 
 /**

@@ -18,9 +18,14 @@ export interface PlannedTask {
   reason: string | null;
   /** What the destination tag must hold for a copy to write (see TaskEntity); default none. */
   destinationExpected?: string | null;
+  /**
+   * A delete of a tag the source still has, out of the policy's retention-style
+   * selection (semver, latest): it is not checked to have left the source.
+   */
+  outOfSelection?: boolean;
 }
 
-const COLUMNS = 12;
+const COLUMNS = 13;
 /** Rows per INSERT: well inside PostgreSQL's 65,535 parameters. */
 const ROWS_PER_STATEMENT = 250;
 
@@ -52,6 +57,7 @@ export async function insertTasks(
         r.status,
         r.reason,
         r.destinationExpected ?? null,
+        r.outOfSelection ?? false,
       );
       const p = Array.from({ length: COLUMNS }, (_, c) => `$${i * COLUMNS + c + 1}`);
       return `(${p.join(', ')}, ${r.status === 'pending' || r.status === 'held' ? 'NULL' : 'now()'})`;
@@ -60,7 +66,7 @@ export async function insertTasks(
       db,
       `INSERT INTO task (execution_id, operation, source_registry_id, source_repository,
                          destination_registry_id, destination_repository, tag, digest, media_type,
-                         status, reason, destination_expected, ended_at)
+                         status, reason, destination_expected, out_of_selection, ended_at)
        VALUES ${tuples.join(', ')}
        ON CONFLICT DO NOTHING
        RETURNING status`,

@@ -9,8 +9,16 @@ export interface DestinationDrift {
   extra: number;
   /** Tags that could not be read at the destination (down, denied…). */
   unreadable: number;
+  /** Images in place whose signatures, attestations or SBOMs the destination lacks. */
+  attached: number;
   /** A few `repository:tag` examples of each kind, to start looking. */
-  samples: { missing: string[]; different: string[]; extra: string[]; unreadable: string[] };
+  samples: {
+    missing: string[];
+    different: string[];
+    extra: string[];
+    unreadable: string[];
+    attached: string[];
+  };
 }
 
 export interface DriftReport {
@@ -30,7 +38,8 @@ export function emptyDrift(destinationRegistryId: string): DestinationDrift {
     different: 0,
     extra: 0,
     unreadable: 0,
-    samples: { missing: [], different: [], extra: [], unreadable: [] },
+    attached: 0,
+    samples: { missing: [], different: [], extra: [], unreadable: [], attached: [] },
   };
 }
 

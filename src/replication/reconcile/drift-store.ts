@@ -12,6 +12,7 @@ interface Row {
   different: number;
   extra: number;
   unreadable: number;
+  attached: number;
   samples: DestinationDrift['samples'];
   repair_execution_id: string | null;
 }
@@ -27,8 +28,8 @@ export class DriftStore {
       for (const d of report.destinations) {
         await queryRows(
           m,
-          `INSERT INTO drift_report (policy_id, destination_registry_id, checked_at, missing, different, extra, unreadable, samples, repair_execution_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+          `INSERT INTO drift_report (policy_id, destination_registry_id, checked_at, missing, different, extra, unreadable, attached, samples, repair_execution_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
           [
             report.policyId,
             d.destinationRegistryId,
@@ -37,6 +38,7 @@ export class DriftStore {
             d.different,
             d.extra,
             d.unreadable,
+            d.attached,
             JSON.stringify(d.samples),
             report.repairExecutionId,
           ],
@@ -62,7 +64,8 @@ export class DriftStore {
         different: r.different,
         extra: r.extra,
         unreadable: r.unreadable,
-        samples: r.samples,
+        attached: r.attached,
+        samples: { ...r.samples, attached: r.samples.attached ?? [] },
       })),
     };
   }
@@ -72,7 +75,7 @@ export class DriftStore {
     return queryRows(
       this.dataSource,
       `SELECT policy_id AS "policyId", destination_registry_id AS "destinationRegistryId",
-              missing + different + extra AS n
+              missing + different + extra + attached AS n
        FROM drift_report`,
     );
   }

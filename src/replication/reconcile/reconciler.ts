@@ -7,12 +7,13 @@ import { ExecutionsService } from '../executions/executions.service.js';
 import { LedgerService } from '../ledger/ledger.service.js';
 import { policyOwner } from '../owners/execution-owner.js';
 import { specOf } from '../owners/policy-settings.js';
-import { decideCopy, type CopyDecision } from '../planning/decisions.js';
+import { decideAttached, decideCopy, type CopyDecision } from '../planning/decisions.js';
 import { DeletionPlanner } from '../planning/deletion-planner.js';
 import { Planner } from '../planning/planner.js';
 import { compareSource } from '../planning/source-comparison.js';
 import { SourceWalker } from '../planning/source-walker.js';
 import { emptyDrift, note, type DestinationDrift, type DriftReport } from './drift-report.js';
+import { TagTimes } from '../selection/tag-times.js';
 import { DriftStore } from './drift-store.js';
 
 /**
@@ -51,6 +52,7 @@ export class Reconciler {
     private readonly ledger: LedgerService,
     private readonly executions: ExecutionsService,
     private readonly store: DriftStore,
+    private readonly tagTimes: TagTimes,
   ) {}
 
   /** Reconciles a policy, or joins the reconcile of it already running here. */
@@ -85,8 +87,29 @@ export class Reconciler {
       repair.set(repository, (repair.get(repository) ?? new Set()).add(tag));
 
     await compareSource(
-      { source, destinations, walker, concurrency: this.config.planningConcurrency, signal },
       {
+        source,
+        destinations,
+        walker,
+        concurrency: this.config.planningConcurrency,
+        signal,
+        referrers: spec.referrers,
+        latest: { sourceRegistryId: spec.sourceRegistryId, times: this.tagTimes },
+        variants: this.planner.variantsOf(spec),
+      },
+      {
+        attached: (comparisons) => {
+          for (const c of comparisons) {
+            for (const { destination, state } of c.destinations) {
+              if (decideAttached(state).action !== 'copy') continue;
+              const shown = c.tags.length
+                ? `${c.repository}:${c.tags[0]}`
+                : `${c.repository}@${c.subject.digest}`;
+              note(drift.get(destination.registryId)!, 'attached', shown);
+              for (const tag of c.tags) toRepair(c.repository, tag);
+            }
+          }
+        },
         page: (comparisons) => {
           for (const c of comparisons) {
             for (const { destination, state } of c.destinations) {
@@ -98,7 +121,8 @@ export class Reconciler {
             }
           }
         },
-        repository: ({ repository, listed }) => deletions.repositoryListed(repository.name, listed),
+        repository: ({ repository, listed, unselected }) =>
+          deletions.repositoryListed(repository.name, listed, unselected),
       },
     );
     await deletions.walkCompleted(walker.repositories);
@@ -129,6 +153,7 @@ export class Reconciler {
           missing: d.missing,
           different: d.different,
           extra: d.extra,
+          attached: d.attached,
         })),
         repairExecutionId: report.repairExecutionId,
       },

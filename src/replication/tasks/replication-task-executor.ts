@@ -1,13 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import { NotFoundError, TokenBucket, type RegistryClient } from '../../oci/index.js';
+import { NotFoundError, TokenBucket, attachedKind, type RegistryClient } from '../../oci/index.js';
 import { RegistryClients } from '../../registries/registry-clients.js';
-import { ArtifactCopier } from '../copy/artifact-copier.js';
+import { ArtifactCopier, type CopyResult } from '../copy/artifact-copier.js';
+import { AttachedDeleter } from '../copy/attached-deleter.js';
 import { TagDeleter } from '../copy/tag-deleter.js';
 import { LedgerService } from '../ledger/ledger.service.js';
 import { ownerKey } from '../owners/execution-owners.js';
 import { ReplicationMetrics } from '../replication-metrics.js';
 import { DeliveryHooks } from './delivery-hooks.js';
 import { ExecutionReadCache } from './execution-read-cache.js';
+import { SourceTagListings } from './source-tag-listings.js';
 import { TaskExecutor, type TaskOutcome, type TaskProgress } from './task-executor.js';
 import type { ClaimedTask } from './task-queue.js';
 
@@ -30,6 +32,8 @@ export class ReplicationTaskExecutor extends TaskExecutor {
     private readonly deleter: TagDeleter,
     private readonly metrics: ReplicationMetrics,
     private readonly hooks: DeliveryHooks,
+    private readonly attachedDeleter: AttachedDeleter,
+    private readonly listings: SourceTagListings,
   ) {
     super();
   }
@@ -48,9 +52,16 @@ export class ReplicationTaskExecutor extends TaskExecutor {
       const current = await destination.headManifest(task.destinationRepository, task.tag, {
         signal,
       });
-      if (current?.digest === task.digest) {
-        await this.delivered(task);
-        return { status: 'skipped', reason: 'already present at the destination', bytesMoved: 0 };
+      const variant = current && (await this.variantWritten(task, current.digest));
+      if (current?.digest === task.digest || variant) {
+        await this.delivered(task, variant || undefined);
+        return {
+          status: 'skipped',
+          reason: variant
+            ? `already present at the destination (its ${task.settings.variants} entries, ${variant})`
+            : 'already present at the destination',
+          bytesMoved: 0,
+        };
       }
       const expected = task.destinationExpected;
       if (expected !== null && (current?.digest ?? '') !== expected) {
@@ -82,17 +93,83 @@ export class ReplicationTaskExecutor extends TaskExecutor {
         signal,
         throttle: this.bucketFor(task),
         onProgress: progress,
+        referrers: task.settings.referrers ?? 'all',
+        variants: task.settings.variants ?? 'all',
+        mayReplace: (tag, current) => this.mayReplace(task, tag, current),
+        sourceTags: this.listings.forExecution(
+          task.executionId,
+          task.sourceRegistryId,
+          source,
+          signal,
+        ),
       })
       .catch((error: unknown) => {
         throw pinnedDigestGone(error, source, task) ?? error;
       });
-    await this.delivered(task);
-    return { status: 'succeeded', bytesMoved: result.bytesMoved, bytesTotal: result.bytesTotal };
+    const referrersCopied = await this.recordAttached(task, result);
+    await this.delivered(task, result.written?.digest);
+    return {
+      status: 'succeeded',
+      bytesMoved: result.bytesMoved,
+      bytesTotal: result.bytesTotal,
+      referrersCopied,
+      ...(result.written ? { writtenDigest: result.written.digest } : {}),
+      reason: result.attachedHeld.length
+        ? `left ${result.attachedHeld.join(', ')} alone: the destination holds another digest that regrelay did not write (override is off)`
+        : undefined,
+    };
+  }
+
+  /**
+   * With a variants choice, the digest at the destination tag is in step when it is
+   * the index regrelay narrowed from this very source digest (the ledger says so).
+   */
+  private async variantWritten(task: ClaimedTask, current: string): Promise<string | false> {
+    if (!task.tag || !task.settings.variants || task.settings.variants === 'all') return false;
+    if (current === task.digest) return false;
+    const row = await this.ledger.lookup(
+      task.destinationRegistryId,
+      task.destinationRepository,
+      task.tag,
+    );
+    return row?.digest === current && row.sourceDigest === task.digest ? current : false;
+  }
+
+  /** A cosign tag at the destination may be replaced when regrelay wrote what is there, or with override. */
+  private async mayReplace(task: ClaimedTask, tag: string, current: string): Promise<boolean> {
+    if (task.settings.override) return true;
+    const written = await this.ledger.lookup(
+      task.destinationRegistryId,
+      task.destinationRepository,
+      tag,
+    );
+    return written?.digest === current;
+  }
+
+  /** Records what the copy attached (so it goes with its subject) and counts it; returns the count. */
+  private async recordAttached(task: ClaimedTask, result: CopyResult): Promise<number> {
+    for (const write of result.attached) {
+      await this.ledger.recordWrite({
+        destinationRegistryId: task.destinationRegistryId,
+        repository: task.destinationRepository,
+        tag: write.tag ?? write.digest,
+        digest: write.digest,
+        originRegistryId: task.sourceRegistryId,
+        originRepository: task.sourceRepository,
+        owner: task.owner,
+        executionId: task.executionId,
+        subjectDigest: write.subject,
+      });
+    }
+    const kinds = result.attached.filter((w) => !w.index).map((w) => attachedKind(w.artifactType));
+    await this.metrics.attachedCopied(task.owner, task.destinationRegistryId, kinds);
+    return kinds.length;
   }
 
   /** The artifact is at the destination: record it, measure lag, run what chains on it. */
-  private async delivered(task: ClaimedTask): Promise<void> {
-    await this.record(task);
+  /** `written`: the digest at the destination when it is not the task's (a variant index). */
+  private async delivered(task: ClaimedTask, written?: string): Promise<void> {
+    await this.record(task, written);
     await this.observeLag(task);
     await this.hooks.delivered(task, 'present');
   }
@@ -103,6 +180,15 @@ export class ReplicationTaskExecutor extends TaskExecutor {
     destination: RegistryClient,
     signal: AbortSignal,
   ): Promise<TaskOutcome> {
+    const attachedJob = {
+      owner: task.owner,
+      destination,
+      destinationRegistryId: task.destinationRegistryId,
+      destinationRepository: task.destinationRepository,
+      signal,
+    };
+    // Read before the subject goes: an index's children carry attached artifacts too.
+    const subjects = await this.attachedDeleter.subjectsOf(attachedJob, task.digest);
     const outcome = await this.deleter.delete({
       source,
       sourceRepository: task.sourceRepository,
@@ -110,6 +196,7 @@ export class ReplicationTaskExecutor extends TaskExecutor {
       destinationRepository: task.destinationRepository,
       tag: task.tag!,
       digest: task.digest,
+      outOfSelection: task.outOfSelection,
       wroteTag: (tag) =>
         this.ledger.wrote(
           task.owner,
@@ -129,16 +216,39 @@ export class ReplicationTaskExecutor extends TaskExecutor {
       task.tag!,
     );
     if (outcome.result !== 'left') await this.hooks.delivered(task, 'removed');
+    const attachedGone =
+      outcome.result !== 'left' && subjects.length && (await this.subjectGone(task, outcome))
+        ? await this.attachedDeleter.deleteFor(attachedJob, subjects)
+        : 0;
+    const also = attachedGone ? `; ${attachedGone} attached artifact(s) went with it` : '';
     return outcome.result === 'deleted'
       ? {
           status: 'succeeded',
           reason:
-            outcome.how === 'manifest'
+            (outcome.how === 'manifest'
               ? 'deleted the manifest (no tag still wanted pointed at it)'
-              : undefined,
+              : '') + also || undefined,
           bytesMoved: 0,
         }
-      : { status: 'skipped', reason: outcome.reason, bytesMoved: 0 };
+      : { status: 'skipped', reason: outcome.reason + also, bytesMoved: 0 };
+  }
+
+  /**
+   * Whether the deleted tag's manifest has left regrelay's replica: deleted by digest,
+   * or no other tag regrelay wrote in that repository points at it.
+   */
+  private async subjectGone(
+    task: ClaimedTask,
+    outcome: { result: 'deleted'; how: 'tag' | 'manifest' } | { result: 'gone' },
+  ): Promise<boolean> {
+    if (outcome.result === 'deleted' && outcome.how === 'manifest') return true;
+    const others = await this.ledger.otherTagsWithDigest(
+      task.destinationRegistryId,
+      task.destinationRepository,
+      task.digest,
+      task.tag!,
+    );
+    return others.length === 0;
   }
 
   /** For event-driven work: how long from the registry's event to the artifact being here. */
@@ -148,13 +258,14 @@ export class ReplicationTaskExecutor extends TaskExecutor {
     if (eventAt) await this.metrics.replicated(task.owner, task.destinationRegistryId, eventAt);
   }
 
-  private async record(task: ClaimedTask): Promise<void> {
+  private async record(task: ClaimedTask, written?: string): Promise<void> {
     if (!task.tag) return;
     await this.ledger.recordWrite({
       destinationRegistryId: task.destinationRegistryId,
       repository: task.destinationRepository,
       tag: task.tag,
-      digest: task.digest,
+      digest: written ?? task.digest,
+      sourceDigest: written ? task.digest : null,
       originRegistryId: task.sourceRegistryId,
       originRepository: task.sourceRepository,
       owner: task.owner,

@@ -8,6 +8,10 @@ export interface TaskOutcome {
   bytesMoved: number;
   /** Size of everything the artifact references, when known. */
   bytesTotal?: number;
+  /** Attached artifacts (signatures, attestations, SBOMs…) written by this attempt. */
+  referrersCopied?: number;
+  /** The digest written at the destination when it is not the task's (a variant index). */
+  writtenDigest?: string;
 }
 
 export interface TaskProgress {

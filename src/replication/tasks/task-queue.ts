@@ -15,7 +15,7 @@ const CLAIM_LOCK = 7_301_942_120;
  */
 export interface ClaimedTask extends TaskEntity {
   owner: ExecutionOwner;
-  settings: Pick<ExecutionSettings, 'override' | 'bandwidthLimit'>;
+  settings: Pick<ExecutionSettings, 'override' | 'bandwidthLimit' | 'referrers' | 'variants'>;
   /**
    * How many tasks of this claim copy the same artifact from the same source (to
    * different destinations), this one included: they share one read of each blob.
@@ -106,7 +106,7 @@ export class TaskQueue {
            WHERE id IN (SELECT id FROM chosen UNION SELECT id FROM siblings)
            RETURNING *
          )
-         SELECT t.*, e.owner_kind, e.owner_id, e.owner_lane, e.override, e.bandwidth_limit
+         SELECT t.*, e.owner_kind, e.owner_id, e.owner_lane, e.override, e.bandwidth_limit, e.referrers, e.variants
          FROM claimed t JOIN execution e ON e.id = t.execution_id`,
         [limit, lease.owner, lease.seconds],
       );
@@ -155,12 +155,16 @@ export class TaskQueue {
       reason?: string | null;
       bytesDone?: number;
       bytesTotal?: number;
+      referrersCopied?: number;
+      writtenDigest?: string;
     },
   ): Promise<boolean> {
     const rows = await queryRows(
       this.dataSource,
       `UPDATE task SET status = $3, reason = $4, bytes_done = coalesce($5, bytes_done),
               bytes_total = greatest(bytes_total, coalesce($6, 0)), ended_at = now(), updated_at = now(),
+              referrers_copied = referrers_copied + coalesce($7, 0),
+              written_digest = coalesce($8, written_digest),
               lease_owner = NULL, lease_expires_at = NULL
        WHERE id = $1 AND lease_owner = $2 AND status = 'running'
        RETURNING id`,
@@ -171,6 +175,8 @@ export class TaskQueue {
         outcome.reason ?? null,
         outcome.bytesDone ?? null,
         outcome.bytesTotal ?? null,
+        outcome.referrersCopied ?? null,
+        outcome.writtenDigest ?? null,
       ],
     );
     return rows.length > 0;
@@ -235,6 +241,9 @@ function fromRow(row: Record<string, unknown>): Omit<ClaimedTask, 'fanOut'> {
     attempts: num(row.attempts),
     bytesTotal: num(row.bytes_total),
     bytesDone: num(row.bytes_done),
+    referrersCopied: num(row.referrers_copied),
+    writtenDigest: (row.written_digest as string | null) ?? null,
+    outOfSelection: row.out_of_selection === true,
     notBefore: (row.not_before as Date | null) ?? null,
     leaseOwner: (row.lease_owner as string | null) ?? null,
     leaseExpiresAt: (row.lease_expires_at as Date | null) ?? null,
@@ -248,6 +257,8 @@ function fromRow(row: Record<string, unknown>): Omit<ClaimedTask, 'fanOut'> {
     settings: {
       override: row.override as boolean,
       bandwidthLimit: row.bandwidth_limit === null ? null : num(row.bandwidth_limit),
+      referrers: (row.referrers as ExecutionSettings['referrers']) ?? null,
+      variants: (row.variants as ExecutionSettings['variants']) ?? null,
     },
   });
 }

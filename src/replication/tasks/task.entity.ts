@@ -89,6 +89,24 @@ export class TaskEntity {
   @Column({ name: 'bytes_done', type: 'bigint', default: 0, transformer: bigintColumn })
   bytesDone!: number;
 
+  /**
+   * The digest written at the destination when it is not `digest`: an index narrowed
+   * to one variant (OCI or Nydus) is a new manifest with a digest of its own.
+   */
+  @Column({ name: 'written_digest', type: 'text', nullable: true })
+  writtenDigest!: string | null;
+
+  /**
+   * A delete of a tag the source still has, dropped by the policy's retention-style
+   * selection (semver, latest).
+   */
+  @Column({ name: 'out_of_selection', type: 'boolean', default: false })
+  outOfSelection!: boolean;
+
+  /** Attached artifacts (signatures, attestations, SBOMs…) this task wrote. */
+  @Column({ name: 'referrers_copied', type: 'integer', default: 0 })
+  referrersCopied!: number;
+
   /** A retry waits until then. */
   @Column({ name: 'not_before', type: 'timestamptz', nullable: true })
   notBefore!: Date | null;

@@ -187,6 +187,7 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
       outcome.reason ?? null,
       outcome.bytesMoved,
       outcome.bytesTotal,
+      outcome,
     );
   }
 
@@ -262,6 +263,7 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
     reason: string | null,
     bytes: number,
     bytesTotal?: number,
+    written: Pick<TaskOutcome, 'referrersCopied' | 'writtenDigest'> = {},
   ): Promise<void> {
     const { task } = entry;
     const recorded = await this.queue.finish(task.id, this.lease.owner, {
@@ -269,6 +271,8 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
       reason,
       bytesDone: status === 'succeeded' ? Math.max(bytes, bytesTotal ?? 0) : undefined,
       bytesTotal,
+      referrersCopied: written.referrersCopied,
+      writtenDigest: written.writtenDigest,
     });
     if (!recorded) return;
     const seconds = Number(process.hrtime.bigint() - entry.started) / 1e9;
