@@ -27,7 +27,8 @@ const tagged = (page: Page, stage: string, tag: string) =>
  * The pipeline pages in Chromium against the whole app and three real registries:
  * a pipeline defined in the console, a digest promoted dev → staging → prod (a dry run
  * first, prod behind an approval given with a second token), the gates' reasons and the
- * stage columns followed as they change, then a rollback and its release.
+ * stage columns followed as they change, then a rollback and its release; the pipeline
+ * edited to soak a day too, and a promotion rejected with each gate's reason shown.
  */
 describe('console: pipelines and promotions', () => {
   let t: TestApp;
@@ -312,6 +313,95 @@ describe('console: pipelines and promotions', () => {
     await dialog.getByRole('button', { name: 'Release' }).click();
     await page.getByText('Auto-promotion into prod resumed for team/app.').waitFor();
     await cell(page, 'prod').locator('.hold').waitFor({ state: 'detached' });
+  });
+
+  it("rejects a promotion from the console with a comment, every gate's reason shown: the pipeline edited to soak a day as well", async () => {
+    const { page } = admin;
+    // The admin adds a second gate to prod in the console: a day in staging first.
+    await page.getByRole('link', { name: 'Edit pipeline' }).click();
+    await ready(page, 'pipeline-form');
+    const definition = JSON.parse(await page.getByLabel('Definition (JSON)').inputValue()) as {
+      stages: { name: string; gates: object[] }[];
+    };
+    definition.stages[2]!.gates.push({ type: 'soak', seconds: 86_400 });
+    await page.getByLabel('Definition (JSON)').fill(JSON.stringify(definition, null, 2));
+    await page.getByRole('button', { name: 'Save pipeline' }).click();
+    await ready(page, 'pipeline');
+    expect(await page.locator('th[data-stage="prod"] .stage-gates').textContent()).toBe(
+      'gates: 1 approval; soaked 1 d 0 h in the previous stage',
+    );
+
+    // 1.1 again, as candidate: the dry run and the promotion give each gate's reason.
+    await cell(page, 'staging')
+      .locator('li[data-tag="1.1"]')
+      .getByRole('button', { name: 'Promote to prod' })
+      .click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Write tag').fill('candidate');
+    await dialog.getByRole('button', { name: 'Dry run' }).click();
+    const dry = dialog.getByTestId('dry-run');
+    await dry.getByText('Would wait for its gates.').waitFor();
+    const reasons = async (where: Page | typeof dry) =>
+      Object.fromEntries(
+        await where
+          .locator('tr[data-gate]')
+          .evaluateAll((rows) =>
+            rows.map((r) => [
+              r.getAttribute('data-gate'),
+              `${r.querySelector('.badge')?.textContent}: ${r.querySelector('.gate-reason')?.textContent}`,
+            ]),
+          ),
+      ) as Record<string, string>;
+    const soaking =
+      /^pending: soaking: in stage staging since \S+ \(promoted there\); 86400 s are needed, until \S+$/;
+    expect(await reasons(dry)).toEqual({
+      approval: expect.stringMatching(/^pending: waiting for approval: 0 of 1 approvals/),
+      soak: expect.stringMatching(soaking),
+    });
+    await dialog.getByRole('button', { name: /^Promote into / }).click();
+    await ready(page, 'promotion');
+    const candidate = new URL(page.url()).pathname.split('/').pop()!;
+    await page.locator('.page-head .badge-waiting').waitFor();
+
+    // Alice rejects it with a comment; the approval gate refuses with it, the soak keeps its reason.
+    const second = await signedIn(browser, t.url, alice);
+    await second.page.goto(`/promotions/${candidate}`);
+    await ready(second.page, 'promotion');
+    await second.page.getByRole('button', { name: 'Reject' }).click();
+    const reject = second.page.getByRole('dialog');
+    await reject
+      .getByText('The promotion is refused, with your comment.', { exact: false })
+      .waitFor();
+    await reject.getByLabel('Comment').fill('not during the freeze');
+    await reject.getByRole('button', { name: 'Reject' }).click();
+    await second.page.locator('.page-head .badge-refused').waitFor();
+    expect(await reasons(second.page)).toEqual({
+      approval: 'refused: rejected by alice: not during the freeze',
+      soak: expect.stringMatching(/: soaking: in stage staging since /),
+    });
+    // Ended: nothing is looked at again, so no gate says when it would be.
+    expect(
+      await second.page
+        .locator('tr[data-gate="soak"]')
+        .getByText(/^again /)
+        .count(),
+    ).toBe(0);
+    await second.page
+      .locator('li[data-decision="reject"]')
+      .getByText('not during the freeze')
+      .waitFor();
+    expect(await second.page.getByRole('button', { name: /^(Approve|Reject)$/ }).count()).toBe(0);
+    expect(await lowContrastText(second.page)).toEqual([]);
+    await screenshot(second.page, 'promotion-rejected');
+    await second.context.close();
+
+    // The admin's page follows it (polled); prod never got the tag.
+    await page.locator('.page-head .badge-refused').waitFor();
+    await page.getByRole('link', { name: 'app-release' }).click();
+    await ready(page, 'pipeline');
+    expect(await tagged(page, 'prod', 'candidate').count()).toBe(0);
+    const history = page.locator('section[aria-labelledby="history-title"]');
+    await history.locator(`tr[data-promotion="${candidate}"]`).getByText('refused').waitFor();
   });
 
   it('gives a viewer the pipeline pages without a control that changes anything, at any width', async () => {

@@ -30,14 +30,16 @@ function Evidence({ evidence }: { evidence: Record<string, unknown> }) {
 /**
  * Every gate of a promotion (or of a dry run): what it asks for, its status and its
  * reason in words, when it was looked at (and will be again), and, with `evidence`,
- * what it found.
+ * what it found. Once the promotion has ended (`ended`), no gate is looked at again.
  */
 export function GateTable({
   gates,
   evidence = false,
+  ended = false,
 }: {
   gates: GateResult[];
   evidence?: boolean;
+  ended?: boolean;
 }) {
   if (!gates.length) return <p class="muted">No gates: the stage takes the digest as it is.</p>;
   return (
@@ -72,7 +74,7 @@ export function GateTable({
               )}
               <td class="hide-sm">
                 <When iso={g.evaluatedAt} />
-                {g.status === 'pending' && g.nextCheckAt && (
+                {!ended && g.status === 'pending' && g.nextCheckAt && (
                   <span class="block small muted">
                     again <When iso={g.nextCheckAt} inline />
                   </span>

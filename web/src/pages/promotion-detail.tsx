@@ -152,7 +152,7 @@ export function PromotionDetailPage({ id }: { id: string }) {
           </section>
           <section class="card" aria-labelledby="gates-title">
             <h2 id="gates-title">Gates</h2>
-            <GateTable gates={p.gates} evidence />
+            <GateTable gates={p.gates} evidence ended={!open} />
           </section>
           {(p.decisions.length > 0 || p.gates.some((g) => g.type === 'approval')) && (
             <section class="card" aria-labelledby="decisions-title">
