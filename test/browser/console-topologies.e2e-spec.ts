@@ -186,16 +186,29 @@ describe('console: topologies', () => {
     await context.close();
   });
 
-  it("settles a pair's held conflict from the console, naming both digests, and both sides converge", async () => {
-    const [onA, onB] = await Promise.all([
+  it("draws a pair's two sides with their lag, settles a held conflict from the console naming both digests, and both sides converge in sync", async () => {
+    const [onA, onB, onlyA] = await Promise.all([
       push('dc-a', 'app', 'both', 'console-pair-a'),
       push('dc-b', 'app', 'both', 'console-pair-b'),
+      push('dc-a', 'app', 'from-a', 'console-pair-from-a'),
     ]);
     const a = onA.descriptor.digest;
     const b = onB.descriptor.digest;
     const { context, page } = await signedIn(browser, t.url, t.adminToken);
     await page.goto(`/topologies/${pairId}`);
     await ready(page, 'topology');
+    // Two boxes, copying both ways; what only dc-a had reaches dc-b, whose box shows the lag.
+    const sides = page.getByRole('group', { name: 'The two sides of dc-pair' });
+    expect(
+      await sides
+        .locator('.node-card')
+        .evaluateAll((cards) => cards.map((c) => c.getAttribute('data-node'))),
+    ).toEqual(['dc-a', 'dc-b']);
+    await sides.getByText('copies both ways; conflicts wait for a person').waitFor();
+    await node(page, 'dc-b')
+      .locator('.node-lag', { hasText: /\d s$|ms$/ })
+      .waitFor();
+    expect(await digestAt('dc-b', 'app', 'from-a')).toBe(onlyA.descriptor.digest);
     const held = page.locator('tr[data-conflict="app:both"]');
     await held.waitFor(); // found by the webhooks' comparison; the page polls
     expect(
@@ -235,6 +248,14 @@ describe('console: topologies', () => {
       .getByText('Nothing to copy or delete: everything selected is in place.')
       .waitFor();
     await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    // Sync now compares both sides: each says "in sync", the pair too.
+    await page.getByRole('button', { name: 'Sync now' }).click();
+    for (const name of PAIR)
+      await node(page, name)
+        .locator('.node-state', { hasText: /^in sync$/ })
+        .waitFor();
+    await page.getByTestId('topology-summary').getByText('both sides in sync').waitFor();
     expect(await lowContrastText(page)).toEqual([]);
     await screenshot(page, 'topology-pair');
     await context.close();
