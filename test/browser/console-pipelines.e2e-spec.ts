@@ -11,7 +11,8 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait.js';
 import { launchBrowser, PHONE, screenshot } from './support/browser.js';
 import { nav, ready, signedIn } from './support/console-session.js';
-import { lowContrastText, overflowsSideways } from './support/page-checks.js';
+import { lowContrastText } from './support/page-checks.js';
+import { expectNoSidewaysScroll, expectReadOnly } from './support/page-sweeps.js';
 
 const STAGES = ['dev', 'staging', 'prod'] as const;
 const SECRET = 'dev-webhook-secret-for-the-console-pipeline';
@@ -413,29 +414,10 @@ describe('console: pipelines and promotions', () => {
     const writes =
       /^(New pipeline|Edit pipeline|Delete pipeline|Promote…|Promote to .*|Roll back|Release|Approve|Reject)$/;
     const { context, page } = await signedIn(browser, t.url, viewer);
-    for (const { path, name } of pages) {
-      await page.goto(path);
-      await ready(page, name);
-      const main = page.getByRole('main');
-      expect({
-        path,
-        controls: await main
-          .getByRole('button', { name: writes })
-          .or(main.getByRole('link', { name: writes }))
-          .allTextContents(),
-      }).toEqual({ path, controls: [] });
-      expect({ path, lowContrast: await lowContrastText(page) }).toEqual({ path, lowContrast: [] });
-    }
+    await expectReadOnly(page, pages, writes);
     await context.close();
     const phone = await signedIn(browser, t.url, lead, PHONE);
-    for (const { path, name } of pages) {
-      await phone.page.goto(path);
-      await ready(phone.page, name);
-      expect({ path, overflows: await overflowsSideways(phone.page) }).toEqual({
-        path,
-        overflows: false,
-      });
-    }
+    await expectNoSidewaysScroll(phone.page, pages);
     await screenshot(phone.page, 'phone-promotion');
     await phone.context.close();
   });

@@ -10,7 +10,8 @@ import { startTestApp, type TestApp } from '../support/test-app.js';
 import { waitFor } from '../support/wait.js';
 import { launchBrowser, PHONE, screenshot } from './support/browser.js';
 import { nav, ready, signedIn } from './support/console-session.js';
-import { lowContrastText, overflowsSideways } from './support/page-checks.js';
+import { lowContrastText } from './support/page-checks.js';
+import { expectNoSidewaysScroll, expectReadOnly } from './support/page-sweeps.js';
 
 const KiB = 1024;
 const TREE = ['hq', 'east', 'west', 'east-1'] as const;
@@ -304,19 +305,7 @@ describe('console: topologies', () => {
     ];
     const writes = /^(New topology|Sync now|Edit|Delete|Keep .*)$/;
     const { context, page } = await signedIn(browser, t.url, viewer);
-    for (const { path, name } of pages) {
-      await page.goto(path);
-      await ready(page, name);
-      const main = page.getByRole('main');
-      expect({
-        path,
-        controls: await main
-          .getByRole('button', { name: writes })
-          .or(main.getByRole('link', { name: writes }))
-          .allTextContents(),
-      }).toEqual({ path, controls: [] });
-      expect({ path, lowContrast: await lowContrastText(page) }).toEqual({ path, lowContrast: [] });
-    }
+    await expectReadOnly(page, pages, writes);
     // Reading is theirs: the dry-run plan opens for a viewer, by keyboard too.
     const showPlan = page.getByRole('button', { name: 'Show plan' });
     await showPlan.focus();
@@ -328,14 +317,7 @@ describe('console: topologies', () => {
     await context.close();
 
     const phone = await signedIn(browser, t.url, t.adminToken, PHONE);
-    for (const { path, name } of pages) {
-      await phone.page.goto(path);
-      await ready(phone.page, name);
-      expect({ path, overflows: await overflowsSideways(phone.page) }).toEqual({
-        path,
-        overflows: false,
-      });
-    }
+    await expectNoSidewaysScroll(phone.page, pages);
     await phone.page.goto(`/topologies/${tree.id}`);
     await ready(phone.page, 'topology');
     await screenshot(phone.page, 'phone-topology');
