@@ -17,6 +17,15 @@ const HOW: Record<string, string> = {
   observed: 'seen',
 };
 
+/** "Promote to <next stage>" at a tag or a digest of a cell. */
+function PromoteTo({ request, act }: { request: PromoteRequest; act: (a: BoardAction) => void }) {
+  return (
+    <button type="button" class="button small" onClick={() => act({ kind: 'promote', request })}>
+      Promote to {request.toStage}
+    </button>
+  );
+}
+
 /** What one repository holds in one stage: its tags, other digests known there, a hold. */
 function Cell({
   cell,
@@ -64,18 +73,10 @@ function Cell({
               {canWrite && (
                 <span class="cell-actions">
                   {next && (
-                    <button
-                      type="button"
-                      class="button small"
-                      onClick={() =>
-                        act({
-                          kind: 'promote',
-                          request: { repository: cell.repository, tag: t.tag, toStage: next },
-                        })
-                      }
-                    >
-                      Promote to {next}
-                    </button>
+                    <PromoteTo
+                      request={{ repository: cell.repository, tag: t.tag, toStage: next }}
+                      act={act}
+                    />
                   )}
                   <button
                     type="button"
@@ -104,18 +105,10 @@ function Cell({
                 {HOW[d.how] ?? d.how} <When iso={d.since} inline />
               </span>
               {canWrite && next && (
-                <button
-                  type="button"
-                  class="button small"
-                  onClick={() =>
-                    act({
-                      kind: 'promote',
-                      request: { repository: cell.repository, digest: d.digest, toStage: next },
-                    })
-                  }
-                >
-                  Promote to {next}
-                </button>
+                <PromoteTo
+                  request={{ repository: cell.repository, digest: d.digest, toStage: next }}
+                  act={act}
+                />
               )}
             </li>
           ))}

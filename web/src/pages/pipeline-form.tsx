@@ -2,10 +2,8 @@ import { useState } from 'preact/hooks';
 import { api, ApiError } from '../api/client';
 import type { Pipeline } from '../api/pipeline-types';
 import type { Registry } from '../api/types';
+import { EditPage } from '../components/edit-page';
 import { FormErrors } from '../components/form-errors';
-import { ErrorNotice } from '../components/notice';
-import { Loading, Page } from '../components/page';
-import { useResource } from '../hooks/use-resource';
 import { Link, navigate } from '../router';
 
 /** A definition to start from: two stages, the second behind one approval. */
@@ -47,22 +45,10 @@ function definitionOf(p: Pipeline): object {
  * and the API's reasons listed by field.
  */
 export function PipelineEditPage({ id }: { id?: string }) {
-  const data = useResource(
-    async (signal) => ({
-      registries: await api<Registry[]>('/api/v1/registries', { signal }),
-      pipeline: id ? await api<Pipeline>(`/api/v1/pipelines/${id}`, { signal }) : undefined,
-    }),
-    [id],
-  );
-  const title = id ? `Edit pipeline ${data.data?.pipeline?.name ?? ''}` : 'New pipeline';
   return (
-    <Page title={title} name="pipeline-form" ready={data.data !== undefined}>
-      {data.error !== undefined && <ErrorNotice error={data.error} />}
-      {!data.data && data.loading && <Loading />}
-      {data.data && (
-        <PipelineForm pipeline={data.data.pipeline} registries={data.data.registries} />
-      )}
-    </Page>
+    <EditPage<Pipeline> id={id} noun="pipeline" path="/api/v1/pipelines" name="pipeline-form">
+      {(registries, pipeline) => <PipelineForm pipeline={pipeline} registries={registries} />}
+    </EditPage>
   );
 }
 

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api/client';
 import type { Policy, Registry, TriggerType } from '../api/types';
+import { EditPage } from '../components/edit-page';
 import { CheckField, SelectField, TextField } from '../components/field';
 import {
   FilterFields,
@@ -9,9 +10,6 @@ import {
   type FilterDraft,
 } from '../components/filter-fields';
 import { fieldReasons, FormErrors } from '../components/form-errors';
-import { ErrorNotice } from '../components/notice';
-import { Loading, Page } from '../components/page';
-import { useResource } from '../hooks/use-resource';
 import { Link, navigate } from '../router';
 import { SelectionPreview } from './policy-preview';
 
@@ -79,20 +77,10 @@ function bodyOf(d: Draft, editing: boolean): Record<string, unknown> {
 
 /** /policies/new and /policies/:id/edit */
 export function PolicyEditPage({ id }: { id?: string }) {
-  const data = useResource(
-    async (signal) => ({
-      registries: await api<Registry[]>('/api/v1/registries', { signal }),
-      policy: id ? await api<Policy>(`/api/v1/policies/${id}`, { signal }) : undefined,
-    }),
-    [id],
-  );
-  const title = id ? `Edit policy ${data.data?.policy?.name ?? ''}` : 'New policy';
   return (
-    <Page title={title} name="policy-form" ready={data.data !== undefined}>
-      {data.error !== undefined && <ErrorNotice error={data.error} />}
-      {!data.data && data.loading && <Loading />}
-      {data.data && <PolicyForm policy={data.data.policy} registries={data.data.registries} />}
-    </Page>
+    <EditPage<Policy> id={id} noun="policy" path="/api/v1/policies" name="policy-form">
+      {(registries, policy) => <PolicyForm policy={policy} registries={registries} />}
+    </EditPage>
   );
 }
 

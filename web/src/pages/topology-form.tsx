@@ -7,6 +7,7 @@ import {
   type Topology,
   type TopologyKind,
 } from '../api/topology-types';
+import { EditPage } from '../components/edit-page';
 import { CheckField, SelectField, TextField } from '../components/field';
 import {
   FilterFields,
@@ -15,9 +16,6 @@ import {
   type FilterDraft,
 } from '../components/filter-fields';
 import { fieldReasons, FormErrors } from '../components/form-errors';
-import { ErrorNotice } from '../components/notice';
-import { Loading, Page } from '../components/page';
-import { useResource } from '../hooks/use-resource';
 import { Link, navigate } from '../router';
 
 interface Draft extends FilterDraft {
@@ -97,22 +95,10 @@ const RULE_LABELS: Record<ConflictRule, string> = {
 
 /** /topologies/new and /topologies/:id/edit */
 export function TopologyEditPage({ id }: { id?: string }) {
-  const data = useResource(
-    async (signal) => ({
-      registries: await api<Registry[]>('/api/v1/registries', { signal }),
-      topology: id ? await api<Topology>(`/api/v1/topologies/${id}`, { signal }) : undefined,
-    }),
-    [id],
-  );
-  const title = id ? `Edit topology ${data.data?.topology?.name ?? ''}` : 'New topology';
   return (
-    <Page title={title} name="topology-form" ready={data.data !== undefined}>
-      {data.error !== undefined && <ErrorNotice error={data.error} />}
-      {!data.data && data.loading && <Loading />}
-      {data.data && (
-        <TopologyForm topology={data.data.topology} registries={data.data.registries} />
-      )}
-    </Page>
+    <EditPage<Topology> id={id} noun="topology" path="/api/v1/topologies" name="topology-form">
+      {(registries, topology) => <TopologyForm topology={topology} registries={registries} />}
+    </EditPage>
   );
 }
 
