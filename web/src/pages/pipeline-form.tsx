@@ -4,7 +4,8 @@ import type { Pipeline } from '../api/pipeline-types';
 import type { Registry } from '../api/types';
 import { EditPage } from '../components/edit-page';
 import { FormErrors } from '../components/form-errors';
-import { Link, navigate } from '../router';
+import { useFormSave } from '../hooks/use-form-save';
+import { Link } from '../router';
 
 /** A definition to start from: two stages, the second behind one approval. */
 function template(registries: Registry[]): object {
@@ -56,11 +57,11 @@ function PipelineForm({ pipeline, registries }: { pipeline?: Pipeline; registrie
   const [text, setText] = useState(() =>
     JSON.stringify(pipeline ? definitionOf(pipeline) : template(registries), null, 2),
   );
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: Event) => {
+  const { error, setError, busy, save } = useFormSave<Pipeline>(
+    (saved) => `/pipelines/${saved.id}`,
+  );
+  const submit = (event: Event) => {
     event.preventDefault();
-    setError(undefined);
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -68,21 +69,12 @@ function PipelineForm({ pipeline, registries }: { pipeline?: Pipeline; registrie
       setError(new ApiError(400, `The definition is not JSON: ${(e as Error).message}`));
       return;
     }
-    setBusy(true);
-    try {
-      const saved = await api<Pipeline>(
-        pipeline ? `/api/v1/pipelines/${pipeline.id}` : '/api/v1/pipelines',
-        {
-          method: pipeline ? 'PUT' : 'POST',
-          json: body,
-        },
-      );
-      navigate(`/pipelines/${saved.id}`);
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-      document.querySelector<HTMLElement>('.form-errors')?.focus();
-    }
+    return save(() =>
+      api<Pipeline>(pipeline ? `/api/v1/pipelines/${pipeline.id}` : '/api/v1/pipelines', {
+        method: pipeline ? 'PUT' : 'POST',
+        json: body,
+      }),
+    );
   };
   return (
     <div class="two-col">

@@ -10,7 +10,8 @@ import {
   type FilterDraft,
 } from '../components/filter-fields';
 import { fieldReasons, FormErrors } from '../components/form-errors';
-import { Link, navigate } from '../router';
+import { useFormSave } from '../hooks/use-form-save';
+import { Link } from '../router';
 import { SelectionPreview } from './policy-preview';
 
 interface Draft extends FilterDraft {
@@ -86,8 +87,7 @@ export function PolicyEditPage({ id }: { id?: string }) {
 
 function PolicyForm({ policy, registries }: { policy?: Policy; registries: Registry[] }) {
   const [draft, setDraft] = useState(() => draftOf(policy));
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
+  const { error, busy, save } = useFormSave<Policy>((saved) => `/policies/${saved.id}`);
   const set =
     <K extends keyof Draft>(key: K) =>
     (value: Draft[K]) =>
@@ -104,24 +104,14 @@ function PolicyForm({ policy, registries }: { policy?: Policy; registries: Regis
       destinations: d.destinations.map((x, j) => (j === i ? { ...x, ...change } : x)),
     }));
 
-  const submit = async (event: Event) => {
+  const submit = (event: Event) => {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const saved = await api<Policy>(
-        policy ? `/api/v1/policies/${policy.id}` : '/api/v1/policies',
-        {
-          method: policy ? 'PATCH' : 'POST',
-          json: bodyOf(draft, policy !== undefined),
-        },
-      );
-      navigate(`/policies/${saved.id}`);
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-      document.querySelector<HTMLElement>('.form-errors')?.focus();
-    }
+    return save(() =>
+      api<Policy>(policy ? `/api/v1/policies/${policy.id}` : '/api/v1/policies', {
+        method: policy ? 'PATCH' : 'POST',
+        json: bodyOf(draft, policy !== undefined),
+      }),
+    );
   };
 
   return (

@@ -16,7 +16,8 @@ import {
   type FilterDraft,
 } from '../components/filter-fields';
 import { fieldReasons, FormErrors } from '../components/form-errors';
-import { Link, navigate } from '../router';
+import { useFormSave } from '../hooks/use-form-save';
+import { Link } from '../router';
 
 interface Draft extends FilterDraft {
   name: string;
@@ -104,8 +105,7 @@ export function TopologyEditPage({ id }: { id?: string }) {
 
 function TopologyForm({ topology, registries }: { topology?: Topology; registries: Registry[] }) {
   const [draft, setDraft] = useState(() => draftOf(topology));
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
+  const { error, busy, save } = useFormSave<Topology>((saved) => `/topologies/${saved.id}`);
   const set =
     <K extends keyof Draft>(key: K) =>
     (value: Draft[K]) =>
@@ -126,21 +126,14 @@ function TopologyForm({ topology, registries }: { topology?: Topology; registrie
       .map((r) => ({ value: r, label: name(r) })),
   ];
 
-  const submit = async (event: Event) => {
+  const submit = (event: Event) => {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const saved = await api<Topology>(
-        topology ? `/api/v1/topologies/${topology.id}` : '/api/v1/topologies',
-        { method: topology ? 'PATCH' : 'POST', json: bodyOf(draft, topology !== undefined) },
-      );
-      navigate(`/topologies/${saved.id}`);
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-      document.querySelector<HTMLElement>('.form-errors')?.focus();
-    }
+    return save(() =>
+      api<Topology>(topology ? `/api/v1/topologies/${topology.id}` : '/api/v1/topologies', {
+        method: topology ? 'PATCH' : 'POST',
+        json: bodyOf(draft, topology !== undefined),
+      }),
+    );
   };
 
   return (
