@@ -23,7 +23,9 @@ export type FaultAction =
   /** Forward this many request body bytes to the registry, then cut both sides. */
   | { kind: 'drop-request-streaming'; afterBytes: number }
   /** Forward the request, then cut the response after this many body bytes. */
-  | { kind: 'drop-response'; afterBytes: number };
+  | { kind: 'drop-response'; afterBytes: number }
+  /** Hold the request until `until` settles, then forward it (a registry that stalls). */
+  | { kind: 'hold'; until: Promise<unknown> };
 
 export interface FaultRule {
   method?: string;
@@ -85,6 +87,14 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         return forward(req, res, { requestBytes: action.afterBytes });
       case 'drop-response':
         return forward(req, res, { responseBytes: action.afterBytes });
+      case 'hold': {
+        req.pause();
+        const go = () => {
+          forward(req, res);
+          req.resume();
+        };
+        return void action.until.then(go, go);
+      }
     }
   });
 
