@@ -79,6 +79,7 @@ import { Reconciler } from './reconcile/reconciler.js';
     ExecutionReadCache,
     LedgerService,
     EventBus,
+    InstanceId,
     ReplicationMetrics,
     Planner,
   ],

@@ -527,6 +527,7 @@ function toTaskDto(
     status: t.status,
     reason: t.reason,
     attempts: t.attempts,
+    worker: t.leaseOwner,
     bytesTotal: t.bytesTotal,
     bytesDone: t.bytesDone,
     startedAt: t.startedAt?.toISOString() ?? null,

@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { logOutage, whileDatabaseDown } from '../../database/outage.js';
 import { NotFoundError, TokenBucket, type RegistryClient } from '../../oci/index.js';
 import { RegistryClients } from '../../registries/registry-clients.js';
 import { ArtifactCopier } from '../copy/artifact-copier.js';
@@ -16,9 +17,15 @@ import type { ClaimedTask } from './task-queue.js';
  * may have done the work since planning), copy the task's digest — exactly that one,
  * with its children and referrers; a tag is never re-read — and record the write in
  * the ledger. Deletes: see TagDeleter; the ledger forgets what is no longer ours.
+ *
+ * Once the destination holds the result, the bookkeeping after it (ledger, lag, the
+ * owner's delivery hooks) waits out a database outage rather than fail an attempt
+ * whose work is done: retried, the task would find its artifact in place and report
+ * "skipped" for a copy it made.
  */
 @Injectable()
 export class ReplicationTaskExecutor extends TaskExecutor {
+  private readonly logger = new Logger(ReplicationTaskExecutor.name);
   /** One bandwidth budget per owner with a limit, shared by all its transfers here. */
   private readonly buckets = new Map<string, TokenBucket>();
 
@@ -49,7 +56,7 @@ export class ReplicationTaskExecutor extends TaskExecutor {
         signal,
       });
       if (current?.digest === task.digest) {
-        await this.delivered(task);
+        await this.delivered(task, signal);
         return { status: 'skipped', reason: 'already present at the destination', bytesMoved: 0 };
       }
       const expected = task.destinationExpected;
@@ -86,15 +93,23 @@ export class ReplicationTaskExecutor extends TaskExecutor {
       .catch((error: unknown) => {
         throw pinnedDigestGone(error, source, task) ?? error;
       });
-    await this.delivered(task);
+    await this.delivered(task, signal);
     return { status: 'succeeded', bytesMoved: result.bytesMoved, bytesTotal: result.bytesTotal };
   }
 
   /** The artifact is at the destination: record it, measure lag, run what chains on it. */
-  private async delivered(task: ClaimedTask): Promise<void> {
-    await this.record(task);
-    await this.observeLag(task);
-    await this.hooks.delivered(task, 'present');
+  private async delivered(task: ClaimedTask, signal: AbortSignal): Promise<void> {
+    await this.afterDelivery(task, signal, () => this.record(task));
+    await this.afterDelivery(task, signal, () => this.observeLag(task));
+    await this.afterDelivery(task, signal, () => this.hooks.delivered(task, 'present'));
+  }
+
+  /** One step of the bookkeeping after a delivery, waiting for the database if it is away. */
+  private afterDelivery(task: ClaimedTask, signal: AbortSignal, step: () => Promise<void>) {
+    return whileDatabaseDown(step, {
+      signal,
+      onOutage: logOutage(this.logger, 'a delivered task', { taskId: task.id }),
+    });
   }
 
   private async deleteTag(
@@ -122,13 +137,16 @@ export class ReplicationTaskExecutor extends TaskExecutor {
     });
     if (outcome.result === 'left' && outcome.keepLedger)
       return { status: 'skipped', reason: outcome.reason, bytesMoved: 0 };
-    await this.ledger.forget(
-      task.owner,
-      task.destinationRegistryId,
-      task.destinationRepository,
-      task.tag!,
+    await this.afterDelivery(task, signal, () =>
+      this.ledger.forget(
+        task.owner,
+        task.destinationRegistryId,
+        task.destinationRepository,
+        task.tag!,
+      ),
     );
-    if (outcome.result !== 'left') await this.hooks.delivered(task, 'removed');
+    if (outcome.result !== 'left')
+      await this.afterDelivery(task, signal, () => this.hooks.delivered(task, 'removed'));
     return outcome.result === 'deleted'
       ? {
           status: 'succeeded',

@@ -33,3 +33,12 @@ export function scheduledInstant(expression: string, now: Date, timeZone = 'UTC'
   }
   return new Date(Math.floor(now.getTime() / 1000) * 1000);
 }
+
+/**
+ * How long until the expression's next occurrence after `now`: a tick held up by a
+ * database outage keeps trying until then, and the next tick carries on after it.
+ */
+export function msUntilNextTick(expression: string, now: Date, timeZone = 'UTC'): number {
+  const next = new CronTime(expression, timeZone).getNextDateFrom(now).toJSDate();
+  return Math.max(0, next.getTime() - now.getTime());
+}
