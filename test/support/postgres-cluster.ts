@@ -95,7 +95,9 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
       await as('pg_ctl', ['-D', data, '-l', logFile, '-w', '-t', '60', '-o', options, 'start']);
     } catch (error) {
       const log = await readFile(logFile, 'utf8').catch(() => '');
-      throw new Error(`PostgreSQL did not start: ${String(error)}\n${log.slice(-2000)}`);
+      throw new Error(`PostgreSQL did not start: ${String(error)}\n${log.slice(-2000)}`, {
+        cause: error,
+      });
     }
   };
   const stop = async () => {
@@ -134,10 +136,11 @@ async function withClient<T>(url: string, use: (client: pg.Client) => Promise<T>
 }
 
 async function postgresUser(): Promise<{ uid: number; gid: number }> {
-  const { stdout } = await run('id', ['-u', 'postgres']).catch(() => {
+  const { stdout } = await run('id', ['-u', 'postgres']).catch((error: unknown) => {
     throw new Error(
       'Running as root, the test PostgreSQL runs as the `postgres` user, which does not exist: ' +
         'install `postgresql` (its package creates the user).',
+      { cause: error },
     );
   });
   const { stdout: gid } = await run('id', ['-g', 'postgres']);

@@ -6,38 +6,23 @@ import {
 } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Subscription } from 'rxjs';
-import { describeError } from '../../common/describe-error.js';
 import { trailingThrottle } from '../../common/trailing-throttle.js';
 import { AppConfig } from '../../config/app-config.js';
-import {
-  isDatabaseUnavailable,
-  logOutage,
-  OutageBackoff,
-  whileDatabaseDown,
-} from '../../database/outage.js';
+import { isDatabaseUnavailable, OutageBackoff } from '../../database/outage.js';
 import { ShutdownState } from '../../observability/shutdown-state.js';
 import { EventBus } from '../event-bus.js';
 import { ExecutionFinisher } from '../executions/execution-finisher.js';
 import { InstanceId } from '../instance-id.js';
 import { ReplicationMetrics } from '../replication-metrics.js';
 import { DeliveryHooks } from './delivery-hooks.js';
-import { classifyFailure } from './failure.js';
 import { TaskExecutor, type TaskOutcome } from './task-executor.js';
+import { SHUTDOWN_REASON, TaskOutcomes, type AbortReason, type Attempt } from './task-outcomes.js';
 import { TaskQueue, type ClaimedTask, type Lease } from './task-queue.js';
 
-/** Why a running task's signal was aborted. */
-type AbortReason = 'stop' | 'lease-lost' | 'shutdown';
-
-interface Running {
-  task: ClaimedTask;
+interface Running extends Attempt {
   controller: AbortController;
-  abortReason?: AbortReason;
   done: Promise<void>;
-  /** When the attempt started (hrtime), for durations. */
-  started: bigint;
 }
-
-type FinalStatus = 'succeeded' | 'skipped' | 'failed' | 'stopped';
 
 const PROGRESS_INTERVAL_MS = 1000;
 
@@ -46,7 +31,7 @@ const PROGRESS_INTERVAL_MS = 1000;
  * aborts on stop (its own or another replica's), retries with backoff by putting the
  * task back with a not-before time (so a dead destination holds no worker while it
  * waits), and returns in-flight tasks to the queue on shutdown without spending an
- * attempt.
+ * attempt (TaskOutcomes records each of these).
  *
  * The database may go away at any moment (a failover): claiming backs off until it
  * answers, and an attempt that ended meanwhile keeps its outcome and records it once
@@ -65,19 +50,31 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
   private wake?: () => void;
   private loops: Promise<void>[] = [];
   private subscription = new Subscription();
+  private readonly outcomes: TaskOutcomes;
 
   constructor(
     private readonly config: AppConfig,
     private readonly queue: TaskQueue,
     private readonly executor: TaskExecutor,
-    private readonly finisher: ExecutionFinisher,
+    finisher: ExecutionFinisher,
     private readonly bus: EventBus,
     private readonly metrics: ReplicationMetrics,
     private readonly shutdown: ShutdownState,
     private readonly instance: InstanceId,
-    private readonly hooks: DeliveryHooks,
+    hooks: DeliveryHooks,
   ) {
     this.lease = { owner: this.instance.value, seconds: config.taskLeaseSeconds };
+    this.outcomes = new TaskOutcomes({
+      config,
+      queue,
+      finisher,
+      bus,
+      metrics,
+      hooks,
+      logger: this.logger,
+      owner: this.lease.owner,
+      closing: this.closing.signal,
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -167,14 +164,14 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
     if (tasks.length)
       this.logger.log({ tasks: tasks.length }, 'Shutdown began during a claim: the tasks go back');
     for (const task of tasks)
-      await this.record(task, () =>
-        this.queue.release(task.id, this.lease.owner, 'returned to the queue at shutdown'),
-      ).catch((error: unknown) =>
-        this.logger.warn(
-          { err: error, taskId: task.id },
-          'Could not hand a task back; its lease will expire',
-        ),
-      );
+      await this.outcomes
+        .release(task, SHUTDOWN_REASON)
+        .catch((error: unknown) =>
+          this.logger.warn(
+            { err: error, taskId: task.id },
+            'Could not hand a task back; its lease will expire',
+          ),
+        );
   }
 
   private idle(ms = this.config.pollIntervalMs): Promise<void> {
@@ -236,7 +233,7 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
   private async run(entry: Running): Promise<void> {
     const { task } = entry;
     if (task.attempts > this.config.taskMaxAttempts) {
-      await this.finish(entry, 'failed', `Gave up after ${task.attempts - 1} attempts`, 0);
+      await this.outcomes.finish(entry, 'failed', `Gave up after ${task.attempts - 1} attempts`, 0);
       return;
     }
     await this.bus.publish({
@@ -256,14 +253,14 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
       );
     } catch (error) {
       progress.cancel();
-      await this.failed(entry, error);
+      await this.outcomes.failed(entry, error);
       return;
     }
     progress.cancel(); // the final numbers go with the outcome
-    await this.bestEffort('bytes metric', task, () =>
+    await this.outcomes.bestEffort('bytes metric', task, () =>
       this.metrics.bytesMoved(task.owner, task.destinationRegistryId, outcome.bytesMoved),
     );
-    await this.finish(
+    await this.outcomes.finish(
       entry,
       outcome.status,
       outcome.reason ?? null,
@@ -296,127 +293,6 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
     );
   }
 
-  /** An attempt threw: stopped, handed back, taken over, retried later, or failed. */
-  private async failed(entry: Running, error: unknown): Promise<void> {
-    const { task } = entry;
-    switch (entry.abortReason) {
-      case 'stop':
-        return this.finish(entry, 'stopped', 'execution stopped', 0);
-      case 'shutdown':
-        // Not the task's fault: its attempt is given back.
-        await this.record(task, () =>
-          this.queue.release(task.id, this.lease.owner, 'returned to the queue at shutdown'),
-        );
-        return;
-      case 'lease-lost':
-        this.logger.warn(
-          { taskId: task.id },
-          'Lost the lease of a running task; another worker owns it now',
-        );
-        return;
-    }
-    const message = describeError(error);
-    const context = { taskId: task.id, executionId: task.executionId, attempt: task.attempts };
-    if (isDatabaseUnavailable(error)) {
-      // The attempt could not read or record what it needed: no fault of the task's.
-      this.logger.warn(
-        { ...context, err: message },
-        'Task attempt interrupted by a database outage',
-      );
-      await this.record(task, () =>
-        this.queue.release(
-          task.id,
-          this.lease.owner,
-          `interrupted by a database outage: ${message}`,
-        ),
-      );
-      return;
-    }
-    const failure = classifyFailure(error);
-    if (!failure.retryable || task.attempts >= this.config.taskMaxAttempts) {
-      this.logger.warn({ ...context, err: message }, 'Task failed');
-      return this.finish(entry, 'failed', message, 0);
-    }
-    const delay = backoff(task.attempts, failure.retryAfterMs);
-    this.metrics.retries.inc({ reason: failure.reason });
-    this.logger.warn(
-      { ...context, delayMs: delay, err: message },
-      'Task attempt failed; will retry',
-    );
-    if (
-      await this.record(task, () =>
-        this.queue.retryLater(task.id, this.lease.owner, message, delay),
-      )
-    ) {
-      setTimeout(
-        () => void this.bus.publish({ type: 'tasks.available', executionId: task.executionId }),
-        delay,
-      ).unref();
-    }
-  }
-
-  private async finish(
-    entry: Running,
-    status: FinalStatus,
-    reason: string | null,
-    bytes: number,
-    bytesTotal?: number,
-  ): Promise<void> {
-    const { task } = entry;
-    const recorded = await this.record(task, () =>
-      this.queue.finish(task.id, this.lease.owner, {
-        status,
-        reason,
-        bytesDone: status === 'succeeded' ? Math.max(bytes, bytesTotal ?? 0) : undefined,
-        bytesTotal,
-      }),
-    );
-    if (!recorded) return;
-    // The outcome is recorded; what follows must not undo that by throwing.
-    const seconds = Number(process.hrtime.bigint() - entry.started) / 1e9;
-    await this.bestEffort('task metric', task, () =>
-      this.metrics.taskFinished(task, status, seconds),
-    );
-    await this.bus.publish({
-      type: 'task.finished',
-      executionId: task.executionId,
-      taskId: task.id,
-      status,
-      reason,
-      bytes,
-    });
-    if (status === 'failed') {
-      await this.hooks
-        .failed(task, reason ?? 'failed')
-        .catch((error: unknown) =>
-          this.logger.warn({ err: error, taskId: task.id }, 'A failure hook failed'),
-        );
-    }
-    // Lost to an outage, the execution's end is found by the runner's straggler pass.
-    await this.bestEffort('finishing the execution', task, () =>
-      this.finisher.finishIfDone(task.executionId),
-    );
-  }
-
-  /**
-   * Records a task's state change, waiting for the database if it is away (until
-   * shutdown): the change is guarded by the lease, so it lands once or not at all.
-   */
-  private record<T>(task: ClaimedTask, write: () => Promise<T>): Promise<T> {
-    return whileDatabaseDown(write, {
-      signal: this.closing.signal,
-      onOutage: logOutage(this.logger, 'recording a task', { taskId: task.id }),
-    });
-  }
-
-  private async bestEffort(what: string, task: ClaimedTask, work: () => Promise<unknown>) {
-    try {
-      await work();
-    } catch (error) {
-      this.logger.warn({ err: error, taskId: task.id }, `After a task: ${what} failed`);
-    }
-  }
-
   private abortById(taskId: string, reason: AbortReason): void {
     const entry = this.running.get(taskId);
     if (entry) this.abort(entry, reason);
@@ -427,10 +303,4 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
     entry.abortReason = reason;
     entry.controller.abort(new Error(`task ${reason === 'stop' ? 'stopped' : reason}`));
   }
-}
-
-/** Exponential backoff with full jitter, capped at 2 minutes; a Retry-After wins if longer. */
-export function backoff(attempt: number, retryAfterMs = 0): number {
-  const cap = Math.min(120_000, 2000 * 2 ** Math.max(0, attempt - 1));
-  return Math.max(retryAfterMs, Math.round(cap / 2 + (Math.random() * cap) / 2));
 }
