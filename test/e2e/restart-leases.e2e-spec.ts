@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { isAlive, readPid } from '../../src/database/data-dir-lock.js';
 import { RegistryClient } from '../../src/oci/index.js';
+import { startFaultProxy } from '../support/fault-proxy.js';
 import { ImageBuilder } from '../support/image-builder.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
 import {
@@ -133,6 +134,67 @@ describe('running tasks across a stop and a restart', () => {
       expect(after.attempts).toBe(1);
       await expectIdentical(destination);
       expect(await second.stop('SIGTERM')).toBe(0);
+    });
+  });
+
+  describe('SIGTERM while planning, with another replica running', () => {
+    let database: TestDatabase;
+    let destination: TestRegistry;
+    let env: Record<string, string>;
+    beforeAll(async () => {
+      database = await createTestDatabase();
+      destination = await startRegistry();
+      env = {
+        DATABASE_URL: database.url,
+        REGRELAY_SECRET_KEY: randomBytes(32).toString('base64'),
+        // Ten minutes: the other replica adopts the planning at once or not in this test.
+        REGRELAY_TASK_LEASE_SECONDS: '600',
+      };
+    });
+    afterAll(async () => {
+      await destination?.destroy();
+      await database?.drop();
+    });
+
+    it('hands the execution back, and the other replica plans it at once', async () => {
+      const gate = await startFaultProxy(source.url);
+      let open!: () => void;
+      gate.add({
+        method: 'HEAD',
+        path: /^\/v2\/app\/manifests\//,
+        action: { kind: 'hold', until: new Promise<void>((resolve) => (open = resolve)) },
+        times: 1000,
+      });
+      try {
+        const planner = await start(env);
+        const api = processCaller(planner, token);
+        const policy = await addPolicy(api, {
+          name: 'gated',
+          sourceRegistryId: await addRegistry(api, 'gated-source', gate),
+          destinations: [{ registryId: await addRegistry(api, 'destination', destination) }],
+        });
+        const id = await trigger(api, policy);
+        await waitFor('planning to ask the source', async () =>
+          gate.seen.some((r) => r.method === 'HEAD') ? true : undefined,
+        );
+        const other = await start(env);
+        expect(await planner.stop('SIGTERM')).toBe(0);
+        open();
+        const done = await waitFor(
+          'the other replica to plan and run it',
+          async () => {
+            const e = await execution(processCaller(other, token), id);
+            return e.status === 'running' || e.status === 'pending' ? undefined : e;
+          },
+          { timeoutMs: 60_000, intervalMs: 200 },
+        );
+        expect(done).toMatchObject({ status: 'succeeded', counts: { total: 2, succeeded: 2 } });
+        await expectIdentical(destination);
+        expect(await other.stop('SIGTERM')).toBe(0);
+      } finally {
+        open?.();
+        await gate.close();
+      }
     });
   });
 

@@ -40,6 +40,8 @@ const PLANNING_SLOTS = 4;
 export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ExecutionRunner.name);
   private readonly planning = new Map<string, AbortController>();
+  /** Planning runs under way, awaited at shutdown (each hands its execution back). */
+  private readonly planRuns = new Set<Promise<void>>();
   private readonly subscription = new Subscription();
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
@@ -105,6 +107,7 @@ export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShu
     this.subscription.unsubscribe();
     for (const controller of this.planning.values()) controller.abort(new Error('shutting down'));
     await this.ticking;
+    await Promise.all(this.planRuns);
   }
 
   /** Runs a pass now, or right after the current one. */
@@ -214,16 +217,19 @@ export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShu
   private plan(executionId: string, owner: ExecutionOwner): void {
     const controller = new AbortController();
     this.planning.set(executionId, controller);
-    void this.planOne(executionId, owner, controller)
+    const run: Promise<void> = this.planOne(executionId, owner, controller)
       .catch((error: unknown) =>
         // Left as it is, the execution's planning lease runs out and it is planned again.
         this.logger.error({ err: error, executionId }, 'Could not record the end of planning'),
       )
       .finally(async () => {
         this.planning.delete(executionId);
+        this.planRuns.delete(run);
+        if (this.stopped) return;
         await this.finisher.finishIfDone(executionId).catch(() => undefined);
         this.kick();
       });
+    this.planRuns.add(run);
   }
 
   private async planOne(
@@ -240,7 +246,11 @@ export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShu
       await this.bus.publish({ type: 'execution.started', executionId, owner });
       await this.planner.plan(executionId, owner, controller.signal);
     } catch (error) {
-      if (controller.signal.aborted && this.stopped) return; // another process adopts it
+      if (controller.signal.aborted && this.stopped) {
+        // Shutting down: another replica adopts it, at once rather than when the lease runs out.
+        await this.releasePlanning(executionId).catch(() => undefined);
+        return;
+      }
       if (controller.signal.aborted) return durably(() => this.markPlanned(executionId, null)); // stopped: the finisher says so
       if (isDatabaseUnavailable(error)) {
         this.logger.warn(
