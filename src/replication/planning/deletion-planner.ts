@@ -118,6 +118,7 @@ export class DeletionPlanner {
           written.destinationRegistryId,
           written.repository,
           written.tag,
+          written.digest,
         );
         continue;
       }

@@ -143,6 +143,7 @@ export class ReplicationTaskExecutor extends TaskExecutor {
         task.destinationRegistryId,
         task.destinationRepository,
         task.tag!,
+        task.digest,
       ),
     );
     if (outcome.result !== 'left')
