@@ -155,6 +155,10 @@ async function main(): Promise<number> {
     console.log(JSON.stringify(figures, null, 2));
     log(`figures in ${out}`);
     if (problems.length) {
+      await writeFile(
+        out.replace(/\.json$/, '.diagnosis.json'),
+        JSON.stringify(await diagnose(world, settled.problems), null, 2) + '\n',
+      );
       log(`FAILED (seed ${seed}):\n  ${problems.slice(0, 50).join('\n  ')}`);
       return 1;
     }
@@ -217,6 +221,35 @@ async function untilIdle(world: SoakWorld): Promise<void> {
     await sleep(1000);
   }
   log(`executions still open after ${SETTLE_ROUND_MS / 1000} s`);
+}
+
+/**
+ * For each tag a destination got wrong: what regrelay recorded about it (ledger row,
+ * its last tasks there), read before the soak's database goes away.
+ */
+async function diagnose(world: SoakWorld, problems: string[]) {
+  const found = [];
+  for (const problem of problems.slice(0, 20)) {
+    const match = /^(destination [AB]): (\S+):(\S+) /.exec(problem);
+    if (!match) continue;
+    const [, , repository, tag] = match;
+    found.push({
+      problem,
+      ledger: await world.cluster.query(
+        `SELECT l.*, r.name AS destination FROM ledger l JOIN registry r ON r.id = l.destination_registry_id
+         WHERE l.repository = $1 AND l.tag = $2`,
+        [repository, tag],
+      ),
+      tasks: await world.cluster.query(
+        `SELECT t.execution_id, e.trigger, e.status AS execution_status, t.operation, t.digest, t.status,
+                t.reason, t.attempts, t.lease_owner, t.created_at, t.ended_at, r.name AS destination
+         FROM task t JOIN execution e ON e.id = t.execution_id JOIN registry r ON r.id = t.destination_registry_id
+         WHERE t.destination_repository = $1 AND t.tag = $2 ORDER BY t.created_at DESC LIMIT 12`,
+        [repository, tag],
+      ),
+    });
+  }
+  return found;
 }
 
 /** regrelay_retries_total of the steady replica (the victim's restart from zero). */
