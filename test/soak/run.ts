@@ -22,9 +22,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RegistryClient } from '../../src/oci/index.js';
 import { FaultSchedule } from './faults.js';
 import { Random } from './random.js';
-import { json, SoakWorld } from './soak-world.js';
+import { SoakWorld, trigger } from './soak-world.js';
 import { SourceModel } from './source-model.js';
-import { contentsOf, differences, extraPushes, tagPushCount } from './verdict.js';
+import { diagnose, settle, type SettleOptions } from './settle.js';
+import { extraPushes, tagPushCount } from './verdict.js';
 
 // Compiled to dist/bench/test/soak/run.js; the checkout is four levels up.
 const ROOT = resolve(import.meta.dirname, '../../../..');
@@ -33,9 +34,6 @@ const REPOSITORIES = ['soak/alpha', 'soak/beta', 'soak/gamma', 'soak/delta'];
 const TAGS = ['v1', 'v2', 'v3', 'v4', 'v5', 'latest', 'stable', 'edge'];
 /** At most this many source operations per minute, however fast they go. */
 const MAX_OPS_PER_MINUTE = 400;
-/** Settling: rounds of "run both policies on a quiet system", each bounded. */
-const SETTLE_ROUNDS = 3;
-const SETTLE_ROUND_MS = 6 * 60_000;
 
 function options() {
   const args = process.argv.slice(2);
@@ -102,7 +100,12 @@ async function main(): Promise<number> {
     log(`changes done: ${JSON.stringify(model.operations)}; stopping the faults`);
     await faults.stop();
 
-    const settled = await settle(world, [eventPolicy, cronPolicy], model);
+    const settling: SettleOptions = {
+      policies: [eventPolicy, cronPolicy],
+      repositories: REPOSITORIES,
+      log,
+    };
+    const settled = await settle(world, model, settling);
     const endRss = world.rssMiB(world.steady);
     const problems = [...settled.problems, ...faults.errors.map((e) => `fault injection: ${e}`)];
     problems.push(...extraPushes('destination A', world.sinks.a, model));
@@ -140,6 +143,7 @@ async function main(): Promise<number> {
       tagPushes: { a: tagPushCount(world.sinks.a), b: tagPushCount(world.sinks.b) },
       settleRounds: settled.rounds,
       differencesByRound: settled.differencesByRound,
+      keptForWantOfTagDelete: settled.kept,
       rssMiB: {
         afterWarmUp: warmUp,
         end: endRss,
@@ -157,7 +161,7 @@ async function main(): Promise<number> {
     if (problems.length) {
       await writeFile(
         out.replace(/\.json$/, '.diagnosis.json'),
-        JSON.stringify(await diagnose(world, settled.problems), null, 2) + '\n',
+        JSON.stringify(await diagnose(world, settled.wrong), null, 2) + '\n',
       );
       log(`FAILED (seed ${seed}):\n  ${problems.slice(0, 50).join('\n  ')}`);
       return 1;
@@ -167,89 +171,6 @@ async function main(): Promise<number> {
   } finally {
     await world.close();
   }
-}
-
-/**
- * Runs both policies on the quiet system until the destinations match the source (at
- * most SETTLE_ROUNDS rounds), each round waiting for every execution to end.
- */
-async function settle(world: SoakWorld, policies: string[], model: SourceModel) {
-  const expected = model.expected();
-  const actualSource = await contentsOf(world.source.url, REPOSITORIES);
-  // The model and the registry must agree, or the soak itself is wrong.
-  const modelProblems = differences('source (model vs registry)', expected, actualSource);
-  if (modelProblems.length) return { rounds: 0, differencesByRound: [], problems: modelProblems };
-  let problems: string[] = [];
-  const differencesByRound: number[] = [];
-  for (let round = 1; round <= SETTLE_ROUNDS; round++) {
-    for (const policy of policies) await trigger(world, policy);
-    await untilIdle(world);
-    problems = [
-      ...differences(
-        'destination A',
-        expected,
-        await contentsOf(world.destinationA.url, REPOSITORIES),
-      ),
-      ...differences(
-        'destination B',
-        expected,
-        await contentsOf(world.destinationB.url, REPOSITORIES),
-      ),
-    ];
-    log(`settling, round ${round}: ${problems.length} differences`);
-    for (const p of problems.slice(0, 5)) log(`  ${p}`);
-    differencesByRound.push(problems.length);
-    if (!problems.length) return { rounds: round, differencesByRound, problems };
-  }
-  return { rounds: SETTLE_ROUNDS, differencesByRound, problems };
-}
-
-async function trigger(world: SoakWorld, policyId: string): Promise<void> {
-  await json(
-    await world.steady.api.api(`/api/v1/policies/${policyId}/executions`, { method: 'POST' }),
-    202,
-  );
-}
-
-async function untilIdle(world: SoakWorld): Promise<void> {
-  const deadline = Date.now() + SETTLE_ROUND_MS;
-  while (Date.now() < deadline) {
-    const [row] = await world.cluster.query<{ n: string }>(
-      `SELECT count(*) AS n FROM execution WHERE status IN ('pending', 'running')`,
-    );
-    if (Number(row!.n) === 0) return;
-    await sleep(1000);
-  }
-  log(`executions still open after ${SETTLE_ROUND_MS / 1000} s`);
-}
-
-/**
- * For each tag a destination got wrong: what regrelay recorded about it (ledger row,
- * its last tasks there), read before the soak's database goes away.
- */
-async function diagnose(world: SoakWorld, problems: string[]) {
-  const found = [];
-  for (const problem of problems.slice(0, 20)) {
-    const match = /^(destination [AB]): (\S+):(\S+) /.exec(problem);
-    if (!match) continue;
-    const [, , repository, tag] = match;
-    found.push({
-      problem,
-      ledger: await world.cluster.query(
-        `SELECT l.*, r.name AS destination FROM ledger l JOIN registry r ON r.id = l.destination_registry_id
-         WHERE l.repository = $1 AND l.tag = $2`,
-        [repository, tag],
-      ),
-      tasks: await world.cluster.query(
-        `SELECT t.execution_id, e.trigger, e.status AS execution_status, t.operation, t.digest, t.status,
-                t.reason, t.attempts, t.lease_owner, t.created_at, t.ended_at, r.name AS destination
-         FROM task t JOIN execution e ON e.id = t.execution_id JOIN registry r ON r.id = t.destination_registry_id
-         WHERE t.destination_repository = $1 AND t.tag = $2 ORDER BY t.created_at DESC LIMIT 12`,
-        [repository, tag],
-      ),
-    });
-  }
-  return found;
 }
 
 /** regrelay_retries_total of the steady replica (the victim's restart from zero). */

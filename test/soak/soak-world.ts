@@ -15,6 +15,9 @@ import {
 import type { ApiCaller } from '../support/replication-api.js';
 
 const WEBHOOK_SECRET = `soak-webhook-${randomBytes(12).toString('hex')}`;
+/** The destinations' names in regrelay. */
+export const DESTINATION_A = 'destination-a-through-faults';
+export const DESTINATION_B = 'destination-b-restarted';
 
 /** A registry that can be restarted at the same address with the same content. */
 export interface RestartableRegistry {
@@ -146,8 +149,8 @@ export class SoakWorld {
       ).id;
     const source = await registry('source', this.source.url, { webhookSecret: WEBHOOK_SECRET });
     const faultySource = await registry('source-through-faults', this.sourceProxy.url);
-    const a = await registry('destination-a-through-faults', this.proxyA.url);
-    const b = await registry('destination-b-restarted', this.destinationB.url);
+    const a = await registry(DESTINATION_A, this.proxyA.url);
+    const b = await registry(DESTINATION_B, this.destinationB.url);
     const policy = async (body: object) =>
       (
         await json<{ id: string }>(
@@ -229,4 +232,12 @@ export async function json<T>(res: Response, expected = 200): Promise<T> {
   if (res.status !== expected)
     throw new Error(`expected HTTP ${expected}, got ${res.status}: ${text.slice(0, 500)}`);
   return JSON.parse(text) as T;
+}
+
+/** Runs a policy now (202), through the steady replica. */
+export async function trigger(world: SoakWorld, policyId: string): Promise<void> {
+  await json(
+    await world.steady.api.api(`/api/v1/policies/${policyId}/executions`, { method: 'POST' }),
+    202,
+  );
 }

@@ -30,23 +30,34 @@ export async function contentsOf(url: string, repositories: readonly string[]): 
   }
 }
 
-/** Every difference between what `actual` holds and what `expected` says, named. */
-export function differences(where: string, expected: Contents, actual: Contents): string[] {
-  const problems: string[] = [];
+/** One way a registry differs from what the source says. */
+export interface Difference {
+  repository: string;
+  tag: string;
+  /** What the source has there (undefined: the source no longer has the tag). */
+  expected?: string;
+  /** What the registry has there (undefined: missing). */
+  found?: string;
+}
+
+/** Every difference between what `actual` holds and what `expected` says. */
+export function differences(expected: Contents, actual: Contents): Difference[] {
+  const found: Difference[] = [];
   for (const [repository, tags] of expected) {
     const there = actual.get(repository) ?? new Map<string, string>();
-    for (const [tag, digest] of tags) {
-      const found = there.get(tag);
-      if (found !== digest)
-        problems.push(
-          `${where}: ${repository}:${tag} is ${found ?? 'missing'}, the source has ${digest}`,
-        );
-    }
+    for (const [tag, digest] of tags)
+      if (there.get(tag) !== digest)
+        found.push({ repository, tag, expected: digest, found: there.get(tag) });
     for (const [tag, digest] of there)
-      if (!tags.has(tag))
-        problems.push(`${where}: ${repository}:${tag} (${digest}) is gone from the source`);
+      if (!tags.has(tag)) found.push({ repository, tag, found: digest });
   }
-  return problems;
+  return found;
+}
+
+export function describeDifference(where: string, d: Difference): string {
+  return d.expected === undefined
+    ? `${where}: ${d.repository}:${d.tag} (${d.found}) is gone from the source`
+    : `${where}: ${d.repository}:${d.tag} is ${d.found ?? 'missing'}, the source has ${d.expected}`;
 }
 
 /**
