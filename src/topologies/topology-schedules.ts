@@ -8,10 +8,10 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Subscription } from 'rxjs';
 import type { DataSource } from 'typeorm';
-import { logOutage, whileDatabaseDown } from '../database/outage.js';
+import { logOutage } from '../database/outage.js';
 import { queryRows } from '../database/sql.js';
 import { CronJobs, type WantedJob } from '../replication/triggers/cron-jobs.js';
-import { msUntilNextTick, scheduledInstant } from '../replication/triggers/cron-tick.js';
+import { scheduledInstant, tickSteps } from '../replication/triggers/cron-tick.js';
 import { TopologiesService } from './topologies.service.js';
 import { TopologyOwner } from './topology-owner.js';
 
@@ -75,14 +75,12 @@ export class TopologySchedules implements OnApplicationBootstrap, OnApplicationS
   private async tick(topologyId: string, expression: string): Promise<void> {
     const now = new Date();
     const tickAt = scheduledInstant(expression, now);
-    const durably = <T>(step: () => Promise<T>) =>
-      whileDatabaseDown(step, {
-        signal: AbortSignal.any([
-          this.closing.signal,
-          AbortSignal.timeout(Math.max(1000, msUntilNextTick(expression, now))),
-        ]),
-        onOutage: logOutage(this.logger, 'a scheduled topology sync', { topologyId, tickAt }),
-      });
+    const durably = tickSteps(
+      expression,
+      now,
+      this.closing.signal,
+      logOutage(this.logger, 'a scheduled topology sync', { topologyId, tickAt }),
+    );
     try {
       const won = await durably(() =>
         queryRows(

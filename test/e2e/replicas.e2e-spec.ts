@@ -6,6 +6,7 @@ import { ImageBuilder } from '../support/image-builder.js';
 import { NotificationSink } from '../support/notification-sink.js';
 import { startPostgresCluster, type PostgresCluster } from '../support/postgres-cluster.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { expectPushedOnce, expectSameDigests } from '../support/replicated.js';
 import {
   processCaller,
   startRegrelayProcess,
@@ -105,19 +106,17 @@ describe('several replicas on one PostgreSQL', () => {
   }
 
   async function expectReplicated(name: (typeof RUNS)[number]): Promise<void> {
-    const check = new RegistryClient({ name: 'check', url: destination.url });
-    for (const tag of TAGS)
-      expect((await check.headManifest(`${name}/app`, tag))?.digest).toBe(
-        (await sourceClient.headManifest(`${name}/app`, tag))?.digest,
-      );
-    await check.close();
-    // The registry's own account: each tag was pushed once, whoever copied it.
-    const expected = TAGS.map((tag) => `${name}/app:${tag}`);
-    const pushes = await waitFor('a push event for every tag', async () => {
-      const seen = sink.tagPushes().filter((p) => p.startsWith(`${name}/`));
-      return expected.every((tag) => seen.includes(tag)) ? seen : undefined;
-    });
-    expect(pushes.sort()).toEqual(expected);
+    const repository = `${name}/app`;
+    await expectSameDigests(
+      sourceClient,
+      destination.url,
+      TAGS.map((tag) => [repository, tag] as const),
+    );
+    await expectPushedOnce(
+      sink,
+      TAGS.map((tag) => `${repository}:${tag}`),
+      `${name}/`,
+    );
   }
 
   const runningOn = (all: TaskDto[], p: RegrelayProcess) =>

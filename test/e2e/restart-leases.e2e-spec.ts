@@ -8,6 +8,7 @@ import { RegistryClient } from '../../src/oci/index.js';
 import { startFaultProxy } from '../support/fault-proxy.js';
 import { ImageBuilder } from '../support/image-builder.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
+import { expectSameDigests } from '../support/replicated.js';
 import {
   processCaller,
   startRegrelayProcess,
@@ -81,39 +82,49 @@ describe('running tasks across a stop and a restart', () => {
       (await tasks(api, id)).find((t) => t.status === 'running' && t.bytesDone > 0),
     );
 
-  async function expectIdentical(destination: TestRegistry): Promise<void> {
-    const check = new RegistryClient({ name: 'check', url: destination.url });
-    for (const tag of TAGS)
-      expect((await check.headManifest('app', tag))?.digest).toBe(
-        (await sourceClient.headManifest('app', tag))?.digest,
-      );
-    await check.close();
+  const expectIdentical = (destination: TestRegistry) =>
+    expectSameDigests(
+      sourceClient,
+      destination.url,
+      TAGS.map((tag) => ['app', tag] as const),
+    );
+
+  /** A database (shared, so no takeover) and a destination of the case's own. */
+  function externalDatabase(extra: Record<string, string> = {}) {
+    const c = {} as {
+      database: TestDatabase;
+      destination: TestRegistry;
+      env: Record<string, string>;
+    };
+    beforeAll(async () => {
+      c.database = await createTestDatabase();
+      c.destination = await startRegistry();
+      c.env = {
+        DATABASE_URL: c.database.url,
+        REGRELAY_SECRET_KEY: randomBytes(32).toString('base64'),
+        ...extra,
+      };
+    });
+    afterAll(async () => {
+      await c.destination?.destroy();
+      await c.database?.drop();
+    });
+    return c;
   }
 
   describe('SIGTERM in the middle of a task', () => {
-    let database: TestDatabase;
-    let destination: TestRegistry;
-    let env: Record<string, string>;
-    beforeAll(async () => {
-      database = await createTestDatabase();
-      destination = await startRegistry();
-      env = { DATABASE_URL: database.url, REGRELAY_SECRET_KEY: randomBytes(32).toString('base64') };
-    });
-    afterAll(async () => {
-      await destination?.destroy();
-      await database?.drop();
-    });
+    const c = externalDatabase();
 
     it('hands the task back to the queue without spending an attempt', async () => {
-      const first = await start(env);
+      const first = await start(c.env);
       const api = processCaller(first, token);
-      const id = await slowRun(api, destination);
+      const id = await slowRun(api, c.destination);
       const victim = await transferring(api, id);
       expect(victim.attempts).toBe(1);
       expect(await first.stop('SIGTERM')).toBe(0);
 
       // An API-only replica shows the queue as the stop left it.
-      const viewer = await start({ ...env, REGRELAY_WORKERS: '0' });
+      const viewer = await start({ ...c.env, REGRELAY_WORKERS: '0' });
       const viewed = processCaller(viewer, token);
       const returned = (await tasks(viewed, id)).find((t) => t.id === victim.id)!;
       expect(returned).toMatchObject({
@@ -124,7 +135,7 @@ describe('running tasks across a stop and a restart', () => {
       });
       expect(await viewer.stop('SIGTERM')).toBe(0);
 
-      const second = await start(env);
+      const second = await start(c.env);
       const api2 = processCaller(second, token);
       expect(await finished(api2, id)).toMatchObject({
         status: 'succeeded',
@@ -132,29 +143,14 @@ describe('running tasks across a stop and a restart', () => {
       });
       const after = (await tasks(api2, id)).find((t) => t.id === victim.id)!;
       expect(after.attempts).toBe(1);
-      await expectIdentical(destination);
+      await expectIdentical(c.destination);
       expect(await second.stop('SIGTERM')).toBe(0);
     });
   });
 
   describe('SIGTERM while planning, with another replica running', () => {
-    let database: TestDatabase;
-    let destination: TestRegistry;
-    let env: Record<string, string>;
-    beforeAll(async () => {
-      database = await createTestDatabase();
-      destination = await startRegistry();
-      env = {
-        DATABASE_URL: database.url,
-        REGRELAY_SECRET_KEY: randomBytes(32).toString('base64'),
-        // Ten minutes: the other replica adopts the planning at once or not in this test.
-        REGRELAY_TASK_LEASE_SECONDS: '600',
-      };
-    });
-    afterAll(async () => {
-      await destination?.destroy();
-      await database?.drop();
-    });
+    // Ten minutes: the other replica adopts the planning at once or not in this test.
+    const c = externalDatabase({ REGRELAY_TASK_LEASE_SECONDS: '600' });
 
     it('hands the execution back, and the other replica plans it at once', async () => {
       const gate = await startFaultProxy(source.url);
@@ -166,18 +162,18 @@ describe('running tasks across a stop and a restart', () => {
         times: 1000,
       });
       try {
-        const planner = await start(env);
+        const planner = await start(c.env);
         const api = processCaller(planner, token);
         const policy = await addPolicy(api, {
           name: 'gated',
           sourceRegistryId: await addRegistry(api, 'gated-source', gate),
-          destinations: [{ registryId: await addRegistry(api, 'destination', destination) }],
+          destinations: [{ registryId: await addRegistry(api, 'destination', c.destination) }],
         });
         const id = await trigger(api, policy);
         await waitFor('planning to ask the source', async () =>
           gate.seen.some((r) => r.method === 'HEAD') ? true : undefined,
         );
-        const other = await start(env);
+        const other = await start(c.env);
         expect(await planner.stop('SIGTERM')).toBe(0);
         open();
         const done = await waitFor(
@@ -189,7 +185,7 @@ describe('running tasks across a stop and a restart', () => {
           { timeoutMs: 60_000, intervalMs: 200 },
         );
         expect(done).toMatchObject({ status: 'succeeded', counts: { total: 2, succeeded: 2 } });
-        await expectIdentical(destination);
+        await expectIdentical(c.destination);
         expect(await other.stop('SIGTERM')).toBe(0);
       } finally {
         open?.();

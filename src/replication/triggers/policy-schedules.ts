@@ -8,7 +8,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Subscription } from 'rxjs';
 import type { DataSource } from 'typeorm';
-import { logOutage, whileDatabaseDown } from '../../database/outage.js';
+import { logOutage } from '../../database/outage.js';
 import { queryRows } from '../../database/sql.js';
 import { PoliciesService } from '../../policies/policies.service.js';
 import type { PolicyEntity } from '../../policies/policy.entity.js';
@@ -16,7 +16,7 @@ import { EventBus } from '../event-bus.js';
 import { ExecutionsService } from '../executions/executions.service.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { CronJobs, type WantedJob } from './cron-jobs.js';
-import { msUntilNextTick, scheduledInstant } from './cron-tick.js';
+import { scheduledInstant, tickSteps } from './cron-tick.js';
 
 /** Other replicas' policy changes also arrive by event; this catches any that did not. */
 const RESYNC_MS = 30_000;
@@ -91,14 +91,12 @@ export class PolicySchedules implements OnApplicationBootstrap, OnApplicationShu
   private async tick(policyId: string, kind: Kind, expression: string): Promise<void> {
     const now = new Date();
     const tickAt = scheduledInstant(expression, now);
-    const durably = <T>(step: () => Promise<T>) =>
-      whileDatabaseDown(step, {
-        signal: AbortSignal.any([
-          this.closing.signal,
-          AbortSignal.timeout(Math.max(1000, msUntilNextTick(expression, now))),
-        ]),
-        onOutage: logOutage(this.logger, 'a scheduled tick', { policyId, kind, tickAt }),
-      });
+    const durably = tickSteps(
+      expression,
+      now,
+      this.closing.signal,
+      logOutage(this.logger, 'a scheduled tick', { policyId, kind, tickAt }),
+    );
     try {
       const won = await durably(() =>
         queryRows(
