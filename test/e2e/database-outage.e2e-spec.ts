@@ -151,5 +151,21 @@ describe('a PostgreSQL outage in the middle of an execution', () => {
       ...PLANNED.map((t) => `gated/app:${t}`),
     ]);
     expect(regrelay.output()).not.toMatch(/Unhandled|unhandledRejection|Planning failed/);
+    // Each component said once that it waits, not once per poll.
+    const lines = (text: string) =>
+      regrelay
+        .output()
+        .split('\n')
+        .filter((line) => line.includes(text)).length;
+    expect(lines('NOTIFY failed')).toBeLessThanOrEqual(1);
+    for (const noise of [
+      'Event listener reconnect failed',
+      'Could not turn events into executions',
+      'Execution runner pass failed',
+      'Claiming tasks failed',
+      'Renewing task leases failed',
+      'Catching up nodes failed',
+    ])
+      expect([noise, lines(noise)]).toEqual([noise, 0]);
   });
 });

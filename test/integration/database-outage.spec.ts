@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { freePort } from '../../src/common/free-port.js';
 import { dataSourceOptions } from '../../src/database/data-source-options.js';
 import { isDatabaseUnavailable, whileDatabaseDown } from '../../src/database/outage.js';
+import { tickSteps } from '../../src/replication/triggers/cron-tick.js';
 import { createTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 /** Errors as a real PostgreSQL and a real pool produce them: which ones are an outage. */
@@ -98,5 +99,40 @@ describe('telling a database outage from a failed statement', () => {
       ),
     ).rejects.toBe(refused);
     expect(calls).toBe(1); // tried once, then gave up: shutting down
+  });
+
+  it("keeps a cron tick's steps trying while the database is away, until the next tick is due", async () => {
+    const url = new URL(database.url);
+    url.port = String(await freePort());
+    const refused = await failure(() =>
+      new DataSource(dataSourceOptions(url.toString())).initialize(),
+    );
+    const running = new AbortController().signal;
+    let calls = 0;
+    const recovered = await tickSteps(
+      '*/30 * * * * *',
+      new Date(),
+      running,
+      undefined,
+    )(async () => {
+      if (++calls < 3) throw refused;
+      return 'ticked';
+    });
+    expect({ recovered, calls }).toEqual({ recovered: 'ticked', calls: 3 });
+
+    // Every second: the next tick comes within a second, and this one gives up for it.
+    calls = 0;
+    await expect(
+      tickSteps(
+        '* * * * * *',
+        new Date(),
+        running,
+        undefined,
+      )(async () => {
+        calls++;
+        throw refused;
+      }),
+    ).rejects.toBe(refused);
+    expect(calls).toBeGreaterThan(1);
   });
 });
