@@ -235,18 +235,24 @@ export class LedgerService {
     return rows.map((r) => r.tag);
   }
 
-  /** Forgets a destination tag, if this owner is the one that wrote it. */
+  /**
+   * Forgets a destination tag, if this owner is the one that wrote it — and, given
+   * `digest`, only if that is still what it wrote: a decision about the digest once
+   * written must not erase a newer write of the tag (a copy of the same tag in the
+   * same execution, as a re-planned execution may hold, recorded since).
+   */
   async forget(
     owner: ExecutionOwner,
     destinationRegistryId: string,
     repository: string,
     tag: string,
+    digest?: string,
   ): Promise<void> {
     await queryRows(
       this.dataSource,
       `DELETE FROM ledger WHERE destination_registry_id = $1 AND repository = $2 AND tag = $3
-         AND owner_kind = $4 AND owner_id = $5`,
-      [destinationRegistryId, repository, tag, owner.kind, owner.id],
+         AND owner_kind = $4 AND owner_id = $5 AND ($6::text IS NULL OR digest = $6)`,
+      [destinationRegistryId, repository, tag, owner.kind, owner.id, digest ?? null],
     );
   }
 
