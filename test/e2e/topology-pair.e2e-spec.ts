@@ -176,6 +176,24 @@ describe('a dual-master pair', () => {
     expect(await digestAt('b', 'gone')).toBeUndefined();
   });
 
+  it('deletes on the other side a manifest pushed there under two tags and deleted on this side', async () => {
+    // Pushed on B under two tags, so regrelay wrote both at A, none at B. Deleting the
+    // manifest on A (distribution 2.8: both tags go) must delete both at B too.
+    const shared = await image('b', 'two-1', 'pair-two-tags');
+    await side.b.client.putManifest('app', 'two-2', shared.bytes, shared.descriptor.mediaType);
+    await converged([
+      ['a', 'two-1', shared.descriptor.digest],
+      ['a', 'two-2', shared.descriptor.digest],
+    ]);
+    await side.a.client.deleteManifest('app', shared.descriptor.digest);
+    await converged([
+      ['a', 'two-1', undefined],
+      ['a', 'two-2', undefined],
+      ['b', 'two-1', undefined],
+      ['b', 'two-2', undefined],
+    ]);
+  });
+
   it('moves no byte once it has converged', async () => {
     const before = await metricValue(t, 'regrelay_bytes_transferred_total', {
       policy: 'topology:dc-pair',

@@ -159,6 +159,30 @@ export class LedgerService {
     );
   }
 
+  /**
+   * True when this owner synced `tag` between the two registries with this digest:
+   * wrote it at the destination, or copied it from the destination to the source (a
+   * dual-master pair, where what one side pushed was written only at the other).
+   */
+  async synced(
+    owner: ExecutionOwner,
+    destination: { registryId: string; repository: string },
+    source: { registryId: string; repository: string },
+    tag: string,
+    digest: string,
+  ): Promise<boolean> {
+    if (await this.wrote(owner, destination.registryId, destination.repository, tag, digest))
+      return true;
+    const back = await this.lookup(source.registryId, source.repository, tag);
+    return (
+      back?.digest === digest &&
+      back.owner.kind === owner.kind &&
+      back.owner.id === owner.id &&
+      back.originRegistryId === destination.registryId &&
+      back.originRepository === destination.repository
+    );
+  }
+
   /** Forgets a destination tag, if this owner is the one that wrote it. */
   async forget(
     owner: ExecutionOwner,

@@ -110,11 +110,11 @@ export class ReplicationTaskExecutor extends TaskExecutor {
       destinationRepository: task.destinationRepository,
       tag: task.tag!,
       digest: task.digest,
-      wroteTag: (tag) =>
-        this.ledger.wrote(
+      syncedTag: (tag) =>
+        this.ledger.synced(
           task.owner,
-          task.destinationRegistryId,
-          task.destinationRepository,
+          { registryId: task.destinationRegistryId, repository: task.destinationRepository },
+          { registryId: task.sourceRegistryId, repository: task.sourceRepository },
           tag,
           task.digest,
         ),
