@@ -8,6 +8,8 @@ export interface Sizes {
   fanOutDestinations: number;
   /** Planning: repositories × tags each; measured for the first repository and for all. */
   planning: { repositories: number; tagsPerRepository: number };
+  /** Tree: pushes at the root of a 1 → 2 → 4 tree, one at a time, each image's layers. */
+  tree: { pushes: number; layers: number; layerSize: number };
 }
 
 export const FULL: Sizes = {
@@ -16,6 +18,7 @@ export const FULL: Sizes = {
   largeBlobBytes: 1024 * MiB,
   fanOutDestinations: 3,
   planning: { repositories: 10, tagsPerRepository: 1000 },
+  tree: { pushes: 50, layers: 2, layerSize: 4 * MiB },
 };
 
 export const SMOKE: Sizes = {
@@ -24,4 +27,5 @@ export const SMOKE: Sizes = {
   largeBlobBytes: 16 * MiB,
   fanOutDestinations: 3,
   planning: { repositories: 2, tagsPerRepository: 50 },
+  tree: { pushes: 3, layers: 1, layerSize: 64 * 1024 },
 };
