@@ -42,7 +42,8 @@ export interface FaultProxy {
   host: string;
   /** Every request that reached the proxy, in order. */
   seen: SeenRequest[];
-  add(rule: FaultRule): void;
+  /** Adds a rule; `fired()` says how many requests it has faulted so far. */
+  add(rule: FaultRule): { fired(): number };
   clear(): void;
   close(): Promise<void>;
 }
@@ -137,7 +138,11 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     url: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
     seen,
-    add: (rule) => rules.push({ ...rule, used: 0, skipped: 0 }),
+    add: (rule) => {
+      const added = { ...rule, used: 0, skipped: 0 };
+      rules.push(added);
+      return { fired: () => added.used };
+    },
     clear: () => {
       rules.length = 0;
       seen.length = 0;

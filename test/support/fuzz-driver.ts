@@ -134,7 +134,10 @@ class SeedRun {
     const marks = this.marks();
     if (f?.kind === 'stop-registry' && f.when === 'before-ops')
       await this.fixture.stopRegistry(f.node);
-    if (f?.kind === 'drop-connection') this.fixture.node(f.node).proxy.add(proxyRuleOf(f));
+    const rule =
+      f?.kind === 'drop-connection'
+        ? this.fixture.node(f.node).proxy.add(proxyRuleOf(f))
+        : undefined;
     await Promise.all(step.ops.map((op) => this.perform(op, true)));
     if (f?.kind === 'stop-registry') {
       if (f.when === 'after-ops') {
@@ -165,7 +168,9 @@ class SeedRun {
     await this.webhooksTaken(step.ops, marks);
     if (f?.kind === 'drop-connection') {
       const proxy = this.fixture.node(f.node).proxy;
-      this.log(`  ${f.node}'s proxy saw ${proxy.seen.length} request(s) this step`);
+      this.log(
+        `  ${f.node}'s proxy ${rule?.fired() ? 'cut a request' : 'saw no matching request (nothing cut)'} among ${proxy.seen.length} this step`,
+      );
       proxy.clear();
     }
   }

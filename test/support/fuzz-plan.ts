@@ -57,7 +57,7 @@ export interface FuzzPlan {
 
 const TAGS = ['v1', 'v2', 'v3', 'latest', 'dev'];
 const FAULT_KINDS = ['stop-registry', 'kill-regrelay', 'drop-connection'] as const;
-const MAX_OPS_PER_STEP = 3;
+const MAX_OPS_PER_STEP = 4;
 
 /** Builds the plan of a seed: `steps` steps over the model, faults of every kind included. */
 export function planRun(seed: number, steps: number): FuzzPlan {
@@ -96,7 +96,7 @@ class Planner {
     const steps: Step[] = [];
     for (let index = 0; index < stepCount; index++) {
       const kind =
-        forced.get(index) ?? (this.rng.chance(0.25) ? this.rng.pick(FAULT_KINDS) : undefined);
+        forced.get(index) ?? (this.rng.chance(0.35) ? this.rng.pick(FAULT_KINDS) : undefined);
       steps.push(this.step(index, kind));
       for (const op of steps.at(-1)!.ops) this.world.apply(op);
     }
@@ -178,9 +178,10 @@ class Planner {
         downMs: long ? this.rng.int(20_000, 25_000) : this.rng.int(300, 4000),
       };
     } else if (faultKind === 'kill-regrelay') {
+      // Most of a step's work runs in the second after its webhooks (window 300 ms).
       fault = {
         kind: 'kill-regrelay',
-        afterMs: this.rng.int(0, 2000),
+        afterMs: this.rng.int(100, 1500),
         downMs: this.rng.int(0, 1500),
       };
     }
