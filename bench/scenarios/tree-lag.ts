@@ -4,21 +4,14 @@ import { DISTRIBUTION_WEBHOOK_PATH } from '../../src/events/webhook-routes.js';
 import { RegistryClient } from '../../src/oci/index.js';
 import { ImageBuilder } from '../../test/support/image-builder.js';
 import { startRegistry, type TestRegistry } from '../../test/support/registry.js';
+import { TREE_NODES, TREE_PARENT, type TreeNodeName } from '../../test/support/topology-model.js';
 import type { BenchContext, Measurement } from '../lib/harness.js';
 import { bytesWrittenBy } from '../lib/proc.js';
 import { summarize } from '../lib/stats.js';
 import type { Sizes } from './sizes.js';
 
-const PROVINCES = ['east', 'west'] as const;
-const CITIES = ['east-1', 'east-2', 'west-1', 'west-2'] as const;
-const PARENT: Record<string, string> = {
-  east: 'hq',
-  west: 'hq',
-  'east-1': 'east',
-  'east-2': 'east',
-  'west-1': 'west',
-  'west-2': 'west',
-};
+const PROVINCES = TREE_NODES.filter((n) => TREE_PARENT[n] === 'hq');
+const CITIES = TREE_NODES.filter((n) => TREE_PARENT[n] && TREE_PARENT[n] !== 'hq');
 const POLL_MS = 20;
 const REPOSITORY = 'bench/tree';
 
@@ -68,9 +61,9 @@ export async function treeLagScenario(
 async function oneRound(ctx: BenchContext, sizes: Sizes['tree']): Promise<Record<string, number>> {
   const api = ctx.regrelay;
   const secret = `bench-tree-${randomBytes(16).toString('hex')}`;
-  const registries = new Map<string, TestRegistry>();
-  const clients = new Map<string, RegistryClient>();
-  const ids = new Map<string, string>();
+  const registries = new Map<TreeNodeName, TestRegistry>();
+  const clients = new Map<TreeNodeName, RegistryClient>();
+  const ids = new Map<TreeNodeName, string>();
   const runId = randomBytes(4).toString('hex');
   let topologyId: string | undefined;
   try {
@@ -97,7 +90,7 @@ async function oneRound(ctx: BenchContext, sizes: Sizes['tree']): Promise<Record
         kind: 'tree',
         nodes: [...registries.keys()].map((name) => ({
           registryId: ids.get(name),
-          parent: PARENT[name] ? ids.get(PARENT[name]) : null,
+          parent: TREE_PARENT[name] ? ids.get(TREE_PARENT[name]) : null,
         })),
       },
       201,
@@ -142,14 +135,14 @@ async function oneRound(ctx: BenchContext, sizes: Sizes['tree']): Promise<Record
 
 /** Seconds from `since` until each node below the root holds the digest at the tag. */
 async function arrivalsOf(
-  clients: Map<string, RegistryClient>,
+  clients: Map<TreeNodeName, RegistryClient>,
   tag: string,
   digest: string,
   since: number,
-): Promise<Map<string, number>> {
-  const arrived = new Map<string, number>();
+): Promise<Map<TreeNodeName, number>> {
+  const arrived = new Map<TreeNodeName, number>();
   const deadline = since + 120_000;
-  const waiting = new Set<string>([...PROVINCES, ...CITIES]);
+  const waiting = new Set<TreeNodeName>([...PROVINCES, ...CITIES]);
   while (waiting.size) {
     if (performance.now() > deadline)
       throw new Error(`${tag} did not reach ${[...waiting].join(', ')} within 120 s`);

@@ -16,9 +16,9 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 import { runSeed } from '../support/fuzz-driver.js';
+import { adminQuery } from '../support/test-database.js';
 
 // Compiled to dist/fuzz/test/fuzz/run.js; the checkout is four levels up.
 const ROOT = resolve(import.meta.dirname, '../../../..');
@@ -68,7 +68,7 @@ async function main(): Promise<number> {
   try {
     for (const [i, seed] of seeds.entries()) {
       const name = `regrelay_fuzz_${seed}_${randomBytes(3).toString('hex')}`;
-      await admin(adminUrl, `CREATE DATABASE ${name}`);
+      await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
       const url = new URL(adminUrl);
       url.pathname = `/${name}`;
       const result = await runSeed({
@@ -79,7 +79,7 @@ async function main(): Promise<number> {
         databaseUrl: url.toString(),
         main: join(ROOT, 'dist/main.js'),
         log: values.verbose ? (line) => log(`  seed ${seed} ${line}`) : undefined,
-      }).finally(() => admin(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      }).finally(() => adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
       await writeFile(join(artifacts, `seed-${seed}.log`), result.report + '\n');
       if (result.ok) passed++;
       else failed.push({ seed, cause: causeOf(result.report) });
@@ -120,16 +120,6 @@ async function database(): Promise<{ adminUrl: string; stop: () => Promise<void>
       await rm(root, { recursive: true, force: true });
     },
   };
-}
-
-async function admin(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
 
 process.exitCode = await main();

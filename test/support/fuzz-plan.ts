@@ -56,6 +56,7 @@ export interface FuzzPlan {
 }
 
 const TAGS = ['v1', 'v2', 'v3', 'latest', 'dev'];
+const SIDES = ['a', 'b'] as const;
 const FAULT_KINDS = ['stop-registry', 'kill-regrelay', 'drop-connection'] as const;
 const MAX_OPS_PER_STEP = 4;
 
@@ -189,9 +190,9 @@ class Planner {
       fault?.kind === 'stop-registry' && fault.when === 'before-ops' ? fault.node : undefined;
     const ops: Op[] = [];
     const used = new Set<string>();
-    const accept = (op: Op | undefined, retagFrom?: string): boolean => {
+    const accept = (op: Op | undefined): boolean => {
       if (!op || (down && writesTo(op).includes(down))) return false;
-      const keys = keysOf(this.world, op, retagFrom);
+      const keys = keysOf(this.world, op);
       if (keys.some((k) => used.has(k) || this.isHeld(k))) return false;
       for (const k of keys) used.add(k);
       this.remember(op);
@@ -208,8 +209,7 @@ class Planner {
     const wanted = this.rng.int(1, MAX_OPS_PER_STEP);
     for (let attempt = 0; attempt < 20 && ops.length < wanted; attempt++) {
       const target = this.rng.weighted<Target>({ tree: 4, dc: 3, held: 3 });
-      const proposal = this.propose(target);
-      if (proposal) accept(proposal.op, proposal.retagFrom);
+      accept(this.propose(target));
     }
     if (faultKind === 'drop-connection') {
       const involved = [...new Set(ops.flatMap((op) => nodesOf(op.target)))];
@@ -230,7 +230,7 @@ class Planner {
     return { index, ops, ...(fault ? { fault } : {}) };
   }
 
-  private propose(target: Target): { op: Op; retagFrom?: string } | undefined {
+  private propose(target: Target): Op | undefined {
     if (target !== 'tree') {
       const pair = this.world.pairs[target];
       const held = pair.conflicts.filter((c) => c.resolution === 'held');
@@ -240,103 +240,75 @@ class Planner {
         'delete-and-push': 1,
         resolve: held.length ? 3 : 0,
       });
-      if (kind === 'both') return { op: this.bothPush(target, this.rng.chance(0.85))! };
+      if (kind === 'both') return this.bothPush(target, this.rng.chance(0.85));
       if (kind === 'resolve') {
-        const c = this.rng.pick(held);
-        const op: Op = {
-          kind: 'resolve',
-          target,
-          repository: c.repository,
-          tag: c.tag,
-          winner: this.rng.pick(['a', 'b'] as const),
-        };
-        return { op };
+        const { repository, tag } = this.rng.pick(held);
+        return { kind: 'resolve', target, repository, tag, winner: this.rng.pick(SIDES) };
       }
       if (kind === 'delete-and-push') {
-        const side = this.rng.pick(['a', 'b'] as const);
+        const deleteOn = this.rng.pick(SIDES);
         const repository = this.rng.pick(REPOSITORIES);
-        const present = [...pair.sides[side].tags(repository).keys()];
+        const present = [...pair.sides[deleteOn].tags(repository).keys()];
         if (!present.length) return undefined;
-        const op: Op = {
+        const tag = this.rng.pick(present);
+        return {
           kind: 'delete-and-push',
           target,
           repository,
-          tag: this.rng.pick(present),
-          deleteOn: side,
+          tag,
+          deleteOn,
           content: this.newContent(),
         };
-        return { op };
       }
     }
-    const place = target === 'tree' ? 'root' : this.rng.pick(['a', 'b'] as const);
-    const catalog = this.world.catalogOf(target, place);
+    const place = target === 'tree' ? 'root' : this.rng.pick(SIDES);
     const repository = this.rng.pick(REPOSITORIES);
-    const tags = catalog.tags(repository);
+    const tags = this.world.catalogOf(target, place).tags(repository);
     const present = [...tags.keys()];
     const pool = target === 'tree' ? [...TAGS, `${EXCLUDED_TAG_PREFIX}1`] : TAGS;
     const absent = pool.filter((t) => !tags.has(t));
     const old = [...(this.seen.get(`${target}:${repository}`) ?? [])].filter(
       (c) => ![...tags.values()].includes(c),
     );
-    const kind = this.rng.weighted({
-      new: absent.length ? 3 : 0,
-      update: present.length ? 2 : 0,
-      retag: present.length ? 2 : 0,
-      delete: present.length ? 2 : 0,
-      old: old.length && absent.length ? 1 : 0,
+    const push = (tag: string, content: Content, note: string, retagOf?: string): Op => ({
+      kind: 'push',
+      target,
+      place,
+      repository,
+      tag,
+      content,
+      note,
+      ...(retagOf ? { retagOf } : {}),
     });
-    const base = { target, place, repository } as const;
-    switch (kind) {
+    switch (
+      this.rng.weighted({
+        new: absent.length ? 3 : 0,
+        update: present.length ? 2 : 0,
+        retag: present.length ? 2 : 0,
+        delete: present.length ? 2 : 0,
+        old: old.length && absent.length ? 1 : 0,
+      })
+    ) {
       case 'new':
-        return {
-          op: {
-            kind: 'push',
-            ...base,
-            tag: this.rng.pick(absent),
-            content: this.newContent(),
-            note: 'new tag',
-          },
-        };
+        return push(this.rng.pick(absent), this.newContent(), 'new tag');
       case 'update':
-        return {
-          op: {
-            kind: 'push',
-            ...base,
-            tag: this.rng.pick(present),
-            content: this.newContent(),
-            note: 'new content',
-          },
-        };
+        return push(this.rng.pick(present), this.newContent(), 'new content');
       case 'retag': {
         const from = this.rng.pick(present);
-        const targets = pool.filter((t) => t !== from && tags.get(t) !== tags.get(from));
-        if (!targets.length) return undefined;
-        const to = this.rng.pick(targets);
-        return {
-          op: {
-            kind: 'push',
-            ...base,
-            tag: to,
-            content: tags.get(from)!,
-            note: `retag of ${from}`,
-          },
-          retagFrom: from,
-        };
+        const to = pool.filter((t) => t !== from && tags.get(t) !== tags.get(from));
+        return to.length
+          ? push(this.rng.pick(to), tags.get(from)!, `retag of ${from}`, from)
+          : undefined;
       }
       case 'delete':
-        return { op: { kind: 'delete', ...base, tag: this.rng.pick(present) } };
+        return { kind: 'delete', target, place, repository, tag: this.rng.pick(present) };
       case 'old':
-        return {
-          op: {
-            kind: 'push',
-            ...base,
-            tag: this.rng.pick(absent),
-            content: this.rng.pick(old),
-            note: 'content pushed before, deleted since',
-          },
-        };
+        return push(
+          this.rng.pick(absent),
+          this.rng.pick(old),
+          'content pushed before, deleted since',
+        );
     }
-    return undefined;
   }
 
   /** Both sides push one tag at once: different content (a conflict) or the same. */

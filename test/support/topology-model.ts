@@ -50,6 +50,8 @@ export type Op =
   /** A push of `content` at `tag` (a new tag, new content, a retag or old content again). */
   | {
       kind: 'push';
+      /** A retag: the tag whose manifest is pushed again (read at the start of the step). */
+      retagOf?: string;
       target: Target;
       place: Place;
       repository: string;
@@ -276,10 +278,10 @@ function bothPushed(pair: PairModel, op: Extract<Op, { kind: 'both-push' }>): vo
  * Ops of one step touch disjoint keys, so their outcome does not depend on the order
  * regrelay happens to see them in.
  */
-export function keysOf(world: World, op: Op, retagFrom?: string): string[] {
+export function keysOf(world: World, op: Op): string[] {
   const key = (tag: string) => `${op.target}:${op.repository}:${tag}`;
   const keys = [key(op.tag)];
-  if (retagFrom) keys.push(key(retagFrom));
+  if (op.kind === 'push' && op.retagOf) keys.push(key(op.retagOf));
   if (op.kind === 'delete' || op.kind === 'delete-and-push') {
     const place: Place = op.kind === 'delete' ? op.place : op.deleteOn;
     const catalog = world.catalogOf(op.target, place);
