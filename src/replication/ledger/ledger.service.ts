@@ -198,6 +198,35 @@ export class LedgerService {
     );
   }
 
+  /**
+   * Forgets a tag the owner synced between two registries, in both directions: the
+   * tag has left the destination, so neither a write there nor one copied from there
+   * to the source (a dual-master pair's last synced digest) may outlive it.
+   */
+  async forgetSynced(
+    owner: ExecutionOwner,
+    destination: { registryId: string; repository: string },
+    source: { registryId: string; repository: string },
+    tag: string,
+  ): Promise<void> {
+    await this.forget(owner, destination.registryId, destination.repository, tag);
+    await queryRows(
+      this.dataSource,
+      `DELETE FROM ledger WHERE destination_registry_id = $1 AND repository = $2 AND tag = $3
+         AND owner_kind = $4 AND owner_id = $5
+         AND origin_registry_id = $6 AND origin_repository = $7`,
+      [
+        source.registryId,
+        source.repository,
+        tag,
+        owner.kind,
+        owner.id,
+        destination.registryId,
+        destination.repository,
+      ],
+    );
+  }
+
   /** Forgets everything an owner wrote (the owner is gone). */
   async forgetOwner(owner: ExecutionOwner): Promise<void> {
     await queryRows(this.dataSource, 'DELETE FROM ledger WHERE owner_kind = $1 AND owner_id = $2', [

@@ -103,6 +103,8 @@ export class ReplicationTaskExecutor extends TaskExecutor {
     destination: RegistryClient,
     signal: AbortSignal,
   ): Promise<TaskOutcome> {
+    const at = { registryId: task.destinationRegistryId, repository: task.destinationRepository };
+    const from = { registryId: task.sourceRegistryId, repository: task.sourceRepository };
     const outcome = await this.deleter.delete({
       source,
       sourceRepository: task.sourceRepository,
@@ -110,25 +112,18 @@ export class ReplicationTaskExecutor extends TaskExecutor {
       destinationRepository: task.destinationRepository,
       tag: task.tag!,
       digest: task.digest,
-      syncedTag: (tag) =>
-        this.ledger.synced(
-          task.owner,
-          { registryId: task.destinationRegistryId, repository: task.destinationRepository },
-          { registryId: task.sourceRegistryId, repository: task.sourceRepository },
-          tag,
-          task.digest,
-        ),
+      syncedTag: (tag) => this.ledger.synced(task.owner, at, from, tag, task.digest),
       signal,
     });
     if (outcome.result === 'left' && outcome.keepLedger)
       return { status: 'skipped', reason: outcome.reason, bytesMoved: 0 };
-    await this.ledger.forget(
-      task.owner,
-      task.destinationRegistryId,
-      task.destinationRepository,
-      task.tag!,
-    );
-    if (outcome.result !== 'left') await this.hooks.delivered(task, 'removed');
+    if (outcome.result === 'left') {
+      // Changed at the destination: not ours there any more (a pair keeps its last synced digest).
+      await this.ledger.forget(task.owner, at.registryId, at.repository, task.tag!);
+    } else {
+      await this.ledger.forgetSynced(task.owner, at, from, task.tag!);
+      await this.hooks.delivered(task, 'removed');
+    }
     return outcome.result === 'deleted'
       ? {
           status: 'succeeded',
