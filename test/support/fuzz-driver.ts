@@ -4,6 +4,7 @@ import { describeFault, proxyRuleOf } from './fuzz-faults.js';
 import { nodesOf, planRun, type FuzzPlan, type Step } from './fuzz-plan.js';
 import { FuzzChecks } from './fuzz-checks.js';
 import { metricSum } from './metrics.js';
+import type { TakenEvent } from './notification-gate.js';
 import { json, tasks } from './replication-api.js';
 import {
   describeOp,
@@ -113,6 +114,11 @@ class SeedRun {
       await this.step(step);
       for (const op of step.ops) this.world.apply(op);
       await this.settle(`step ${step.index + 1}`);
+      if (step.fault?.kind === 'lose-echoes') {
+        const gate = this.fixture.node(step.fault.node).gate!;
+        gate.lose(undefined);
+        this.log(`  ${step.fault.node} lost ${gate.lost} event(s) of regrelay's own writes so far`);
+      }
     }
     await this.checks.antiEntropyFindsNothing();
     this.log("a dry run of every topology's sync finds nothing to copy or delete");
@@ -132,6 +138,11 @@ class SeedRun {
       `step ${step.index + 1}: ${step.ops.length} op(s)${f ? `, fault: ${describeFault(f)}` : ''}`,
     );
     const marks = this.marks();
+    if (f?.kind === 'lose-echoes') {
+      // Only people's changes get through: what regrelay's own writes report is lost.
+      const mine = this.userEvents(step.ops).filter((e) => e.node === f.node);
+      this.fixture.node(f.node).gate!.lose((e) => mine.some((m) => m.match(e)));
+    }
     if (f?.kind === 'stop-registry' && f.when === 'before-ops')
       await this.fixture.stopRegistry(f.node);
     const rule =
@@ -267,20 +278,26 @@ class SeedRun {
 
   /** Waits until regrelay has taken the webhook of every push and delete of the ops (since `marks`). */
   private async webhooksTaken(ops: Op[], marks: Map<string, number>): Promise<void> {
-    const expect: {
-      node: string;
-      what: string;
-      match: (e: { action: string; repository?: string; tag?: string; digest?: string }) => boolean;
-    }[] = [];
+    for (const e of this.userEvents(ops))
+      await this.fixture
+        .node(e.node)
+        .gate!.waitTaken(e.what, e.match, { since: marks.get(e.node) ?? 0 });
+  }
+
+  /** The webhook events people's pushes and deletes of these ops make, per registry. */
+  private userEvents(
+    ops: Op[],
+  ): { node: string; what: string; match: (e: TakenEvent) => boolean }[] {
+    const events: { node: string; what: string; match: (e: TakenEvent) => boolean }[] = [];
     const pushed = (target: Target, place: Place, repository: string, tag: string) =>
-      expect.push({
+      events.push({
         node: this.nodeOf(target, place).name,
         what: `the push of ${repository}:${tag}`,
         match: (e) => e.action === 'push' && e.repository === repository && e.tag === tag,
       });
     const deleted = (target: Target, place: Place, repository: string, tag: string) => {
       const digest = this.digests.get(this.world.catalogOf(target, place).get(repository, tag)!);
-      expect.push({
+      events.push({
         node: this.nodeOf(target, place).name,
         what: `the delete of ${repository}@${digest}`,
         match: (e) => e.action === 'delete' && e.repository === repository && e.digest === digest,
@@ -296,10 +313,7 @@ class SeedRun {
         pushed(op.target, op.deleteOn === 'a' ? 'b' : 'a', op.repository, op.tag);
       }
     }
-    for (const e of expect)
-      await this.fixture
-        .node(e.node)
-        .gate!.waitTaken(e.what, e.match, { since: marks.get(e.node) ?? 0 });
+    return events;
   }
 
   /** After quiescence: for a while, no execution moves a byte and nothing changes anywhere. */

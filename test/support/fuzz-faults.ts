@@ -8,6 +8,8 @@ export function describeFault(f: Fault): string {
       return `${f.node} stopped ${f.when === 'before-ops' ? 'before the ops' : `${f.afterMs} ms after the ops' webhooks were taken`}, for ${f.downMs} ms`;
     case 'kill-regrelay':
       return `regrelay SIGKILLed ${f.afterMs} ms after the ops, started ${f.downMs} ms later`;
+    case 'lose-echoes':
+      return `${f.node} loses the webhooks of regrelay's own writes`;
     case 'drop-connection':
       return `${f.node}'s proxy cuts one ${f.request} request (after ${f.afterBytes} bytes, letting ${f.skip} through first)`;
   }

@@ -5,6 +5,7 @@ import {
   EXCLUDED_TAG_PREFIX,
   keysOf,
   PAIR_NAMES,
+  PAIR_NODES,
   PAIRS,
   REPOSITORIES,
   TREE_NODES,
@@ -29,6 +30,8 @@ export type Fault =
     }
   /** regrelay SIGKILLed `afterMs` after the ops, started again `downMs` later. */
   | { kind: 'kill-regrelay'; afterMs: number; downMs: number }
+  /** A pair side's webhooks of regrelay's own writes lost (people's changes still reported). */
+  | { kind: 'lose-echoes'; node: string }
   /** One request to a registry cut (or refused) by its fault proxy. */
   | {
       kind: 'drop-connection';
@@ -57,7 +60,7 @@ export interface FuzzPlan {
 
 const TAGS = ['v1', 'v2', 'v3', 'latest', 'dev'];
 const SIDES = ['a', 'b'] as const;
-const FAULT_KINDS = ['stop-registry', 'kill-regrelay', 'drop-connection'] as const;
+const FAULT_KINDS = ['stop-registry', 'kill-regrelay', 'drop-connection', 'lose-echoes'] as const;
 const MAX_OPS_PER_STEP = 4;
 
 /** Builds the plan of a seed: `steps` steps over the model, faults of every kind included. */
@@ -210,6 +213,10 @@ class Planner {
     for (let attempt = 0; attempt < 20 && ops.length < wanted; attempt++) {
       const target = this.rng.weighted<Target>({ tree: 4, dc: 3, held: 3 });
       accept(this.propose(target));
+    }
+    if (faultKind === 'lose-echoes') {
+      const involved = PAIR_NODES.filter((n) => ops.some((op) => nodesOf(op.target).includes(n)));
+      fault = { kind: 'lose-echoes', node: this.rng.pick(involved.length ? involved : PAIR_NODES) };
     }
     if (faultKind === 'drop-connection') {
       const involved = [...new Set(ops.flatMap((op) => nodesOf(op.target)))];

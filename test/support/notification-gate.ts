@@ -24,6 +24,14 @@ export interface NotificationGate {
   readonly taken: TakenEvent[];
   hold(): void;
   release(): void;
+  /**
+   * Loses every event `keep` does not accept (undefined: loses none), as a registry
+   * restarted before delivering its queue does: what is left is forwarded, and a
+   * delivery with nothing left is answered 200 without reaching regrelay.
+   */
+  lose(keep: ((e: TakenEvent) => boolean) | undefined): void;
+  /** How many events were lost so far. */
+  readonly lost: number;
   /** Waits (bounded) until regrelay has taken an event matching `match`, from `taken[since]` on. */
   waitTaken(
     what: string,
@@ -37,10 +45,18 @@ export async function startNotificationGate(target: string): Promise<Notificatio
   const taken: TakenEvent[] = [];
   let opened: Promise<void> = Promise.resolve();
   let open: (() => void) | undefined;
+  let keep: ((e: TakenEvent) => boolean) | undefined;
+  let lost = 0;
   const server: Server = createServer((req, res) => {
     void (async () => {
-      const body = await readBody(req);
+      let body = await readBody(req);
       await opened;
+      if (keep) {
+        const kept = keepOnly(body, keep);
+        lost += kept.lost;
+        if (kept.body === undefined) return void res.writeHead(200).end();
+        body = kept.body;
+      }
       const headers: Record<string, string> = {};
       for (const name of ['authorization', 'content-type']) {
         const value = req.headers[name];
@@ -70,6 +86,12 @@ export async function startNotificationGate(target: string): Promise<Notificatio
       open?.();
       open = undefined;
     },
+    lose(accept) {
+      keep = accept;
+    },
+    get lost() {
+      return lost;
+    },
     async waitTaken(what, match, { since = 0, timeoutMs = 60_000 } = {}) {
       const deadline = Date.now() + timeoutMs;
       while (!taken.slice(since).some(match)) {
@@ -86,20 +108,37 @@ export async function startNotificationGate(target: string): Promise<Notificatio
   };
 }
 
+/** The envelope with only the events `keep` accepts; body undefined when none is left. */
+function keepOnly(body: string, keep: (e: TakenEvent) => boolean): { body?: string; lost: number } {
+  try {
+    const envelope = JSON.parse(body) as { events?: unknown[] };
+    const events = envelope.events ?? [];
+    const kept = events.filter((e) => keep(eventOf(e as RawEvent)));
+    const lost = events.length - kept.length;
+    return kept.length ? { body: JSON.stringify({ ...envelope, events: kept }), lost } : { lost };
+  } catch {
+    return { body, lost: 0 }; // not an envelope: passed on as it is
+  }
+}
+
+interface RawEvent {
+  action?: string;
+  target?: { repository?: string; tag?: string; digest?: string };
+}
+
+function eventOf(e: RawEvent): TakenEvent {
+  return {
+    action: String(e.action),
+    repository: e.target?.repository,
+    tag: e.target?.tag,
+    digest: e.target?.digest,
+  };
+}
+
 function eventsOf(body: string): TakenEvent[] {
   try {
-    const envelope = JSON.parse(body) as {
-      events?: {
-        action?: string;
-        target?: { repository?: string; tag?: string; digest?: string };
-      }[];
-    };
-    return (envelope.events ?? []).map((e) => ({
-      action: String(e.action),
-      repository: e.target?.repository,
-      tag: e.target?.tag,
-      digest: e.target?.digest,
-    }));
+    const envelope = JSON.parse(body) as { events?: RawEvent[] };
+    return (envelope.events ?? []).map(eventOf);
   } catch {
     return [];
   }

@@ -93,7 +93,12 @@ describe('the fuzz plan', () => {
     for (let seed = 1; seed <= 50; seed++) {
       const plan = planRun(seed, 8);
       const kinds = new Set(plan.steps.flatMap((s) => (s.fault ? [s.fault.kind] : [])));
-      expect([...kinds].sort()).toEqual(['drop-connection', 'kill-regrelay', 'stop-registry']);
+      expect([...kinds].sort()).toEqual([
+        'drop-connection',
+        'kill-regrelay',
+        'lose-echoes',
+        'stop-registry',
+      ]);
       for (const pair of ['dc', 'held']) {
         const conflict = plan.steps.some((s) =>
           s.ops.some((o) => o.kind === 'both-push' && o.target === pair && o.a !== o.b),
