@@ -48,6 +48,8 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly lease: Lease;
   private stopping = false;
   private wake?: () => void;
+  /** Work was announced since the loop last began to claim: claim again before idling. */
+  private nudged = false;
   private loops: Promise<void>[] = [];
   private subscription = new Subscription();
 
@@ -68,7 +70,7 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
   onApplicationBootstrap(): void {
     if (this.config.workers === 0) return;
     this.subscription.add(
-      this.bus.of('tasks.available', 'execution.started').subscribe(() => this.wake?.()),
+      this.bus.of('tasks.available', 'execution.started').subscribe(() => this.nudge()),
     );
     this.subscription.add(
       this.bus.of('execution.stop').subscribe((e) => {
@@ -89,7 +91,7 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
     if (this.stopping) return Promise.all(this.loops).then(() => undefined);
     this.stopping = true;
     this.subscription.unsubscribe();
-    this.wake?.();
+    this.nudge();
     for (const r of this.running.values()) this.abort(r, 'shutdown');
     await Promise.all([...this.running.values()].map((r) => r.done));
     await Promise.all(this.loops);
@@ -98,6 +100,7 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
   private async claimLoop(): Promise<void> {
     while (!this.stopping) {
       let claimed = 0;
+      this.nudged = false;
       try {
         const free = this.config.workers - this.running.size;
         const tasks = await this.queue.claim(free, this.lease);
@@ -106,9 +109,17 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
       } catch (error) {
         this.logger.error({ err: error }, 'Claiming tasks failed');
       }
-      // Full, or nothing to claim: wait for a finished task, an event, or the poll.
-      if (claimed === 0 || this.running.size >= this.config.workers) await this.idle();
+      // Full, or nothing to claim: wait for a finished task, an event, or the poll. An
+      // event that came while claiming may name tasks the claim did not see yet.
+      const wait = claimed === 0 || this.running.size >= this.config.workers;
+      if (wait && !this.nudged) await this.idle();
     }
+  }
+
+  /** Wakes the claim loop now, or makes it claim again when it is claiming. */
+  private nudge(): void {
+    this.nudged = true;
+    this.wake?.();
   }
 
   private idle(): Promise<void> {
@@ -148,7 +159,7 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
     this.running.set(task.id, entry);
     entry.done = this.run(entry).finally(() => {
       this.running.delete(task.id);
-      this.wake?.();
+      this.nudge();
     });
   }
 
