@@ -44,7 +44,8 @@ export interface FaultProxy {
   host: string;
   /** Every request that reached the proxy, in order. */
   seen: SeenRequest[];
-  add(rule: FaultRule): void;
+  /** Adds a rule; `fired()` says how many requests it has faulted so far. */
+  add(rule: FaultRule): { fired(): number };
   /** Faults applied so far, by action kind (kept across clear()). */
   applied(): Record<string, number>;
   /** Drops the rules and the requests seen. */
@@ -156,7 +157,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       // Used-up rules only slow the matching of a long-running proxy (the soak's).
       for (let i = rules.length - 1; i >= 0; i--)
         if (rules[i]!.used >= (rules[i]!.times ?? 1)) rules.splice(i, 1);
-      rules.push({ ...rule, used: 0, skipped: 0 });
+      const added = { ...rule, used: 0, skipped: 0 };
+      rules.push(added);
+      return { fired: () => added.used };
     },
     applied: () => ({ ...applied }),
     clear: () => {

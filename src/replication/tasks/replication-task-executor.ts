@@ -206,6 +206,8 @@ export class ReplicationTaskExecutor extends TaskExecutor {
     };
     // Read before the subject goes: an index's children carry attached artifacts too.
     const subjects = await this.attachedDeleter.subjectsOf(attachedJob, task.digest);
+    const at = { registryId: task.destinationRegistryId, repository: task.destinationRepository };
+    const from = { registryId: task.sourceRegistryId, repository: task.sourceRepository };
     const outcome = await this.deleter.delete({
       source,
       sourceRepository: task.sourceRepository,
@@ -214,29 +216,22 @@ export class ReplicationTaskExecutor extends TaskExecutor {
       tag: task.tag!,
       digest: task.digest,
       outOfSelection: task.outOfSelection,
-      wroteTag: (tag) =>
-        this.ledger.wrote(
-          task.owner,
-          task.destinationRegistryId,
-          task.destinationRepository,
-          tag,
-          task.digest,
-        ),
+      syncedTag: (tag) => this.ledger.synced(task.owner, at, from, tag, task.digest),
       signal,
     });
     if (outcome.result === 'left' && outcome.keepLedger)
       return { status: 'skipped', reason: outcome.reason, bytesMoved: 0 };
-    await this.afterDelivery(task, signal, () =>
-      this.ledger.forget(
-        task.owner,
-        task.destinationRegistryId,
-        task.destinationRepository,
-        task.tag!,
-        task.digest,
-      ),
-    );
-    if (outcome.result !== 'left')
+    if (outcome.result === 'left') {
+      // Changed at the destination: not ours there any more (a pair keeps its last synced digest).
+      await this.afterDelivery(task, signal, () =>
+        this.ledger.forget(task.owner, at.registryId, at.repository, task.tag!, task.digest),
+      );
+    } else {
+      await this.afterDelivery(task, signal, () =>
+        this.ledger.forgetSynced(task.owner, at, from, task.tag!, task.digest),
+      );
       await this.afterDelivery(task, signal, () => this.hooks.delivered(task, 'removed'));
+    }
     const attachedGone =
       outcome.result !== 'left' && subjects.length && (await this.subjectGone(task, outcome))
         ? await this.attachedDeleter.deleteFor(attachedJob, subjects)

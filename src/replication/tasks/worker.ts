@@ -48,6 +48,8 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly closing = new AbortController();
   private stopping = false;
   private wake?: () => void;
+  /** Work was announced since the loop last began to claim: claim again before idling. */
+  private nudged = false;
   private loops: Promise<void>[] = [];
   private subscription = new Subscription();
   private readonly outcomes: TaskOutcomes;
@@ -80,7 +82,7 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
   onApplicationBootstrap(): void {
     if (this.config.workers === 0) return;
     this.subscription.add(
-      this.bus.of('tasks.available', 'execution.started').subscribe(() => this.wake?.()),
+      this.bus.of('tasks.available', 'execution.started').subscribe(() => this.nudge()),
     );
     this.subscription.add(
       this.bus.of('execution.stop').subscribe((e) => {
@@ -102,7 +104,7 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
     this.stopping = true;
     this.closing.abort();
     this.subscription.unsubscribe();
-    this.wake?.();
+    this.nudge();
     for (const r of this.running.values()) this.abort(r, 'shutdown');
     await Promise.all([...this.running.values()].map((r) => r.done));
     await Promise.all(this.loops);
@@ -132,6 +134,7 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
     const backoff = new OutageBackoff(this.config.pollIntervalMs);
     while (!this.stopping) {
       let claimed = 0;
+      this.nudged = false;
       try {
         const free = this.config.workers - this.running.size;
         // Never our own running tasks, even if their lease ran out while the database was away.
@@ -155,8 +158,10 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
           continue;
         }
       }
-      // Full, or nothing to claim: wait for a finished task, an event, or the poll.
-      if (claimed === 0 || this.running.size >= this.config.workers) await this.idle();
+      // Full, or nothing to claim: wait for a finished task, an event, or the poll. An
+      // event that came while claiming may name tasks the claim did not see yet.
+      const wait = claimed === 0 || this.running.size >= this.config.workers;
+      if (wait && !this.nudged) await this.idle();
     }
   }
 
@@ -172,6 +177,12 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
             'Could not hand a task back; its lease will expire',
           ),
         );
+  }
+
+  /** Wakes the claim loop now, or makes it claim again when it is claiming. */
+  private nudge(): void {
+    this.nudged = true;
+    this.wake?.();
   }
 
   private idle(ms = this.config.pollIntervalMs): Promise<void> {
@@ -225,7 +236,7 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
       )
       .finally(() => {
         this.running.delete(task.id);
-        this.wake?.();
+        this.nudge();
       });
   }
 
