@@ -199,11 +199,7 @@ function repairs(
  * which brings what is attached to it, where the parent holds it all (the root always
  * does); deeper nodes get it by delivery once their parent has it.
  */
-function attachedRepairs(
-  shape: TreeShape,
-  c: AttachedComparison,
-  drift: NodeDrift,
-): PlannedTask[] {
+function attachedRepairs(shape: TreeShape, c: AttachedComparison, drift: NodeDrift): PlannedTask[] {
   const states = new Map(c.destinations.map((d) => [d.destination.registryId, d.state]));
   const tasks: PlannedTask[] = [];
   for (const node of shape.belowRoot()) {

@@ -184,7 +184,11 @@ export class ReplicationTaskExecutor extends TaskExecutor {
   }
 
   /** One step of the bookkeeping after a delivery, waiting for the database if it is away. */
-  private afterDelivery<T>(task: ClaimedTask, signal: AbortSignal, step: () => Promise<T>): Promise<T> {
+  private afterDelivery<T>(
+    task: ClaimedTask,
+    signal: AbortSignal,
+    step: () => Promise<T>,
+  ): Promise<T> {
     return whileDatabaseDown(step, {
       signal,
       onOutage: logOutage(this.logger, 'a delivered task', { taskId: task.id }),
