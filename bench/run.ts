@@ -18,7 +18,7 @@ import { requireBinary } from '../test/support/binaries.js';
 import { startRegistry, type TestRegistry } from '../test/support/registry.js';
 import { distinctImages, pushImages, type ImageSpec } from './lib/datasets.js';
 import type { BenchContext, Measurement } from './lib/harness.js';
-import { RegrelayUnderTest, regrelaySettings } from './lib/regrelay.js';
+import { coalesceWindowMs, RegrelayUnderTest, regrelaySettings } from './lib/regrelay.js';
 import { renderMarkdown, checkTargets, type BenchResults } from './lib/report.js';
 import { MiB } from './lib/stats.js';
 import {
@@ -30,10 +30,19 @@ import {
 import { planningScenario } from './scenarios/planning.js';
 import { promotionScenario } from './scenarios/promotion.js';
 import { FULL, SMOKE } from './scenarios/sizes.js';
+import { treeLagScenario } from './scenarios/tree-lag.js';
 
 // Compiled to dist/bench/bench/run.js; the checkout is three levels up.
 const ROOT = resolve(import.meta.dirname, '../../..');
-const SCENARIOS = ['bulk', 'many-small', 'large-blob', 'fan-out', 'planning', 'promotion'] as const;
+const SCENARIOS = [
+  'bulk',
+  'many-small',
+  'large-blob',
+  'fan-out',
+  'planning',
+  'promotion',
+  'tree',
+] as const;
 
 const smoke = process.argv.includes('--smoke');
 const sizes = smoke ? SMOKE : FULL;
@@ -140,6 +149,14 @@ async function main() {
         }),
       );
       measurements.push(...(await promotionScenario(ctx, promoted)));
+    }
+    if (only.has('tree')) {
+      log('scenario 8: a push at the root of a 1 → 2 → 4 tree to every leaf');
+      const t = sizes.tree;
+      datasets.tree =
+        `${plural(t.pushes, 'push', 'pushes')} at the root, one at a time, each ${t.layers} × ${formatBytes(t.layerSize)} ` +
+        `distinct incompressible layers; by the root's webhook alone (coalescing window ${coalesceWindowMs()} ms)`;
+      measurements.push(...(await treeLagScenario(ctx, t)));
     }
   } finally {
     await regrelay.stop();

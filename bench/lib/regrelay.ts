@@ -23,6 +23,11 @@ export function regrelaySettings(): Record<string, string> {
   );
 }
 
+/** The coalescing window regrelay runs with (its default unless the bench was given one). */
+export function coalesceWindowMs(): number {
+  return Number(process.env.REGRELAY_EVENT_COALESCE_MS ?? 1000);
+}
+
 /**
  * regrelay as an operator runs it: `node dist/main.js` with the embedded PostgreSQL
  * under a fresh data directory and default settings, driven over its REST API.
@@ -58,6 +63,11 @@ export class RegrelayUnderTest {
     return this.app.child.pid!;
   }
 
+  /** `http://127.0.0.1:PORT`, where registries send their webhooks. */
+  get url(): string {
+    return this.app.url;
+  }
+
   async stop(): Promise<void> {
     await this.app.stop('SIGTERM');
     await rm(this.dataDir, { recursive: true, force: true });
@@ -83,11 +93,11 @@ export class RegrelayUnderTest {
     return (await fetch(`${this.app.url}/metrics`)).text();
   }
 
-  async addRegistry(name: string, registry: TestRegistry): Promise<string> {
+  async addRegistry(name: string, registry: TestRegistry, extra: object = {}): Promise<string> {
     const { id } = await this.call<{ id: string }>(
       'POST',
       '/registries',
-      { name, url: registry.url },
+      { name, url: registry.url, ...extra },
       201,
     );
     return id;

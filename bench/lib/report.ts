@@ -1,4 +1,5 @@
 import type { Measurement, Tool } from './harness.js';
+import { coalesceWindowMs } from './regrelay.js';
 import { formatSummary } from './stats.js';
 
 export interface BenchResults {
@@ -116,6 +117,24 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
         promotion[0].median <= 1.2 * promotion[1].median && retag[1].max === 1 && retag[0].max < 1,
     });
   }
+  const leaf = find('tree', 'regrelay', 'leafLagP50');
+  const leaf99 = find('tree', 'regrelay', 'leafLagP99');
+  const province = find('tree', 'regrelay', 'provinceLagP50');
+  const rootReads = find('tree', 'regrelay', 'rootReadRatio');
+  if (leaf && leaf99 && province && rootReads) {
+    // The second hop (province → city) is one copy plus its hand-over: the copy time.
+    const window = coalesceWindowMs() / 1000;
+    const copy = Math.max(0, leaf.median - province.median);
+    checks.push({
+      scenario: 'tree',
+      target:
+        'every leaf within the coalescing window + about two copy times; the root read once per child (2×)',
+      measured:
+        `leaf p50 ${leaf.median.toFixed(2)} s, p99 ${leaf99.median.toFixed(2)} s (window ${window.toFixed(1)} s, ` +
+        `a copy ≈ ${copy.toFixed(2)} s); root read ${rootReads.max.toFixed(2)}× at most`,
+      met: leaf.median <= window + 2.5 * copy && rootReads.max <= 2.2,
+    });
+  }
   const plans = r.measurements
     .filter((m) => m.scenario === 'planning')
     .map((m) => ({ tags: Number(m.metric.replace('noop', '')), seconds: m.summary.median }))
@@ -206,6 +225,10 @@ function label(metric: string): string {
     retagPuts: 'retag requests written',
     copySeconds: "of which the copy's execution",
     sourceReadRatio: 'source bytes read',
+    provinceLagP50: 'root → province lag p50',
+    leafLagP50: 'root → leaf lag p50',
+    leafLagP99: 'root → leaf lag p99',
+    rootReadRatio: 'bytes read from the root',
   };
   if (metric.startsWith('noop')) return `no-op plan, ${metric.slice(4)} tags`;
   return known[metric] ?? metric;

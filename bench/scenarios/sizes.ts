@@ -10,6 +10,8 @@ export interface Sizes {
   planning: { repositories: number; tagsPerRepository: number };
   /** Promotion: one image of `layers` × `layerSize` (the issue's 200 MiB). */
   promotion: { layers: number; layerSize: number };
+  /** Tree: pushes at the root of a 1 → 2 → 4 tree, one at a time, each image's layers. */
+  tree: { pushes: number; layers: number; layerSize: number };
 }
 
 export const FULL: Sizes = {
@@ -19,6 +21,7 @@ export const FULL: Sizes = {
   fanOutDestinations: 3,
   planning: { repositories: 10, tagsPerRepository: 1000 },
   promotion: { layers: 4, layerSize: 50 * MiB },
+  tree: { pushes: 50, layers: 2, layerSize: 4 * MiB },
 };
 
 export const SMOKE: Sizes = {
@@ -28,4 +31,5 @@ export const SMOKE: Sizes = {
   fanOutDestinations: 3,
   planning: { repositories: 2, tagsPerRepository: 50 },
   promotion: { layers: 2, layerSize: 1 * MiB },
+  tree: { pushes: 3, layers: 1, layerSize: 64 * 1024 },
 };

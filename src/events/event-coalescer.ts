@@ -9,6 +9,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Subscription } from 'rxjs';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config.js';
+import { isDatabaseUnavailable, OutageBackoff } from '../database/outage.js';
 import { EventBus } from '../replication/event-bus.js';
 import { EventTargets } from '../replication/triggers/event-targets.js';
 import { EventInbox, type PendingEvent } from './event-inbox.js';
@@ -51,6 +52,7 @@ export class EventCoalescer implements OnApplicationBootstrap, OnApplicationShut
   private running?: Promise<void>;
   private again = false;
   private closed = false;
+  private readonly backoff = new OutageBackoff();
 
   constructor(
     private readonly config: AppConfig,
@@ -88,9 +90,25 @@ export class EventCoalescer implements OnApplicationBootstrap, OnApplicationShut
     }
     clearTimeout(this.timer);
     this.running = this.coalesce()
+      .then((nextInMs) => {
+        if (!this.backoff.fresh)
+          this.logger.log('The database answers again; registry events are handled again');
+        this.backoff.reset();
+        return nextInMs;
+      })
       .catch((error: unknown) => {
-        this.logger.warn({ err: error }, 'Could not turn events into executions; will retry');
-        return this.config.pollIntervalMs;
+        // Nothing is lost: unclaimed events stay in the inbox (the claim rolled back).
+        if (!isDatabaseUnavailable(error)) {
+          this.logger.warn({ err: error }, 'Could not turn events into executions; will retry');
+          return this.config.pollIntervalMs;
+        }
+        if (this.backoff.fresh)
+          this.logger.warn(
+            { err: error },
+            'The database is unreachable; registry events wait for it',
+          );
+        this.again = false;
+        return Math.max(this.config.pollIntervalMs, this.backoff.next());
       })
       .then((nextInMs) => {
         this.running = undefined;

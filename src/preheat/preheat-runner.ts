@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import {
   Injectable,
   Logger,
@@ -9,10 +7,12 @@ import {
 import type { Subscription } from 'rxjs';
 import { forEachConcurrent } from '../common/async-pool.js';
 import { AppConfig } from '../config/app-config.js';
+import { isDatabaseUnavailable, logOutage, whileDatabaseDown } from '../database/outage.js';
 import { RegistriesService } from '../registries/registries.service.js';
 import type { RegistryEntity } from '../registries/registry.entity.js';
 import { EventBus } from '../replication/event-bus.js';
 import { ExecutionsService } from '../replication/executions/executions.service.js';
+import { InstanceId } from '../replication/instance-id.js';
 import { DragonflyClient } from './dragonfly-client.js';
 import { drivePreheat } from './preheat-lifecycle.js';
 import type { PreheatEntity } from './preheat.entity.js';
@@ -35,11 +35,15 @@ const SWEEP_BATCH = 20;
  * retries waiting for their backoff, and jobs a stopped replica was still polling.
  * A preheat's outcome is recorded and counted; it never changes the execution's
  * status, but a failure is added to its message.
+ *
+ * Database outages: planning an execution's preheats waits for the database (the
+ * rows do not exist yet, so no sweep would find them); a preheat cut short by one
+ * keeps its lease and the sweep resumes it once the lease has run out.
  */
 @Injectable()
 export class PreheatRunner implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(PreheatRunner.name);
-  private readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private readonly owner: string;
   private readonly stopping = new AbortController();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly leaseMs: number;
@@ -53,15 +57,24 @@ export class PreheatRunner implements OnApplicationBootstrap, OnApplicationShutd
     private readonly registries: RegistriesService,
     private readonly store: PreheatStore,
     private readonly metrics: PreheatMetrics,
+    private readonly instance: InstanceId,
   ) {
+    this.owner = instance.value;
     // Long enough to survive a few slow polls; another replica waits this long.
     this.leaseMs = Math.max(30_000, 4 * config.preheatPollIntervalMs);
   }
 
   onApplicationBootstrap(): void {
-    this.subscription = this.bus
-      .of('execution.finished')
-      .subscribe((event) => this.track(this.onFinished(event.executionId)));
+    this.subscription = this.bus.of('execution.finished').subscribe((event) =>
+      this.track(
+        whileDatabaseDown(() => this.onFinished(event.executionId), {
+          signal: this.stopping.signal,
+          onOutage: logOutage(this.logger, 'planning preheats', {
+            executionId: event.executionId,
+          }),
+        }),
+      ),
+    );
     // Often enough that a retry waits about its backoff, not a whole lease.
     const sweepMs = Math.max(
       1_000,
@@ -69,6 +82,15 @@ export class PreheatRunner implements OnApplicationBootstrap, OnApplicationShutd
     );
     this.sweepTimer = setInterval(() => this.track(this.sweep()), sweepMs);
     this.sweepTimer.unref();
+    this.track(this.takeOverPredecessors());
+  }
+
+  /** Preheats a dead predecessor was driving are resumed at once (see InstanceId). */
+  private async takeOverPredecessors(): Promise<void> {
+    const prefix = this.instance.predecessors;
+    if (!prefix || !(await this.store.takeOverFrom(prefix, this.owner))) return;
+    this.logger.log('Resuming the preheats of the previous instance on this data directory');
+    await this.sweep();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -192,9 +214,11 @@ export class PreheatRunner implements OnApplicationBootstrap, OnApplicationShutd
 
   private track(work: Promise<void>): void {
     const tracked: Promise<void> = work
-      .catch((error: unknown) =>
-        this.logger.warn({ err: error }, 'Preheat work failed; the sweep retries it'),
-      )
+      .catch((error: unknown) => {
+        // A sweep during an outage simply finds nothing to do; the next one looks again.
+        if (isDatabaseUnavailable(error)) return;
+        this.logger.warn({ err: error }, 'Preheat work failed; the sweep retries it');
+      })
       .finally(() => this.inFlight.delete(tracked));
     this.inFlight.add(tracked);
   }

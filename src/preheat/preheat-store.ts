@@ -66,6 +66,22 @@ export class PreheatStore {
     return ids.length ? this.preheats.findBy({ id: In(ids) }) : [];
   }
 
+  /**
+   * Lets the next sweep take at once the open rows leased to owners whose id starts
+   * with `prefix` other than `self`: a dead predecessor's (see InstanceId).
+   */
+  async takeOverFrom(prefix: string, self: string): Promise<number> {
+    const rows = await queryRows(
+      this.dataSource,
+      `UPDATE preheat SET lease_expires_at = now() - interval '1 second', updated_at = now()
+       WHERE status IN ('pending', 'running') AND starts_with(lease_owner, $1) AND lease_owner <> $2
+         AND lease_expires_at > now()
+       RETURNING id`,
+      [prefix, self],
+    );
+    return rows.length;
+  }
+
   /** Takes over open rows whose lease has expired (oldest first), up to `limit`. */
   async claimDue(owner: string, leaseMs: number, limit: number): Promise<PreheatEntity[]> {
     const rows = await queryRows<{ id: string }>(

@@ -3,12 +3,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import pg from 'pg';
 import { filter, Subject, type Observable } from 'rxjs';
 import type { DataSource } from 'typeorm';
+import { isDatabaseUnavailable, OutageBackoff } from '../database/outage.js';
 import type { ReplicationEvent, ReplicationEventType } from './replication-events.js';
 
 const CHANNEL = 'regrelay_events';
 /** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more. */
 const MAX_PAYLOAD = 7900;
-const RECONNECT_MS = 1000;
 
 /**
  * Replication events for every replica: published with PostgreSQL NOTIFY and
@@ -17,6 +17,8 @@ const RECONNECT_MS = 1000;
  * Delivery is best effort (a dropped listener loses events while it reconnects);
  * nothing that must happen depends on it alone: workers also poll, leases are
  * renewed against the database, SSE streams start from a database snapshot.
+ * While the database is away the listener reconnects with backoff (up to 10 s
+ * apart), logging the loss and the recovery once each.
  */
 @Injectable()
 export class EventBus implements OnModuleInit, OnApplicationShutdown {
@@ -25,6 +27,9 @@ export class EventBus implements OnModuleInit, OnApplicationShutdown {
   private listener?: pg.Client;
   private closed = false;
   private reconnectTimer?: NodeJS.Timeout;
+  private readonly backoff = new OutageBackoff(1000, 10_000);
+  /** NOTIFY fails for every event while the database is away: say so once. */
+  private notifyFailing = false;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
@@ -64,9 +69,12 @@ export class EventBus implements OnModuleInit, OnApplicationShutdown {
     }
     try {
       await this.dataSource.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]);
+      this.notifyFailing = false;
     } catch (error) {
       // The local stream must not miss what happened here even if NOTIFY failed.
-      this.logger.warn({ err: error, type: event.type }, 'NOTIFY failed; delivered locally only');
+      if (!this.notifyFailing || !isDatabaseUnavailable(error))
+        this.logger.warn({ err: error, type: event.type }, 'NOTIFY failed; delivered locally only');
+      this.notifyFailing = isDatabaseUnavailable(error);
       this.subject.next(event);
     }
   }
@@ -88,6 +96,7 @@ export class EventBus implements OnModuleInit, OnApplicationShutdown {
     const lost = (error?: Error) => {
       if (this.closed || this.listener !== client) return;
       this.logger.warn({ err: error }, 'Event listener connection lost; reconnecting');
+      this.backoff.next(); // not fresh any more: reconnect failures are not logged again
       this.listener = undefined;
       void client.end().catch(() => undefined);
       this.scheduleReconnect();
@@ -109,10 +118,16 @@ export class EventBus implements OnModuleInit, OnApplicationShutdown {
     if (this.closed || this.reconnectTimer) return;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
-      this.connect().catch((error: unknown) => {
-        this.logger.warn({ err: error }, 'Event listener reconnect failed');
-        this.scheduleReconnect();
-      });
-    }, RECONNECT_MS);
+      this.connect().then(
+        () => {
+          this.logger.log('Event listener reconnected');
+          this.backoff.reset();
+        },
+        (error: unknown) => {
+          this.logger.debug({ err: error }, 'Event listener reconnect failed; trying again');
+          this.scheduleReconnect();
+        },
+      );
+    }, this.backoff.next());
   }
 }

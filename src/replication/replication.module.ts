@@ -85,6 +85,7 @@ import { Reconciler } from './reconcile/reconciler.js';
     ExecutionReadCache,
     LedgerService,
     EventBus,
+    InstanceId,
     ReplicationMetrics,
     Planner,
     TagTimes,

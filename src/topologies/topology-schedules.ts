@@ -8,9 +8,10 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Subscription } from 'rxjs';
 import type { DataSource } from 'typeorm';
+import { logOutage } from '../database/outage.js';
 import { queryRows } from '../database/sql.js';
 import { CronJobs, type WantedJob } from '../replication/triggers/cron-jobs.js';
-import { scheduledInstant } from '../replication/triggers/cron-tick.js';
+import { scheduledInstant, tickSteps } from '../replication/triggers/cron-tick.js';
 import { TopologiesService } from './topologies.service.js';
 import { TopologyOwner } from './topology-owner.js';
 
@@ -20,7 +21,8 @@ const RESYNC_MS = 30_000;
 /**
  * Each enabled topology's anti-entropy schedule (`reconcile.cron`, default hourly):
  * every replica schedules it, and the one that records the tick (topology,
- * scheduled instant) runs the sync: exactly once per tick.
+ * scheduled instant) runs the sync: exactly once per tick. Like policy schedules, a
+ * tick in a database outage keeps trying until the next one is due.
  */
 @Injectable()
 export class TopologySchedules implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -28,6 +30,7 @@ export class TopologySchedules implements OnApplicationBootstrap, OnApplicationS
   private readonly jobs: CronJobs;
   private subscription?: Subscription;
   private resync?: NodeJS.Timeout;
+  private readonly closing = new AbortController();
 
   constructor(
     scheduler: SchedulerRegistry,
@@ -46,6 +49,7 @@ export class TopologySchedules implements OnApplicationBootstrap, OnApplicationS
   }
 
   onApplicationShutdown(): void {
+    this.closing.abort();
     clearInterval(this.resync);
     this.subscription?.unsubscribe();
     this.jobs.stopAll();
@@ -69,24 +73,39 @@ export class TopologySchedules implements OnApplicationBootstrap, OnApplicationS
   }
 
   private async tick(topologyId: string, expression: string): Promise<void> {
-    const tickAt = scheduledInstant(expression, new Date());
+    const now = new Date();
+    const tickAt = scheduledInstant(expression, now);
+    const durably = tickSteps(
+      expression,
+      now,
+      this.closing.signal,
+      logOutage(this.logger, 'a scheduled topology sync', { topologyId, tickAt }),
+    );
     try {
-      const won = await queryRows(
-        this.dataSource,
-        'INSERT INTO topology_tick (topology_id, tick_at) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING topology_id',
-        [topologyId, tickAt],
+      const won = await durably(() =>
+        queryRows(
+          this.dataSource,
+          'INSERT INTO topology_tick (topology_id, tick_at) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING topology_id',
+          [topologyId, tickAt],
+        ),
       );
       if (!won.length) return; // another replica has this tick
-      await queryRows(
-        this.dataSource,
-        `DELETE FROM topology_tick WHERE topology_id = $1 AND tick_at < now() - interval '7 days'`,
-        [topologyId],
+      await durably(() =>
+        queryRows(
+          this.dataSource,
+          `DELETE FROM topology_tick WHERE topology_id = $1 AND tick_at < now() - interval '7 days'`,
+          [topologyId],
+        ),
       );
-      const { execution } = await this.owner.sync(await this.topologies.get(topologyId));
-      await queryRows(
-        this.dataSource,
-        'UPDATE topology_tick SET execution_id = $3 WHERE topology_id = $1 AND tick_at = $2',
-        [topologyId, tickAt, execution.id],
+      const { execution } = await durably(async () =>
+        this.owner.sync(await this.topologies.get(topologyId)),
+      );
+      await durably(() =>
+        queryRows(
+          this.dataSource,
+          'UPDATE topology_tick SET execution_id = $3 WHERE topology_id = $1 AND tick_at = $2',
+          [topologyId, tickAt, execution.id],
+        ),
       );
     } catch (error) {
       this.logger.warn({ err: error, topologyId, tickAt }, 'A scheduled topology sync failed');

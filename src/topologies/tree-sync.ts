@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { LedgerService } from '../replication/ledger/ledger.service.js';
-import { decideCopy } from '../replication/planning/decisions.js';
+import type { AttachedComparison } from '../replication/planning/attached-comparison.js';
+import { decideAttached, decideCopy } from '../replication/planning/decisions.js';
 import { DeletionPlanner } from '../replication/planning/deletion-planner.js';
 import type { PlanDestination } from '../replication/planning/plan-destination.js';
-import { Planner } from '../replication/planning/planner.js';
+import { attachedReason, Planner } from '../replication/planning/planner.js';
 import { compareSource } from '../replication/planning/source-comparison.js';
 import { SourceWalker } from '../replication/planning/source-walker.js';
 import type { TagComparison } from '../replication/planning/tag-comparator.js';
@@ -70,6 +71,10 @@ export class TreeSync {
         page: async (comparisons) => {
           for (const c of comparisons)
             for (const task of repairs(t, shape, c, drift)) await sink.add(task);
+        },
+        attached: async (comparisons) => {
+          for (const c of comparisons)
+            for (const task of attachedRepairs(shape, c, drift)) await sink.add(task);
         },
         repository: async ({ repository, listed }) => {
           for (const [parent, planner] of deletions ?? [])
@@ -183,6 +188,40 @@ function repairs(
       mediaType: c.source.descriptor.mediaType,
       status: 'pending',
       reason: null,
+    });
+  }
+  return tasks;
+}
+
+/**
+ * The copies what is attached to a root image calls for below the root (a signature
+ * deleted at a city, say): the subject by digest from each lacking node's parent,
+ * which brings what is attached to it, where the parent holds it all (the root always
+ * does); deeper nodes get it by delivery once their parent has it.
+ */
+function attachedRepairs(shape: TreeShape, c: AttachedComparison, drift: NodeDrift): PlannedTask[] {
+  const states = new Map(c.destinations.map((d) => [d.destination.registryId, d.state]));
+  const tasks: PlannedTask[] = [];
+  for (const node of shape.belowRoot()) {
+    const state = states.get(node.registryId);
+    if (!state) continue; // it lacks the subject itself, or holds another digest
+    const decision = decideAttached(state);
+    if (decision.action === 'none') continue;
+    drift.get(node.registryId)!.missing++;
+    const parent = node.parent!;
+    const parentComplete = parent === shape.root.registryId || states.get(parent)?.kind === 'same';
+    if (!parentComplete) continue;
+    tasks.push({
+      operation: 'copy',
+      sourceRegistryId: parent,
+      sourceRepository: shape.repositoryAt(parent, c.repository),
+      destinationRegistryId: node.registryId,
+      destinationRepository: shape.repositoryAt(node.registryId, c.repository),
+      tag: null,
+      digest: c.subject.digest,
+      mediaType: c.subject.mediaType,
+      status: 'pending',
+      reason: attachedReason(c, decision.missing),
     });
   }
   return tasks;

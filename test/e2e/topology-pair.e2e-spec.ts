@@ -4,6 +4,7 @@ import { DISTRIBUTION_WEBHOOK_PATH } from '../../src/events/webhook-routes.js';
 import { RegistryClient } from '../../src/oci/index.js';
 import type { ExecutionDto } from '../../src/replication/dto/execution.dto.js';
 import type { ConflictPageDto } from '../../src/topologies/dto/topology-reports.dto.js';
+import { startEnvelopeRelay, type EnvelopeRelay } from '../support/envelope-relay.js';
 import { ImageBuilder, type PushedManifest } from '../support/image-builder.js';
 import { metricValue } from '../support/metrics.js';
 import { startRegistry, type TestRegistry } from '../support/registry.js';
@@ -28,14 +29,20 @@ describe('a dual-master pair', () => {
   > = {} as never;
   let pair: string;
   let held: string;
+  /** Side B's webhooks pass a relay that can lose its delete events, as a registry restart would. */
+  let relay: EnvelopeRelay;
+  let loseDeletes = false;
 
   beforeAll(async () => {
     t = await startTestApp({ REGRELAY_POLL_INTERVAL_MS: '100', REGRELAY_EVENT_COALESCE_MS: '300' });
+    relay = await startEnvelopeRelay(t.url + DISTRIBUTION_WEBHOOK_PATH, (envelope) =>
+      loseDeletes ? { events: envelope.events.filter((e) => e.action !== 'delete') } : envelope,
+    );
     for (const name of ['a', 'b', 'c', 'd'] as const) {
       const secret = `pair-webhook-secret-${name}-0123456789`;
       const registry = await startRegistry({
         notifications: {
-          url: t.url + DISTRIBUTION_WEBHOOK_PATH,
+          url: name === 'b' ? relay.url : t.url + DISTRIBUTION_WEBHOOK_PATH,
           headers: { Authorization: [`Bearer ${secret}`] },
         },
       });
@@ -63,6 +70,7 @@ describe('a dual-master pair', () => {
 
   afterAll(async () => {
     await t?.close();
+    await relay?.close();
     await Promise.all(Object.values(side).map((s) => s.client.close()));
     await Promise.all(Object.values(side).map((s) => s.registry.destroy()));
   });
@@ -174,6 +182,55 @@ describe('a dual-master pair', () => {
     });
     expect(await digestAt('a', 'gone')).toBeUndefined();
     expect(await digestAt('b', 'gone')).toBeUndefined();
+  });
+
+  it('deletes on the other side a manifest pushed there under two tags and deleted on this side', async () => {
+    // Pushed on B under two tags, so regrelay wrote both at A, none at B. Deleting the
+    // manifest on A (distribution 2.8: both tags go) must delete both at B too.
+    const shared = await image('b', 'two-1', 'pair-two-tags');
+    await side.b.client.putManifest('app', 'two-2', shared.bytes, shared.descriptor.mediaType);
+    await converged([
+      ['a', 'two-1', shared.descriptor.digest],
+      ['a', 'two-2', shared.descriptor.digest],
+    ]);
+    await side.a.client.deleteManifest('app', shared.descriptor.digest);
+    await converged([
+      ['a', 'two-1', undefined],
+      ['a', 'two-2', undefined],
+      ['b', 'two-1', undefined],
+      ['b', 'two-2', undefined],
+    ]);
+  });
+
+  it('takes a tag pushed again after a deletion as new, even when the deleted side never reported its delete', async () => {
+    // Pushed on B, so regrelay wrote it at A; deleted on A, so regrelay deletes it at B,
+    // whose own delete event is lost. The last synced digest must not outlive the tag.
+    const again = await image('b', 'again', 'pair-again');
+    await converged([['a', 'again', again.descriptor.digest]]);
+    loseDeletes = true;
+    try {
+      await side.a.client.deleteManifest('app', again.descriptor.digest);
+      await converged([
+        ['a', 'again', undefined],
+        ['b', 'again', undefined],
+      ]);
+      await sleep(1000); // B's lost delete event would have been taken by now
+    } finally {
+      loseDeletes = false;
+    }
+    // Someone pushes the same image to A again: a new push, copied to B, not a deletion.
+    await side.a.client.putManifest('app', 'again', again.bytes, again.descriptor.mediaType);
+    await converged([
+      ['a', 'again', again.descriptor.digest],
+      ['b', 'again', again.descriptor.digest],
+    ]);
+    await sleep(2000); // what regrelay does about it is done by now
+    expect(await digestAt('a', 'again')).toBe(again.descriptor.digest);
+    expect(await digestAt('b', 'again')).toBe(again.descriptor.digest);
+    const conflicts = await json<ConflictPageDto>(
+      await t.api(`/api/v1/topologies/${pair}/conflicts`),
+    );
+    expect(conflicts.items.filter((c) => c.tag === 'again')).toEqual([]);
   });
 
   it('moves no byte once it has converged', async () => {

@@ -9,21 +9,14 @@ import { startRegistry, type TestRegistry } from '../support/registry.js';
 import { createPipeline, promote, promotionIn } from '../support/promotion-api.js';
 import { addRegistry, json } from '../support/replication-api.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
+import { TREE_NODES, TREE_PARENT, type TreeNodeName } from '../support/topology-model.js';
 import { waitFor } from '../support/wait.js';
 
 const KiB = 1024;
 const SECRET = 'hq-webhook-secret-for-the-tree-test';
-const NAMES = ['hq', 'east', 'west', 'east-1', 'east-2', 'west-1', 'west-2'] as const;
-type Name = (typeof NAMES)[number];
-const PARENT: Record<Name, Name | null> = {
-  hq: null,
-  east: 'hq',
-  west: 'hq',
-  'east-1': 'east',
-  'east-2': 'east',
-  'west-1': 'west',
-  'west-2': 'west',
-};
+const NAMES = TREE_NODES;
+type Name = TreeNodeName;
+const PARENT = TREE_PARENT;
 
 /**
  * HQ → two provinces → four cities, real registries, and only HQ sends webhooks:

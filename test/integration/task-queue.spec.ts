@@ -210,4 +210,63 @@ describe('TaskQueue', () => {
     expect(again).toMatchObject({ id: task!.id, attempts: 2, reason: 'registry said 503' });
     expect(await queue.depth()).toBe(0);
   });
+
+  it('releases a task at once with its attempt given back, and only for the lease holder', async () => {
+    await executionWithTasks('released', 1, null);
+    const [task] = await queue.claim(1, worker);
+    expect(task!.attempts).toBe(1);
+    expect(await queue.release(task!.id, other.owner, 'not mine')).toBe(false);
+    expect(await queue.release(task!.id, worker.owner, 'returned to the queue at shutdown')).toBe(
+      true,
+    );
+    const [again] = await queue.claim(1, other);
+    expect(again).toMatchObject({
+      id: task!.id,
+      attempts: 1,
+      reason: 'returned to the queue at shutdown',
+    });
+  });
+
+  it('keeps the lease owner on a finished task: it says who ran it', async () => {
+    await executionWithTasks('ran-by', 1, null);
+    const [task] = await queue.claim(1, worker);
+    await queue.finish(task!.id, worker.owner, { status: 'succeeded' });
+    const [row] = await dataSource.query(
+      'SELECT status, lease_owner, lease_expires_at FROM task WHERE id = $1',
+      [task!.id],
+    );
+    expect(row).toEqual({ status: 'succeeded', lease_owner: 'worker-a', lease_expires_at: null });
+    expect(await queue.claim(1, other)).toHaveLength(0);
+  });
+
+  it('does not claim again a task this process still runs, even when its lease ran out', async () => {
+    await executionWithTasks('still-mine', 2, null);
+    const [task] = await queue.claim(1, worker);
+    // The database was away longer than the lease: nobody renewed it.
+    await dataSource.query(
+      `UPDATE task SET lease_expires_at = now() - interval '1 second' WHERE id = $1`,
+      [task!.id],
+    );
+    const next = await queue.claim(5, worker, [task!.id]);
+    expect(next.map((t) => t.id)).not.toContain(task!.id);
+    expect(next).toHaveLength(1);
+    // Another process may take it, and the renewal then tells the first one it is lost.
+    expect((await queue.claim(5, other)).map((t) => t.id)).toEqual([task!.id]);
+  });
+
+  it("takes over at once only the leases of the same lineage's other instances", async () => {
+    await executionWithTasks('lineage', 4, null);
+    const owners = [
+      'embedded-abc/host:10:dead', // a dead predecessor on this data directory
+      'embedded-abc/host:11:self', // this instance
+      'host:12:shared', // an instance on a shared database
+      'embedded-def/host:13:elsewhere', // another data directory's instance
+    ];
+    const claimed = [];
+    for (const owner of owners) claimed.push(...(await queue.claim(1, { owner, seconds: 600 })));
+    expect(await queue.takeOverFrom('embedded-abc/', 'embedded-abc/host:11:self')).toBe(1);
+    const taken = await queue.claim(10, other);
+    expect(taken.map((t) => t.id)).toEqual([claimed[0]!.id]);
+    expect(taken[0]!.attempts).toBe(2);
+  });
 });

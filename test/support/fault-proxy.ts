@@ -23,7 +23,9 @@ export type FaultAction =
   /** Forward this many request body bytes to the registry, then cut both sides. */
   | { kind: 'drop-request-streaming'; afterBytes: number }
   /** Forward the request, then cut the response after this many body bytes. */
-  | { kind: 'drop-response'; afterBytes: number };
+  | { kind: 'drop-response'; afterBytes: number }
+  /** Hold the request until `until` settles, then forward it (a registry that stalls). */
+  | { kind: 'hold'; until: Promise<unknown> };
 
 export interface FaultRule {
   method?: string;
@@ -42,7 +44,11 @@ export interface FaultProxy {
   host: string;
   /** Every request that reached the proxy, in order. */
   seen: SeenRequest[];
-  add(rule: FaultRule): void;
+  /** Adds a rule; `fired()` says how many requests it has faulted so far. */
+  add(rule: FaultRule): { fired(): number };
+  /** Faults applied so far, by action kind (kept across clear()). */
+  applied(): Record<string, number>;
+  /** Drops the rules and the requests seen. */
   clear(): void;
   close(): Promise<void>;
 }
@@ -51,6 +57,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const upstream = new URL(target);
   const rules: (FaultRule & { used: number; skipped: number })[] = [];
   const seen: SeenRequest[] = [];
+  const applied: Record<string, number> = {};
 
   const server: Server = createServer((req, res) => {
     seen.push({ method: req.method ?? '', url: req.url ?? '', range: req.headers.range });
@@ -67,6 +74,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     if (!rule) return forward(req, res);
     rule.used++;
     const action = rule.action;
+    applied[action.kind] = (applied[action.kind] ?? 0) + 1;
     switch (action.kind) {
       case 'respond':
         req.resume();
@@ -85,6 +93,14 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         return forward(req, res, { requestBytes: action.afterBytes });
       case 'drop-response':
         return forward(req, res, { responseBytes: action.afterBytes });
+      case 'hold': {
+        req.pause();
+        const go = () => {
+          forward(req, res);
+          req.resume();
+        };
+        return void action.until.then(go, go);
+      }
     }
   });
 
@@ -137,7 +153,15 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     url: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
     seen,
-    add: (rule) => rules.push({ ...rule, used: 0, skipped: 0 }),
+    add: (rule) => {
+      // Used-up rules only slow the matching of a long-running proxy (the soak's).
+      for (let i = rules.length - 1; i >= 0; i--)
+        if (rules[i]!.used >= (rules[i]!.times ?? 1)) rules.splice(i, 1);
+      const added = { ...rule, used: 0, skipped: 0 };
+      rules.push(added);
+      return { fired: () => added.used };
+    },
+    applied: () => ({ ...applied }),
     clear: () => {
       rules.length = 0;
       seen.length = 0;

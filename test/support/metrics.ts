@@ -21,3 +21,12 @@ export async function metricValue(
     );
   return line ? Number(line.split(' ').pop()) : 0;
 }
+
+/** The sum of every sample of `name` in the app's /metrics (all label sets). */
+export async function metricSum(t: ApiCaller, name: string): Promise<number> {
+  const text = await (await t.api('/metrics', { token: null })).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+}

@@ -1,4 +1,3 @@
-import { expect } from '@jest/globals';
 import type { ExecutionDto, TaskDto } from '../../src/replication/dto/execution.dto.js';
 import type { TestRegistry } from './registry.js';
 import { waitFor } from './wait.js';
@@ -74,7 +73,7 @@ export async function tasks(
   }
 }
 
-/** Runs a policy to the end and expects success. */
+/** Runs a policy to the end and expects success (throws with the failed tasks' reasons). */
 export async function runToSuccess(t: ApiCaller, policyId: string): Promise<ExecutionDto> {
   const done = await finished(t, await trigger(t, policyId));
   if (done.status !== 'succeeded') {
@@ -83,6 +82,5 @@ export async function runToSuccess(t: ApiCaller, policyId: string): Promise<Exec
       `execution ${done.status}: ${done.message}; failed tasks: ${JSON.stringify(failed.map((f) => f.reason))}`,
     );
   }
-  expect(done.status).toBe('succeeded');
   return done;
 }

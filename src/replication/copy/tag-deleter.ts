@@ -18,8 +18,11 @@ export interface DeleteJob {
    * source still has it, and is not checked for it.
    */
   outOfSelection?: boolean;
-  /** Whether regrelay (this policy) wrote `tag` at the destination with the same digest. */
-  wroteTag: (tag: string) => Promise<boolean>;
+  /**
+   * Whether this owner synced `tag` between the two registries with the same digest:
+   * wrote it at the destination, or (a dual-master pair) copied it from there.
+   */
+  syncedTag: (tag: string) => Promise<boolean>;
   signal: AbortSignal;
 }
 
@@ -35,8 +38,8 @@ export type DeleteOutcome =
  * moment of acting: the source must still lack the tag (an unreadable source means
  * no delete), and the destination must still hold the digest regrelay wrote. Deletes
  * the tag alone where the registry can; otherwise deletes the manifest by digest,
- * but only when every other tag pointing at it is also on its way out (written by
- * regrelay and gone from the source): a digest delete removes all of them.
+ * but only when every other tag pointing at it is also on its way out (synced by
+ * this owner and gone from the source): a digest delete removes all of them.
  */
 @Injectable()
 export class TagDeleter {
@@ -93,8 +96,8 @@ export class TagDeleter {
 
   /**
    * Other tags in the destination repository pointing at the digest that are still
-   * wanted, or undefined if too many to check. A tag leaving too — written there by
-   * regrelay with this digest and gone from the source — does not keep the manifest:
+   * wanted, or undefined if too many to check. A tag leaving too — synced by this
+   * owner with this digest and gone from the source — does not keep the manifest:
    * when a manifest is deleted at the source, all its tags go, and one digest delete
    * at the destination is exactly the same change.
    */
@@ -114,7 +117,7 @@ export class TagDeleter {
   }
 
   private async leaving(job: DeleteJob, tag: string): Promise<boolean> {
-    if (!(await job.wroteTag(tag))) return false;
+    if (!(await job.syncedTag(tag))) return false;
     const atSource = await headTag(job.source, job.sourceRepository, tag, job.signal);
     return atSource.kind === 'absent';
   }

@@ -150,6 +150,14 @@ export class TaskDto {
   })
   reason!: string | null;
   @ApiProperty({ example: 1 }) attempts!: number;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    example: 'regrelay-7c9f6d-x2k4q:1:5e0c2a91',
+    description:
+      'The regrelay instance (host:pid:random) running the task, or that ran its last attempt once it ended; null while it waits',
+  })
+  worker!: string | null;
   @ApiProperty({ example: 31457280 }) bytesTotal!: number;
   @ApiProperty({ example: 31457280 }) bytesDone!: number;
   @ApiProperty({

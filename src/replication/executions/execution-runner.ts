@@ -8,6 +8,12 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Subscription } from 'rxjs';
 import type { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/app-config.js';
+import {
+  isDatabaseUnavailable,
+  logOutage,
+  OutageBackoff,
+  whileDatabaseDown,
+} from '../../database/outage.js';
 import { queryRows } from '../../database/sql.js';
 import { ShutdownState } from '../../observability/shutdown-state.js';
 import { EventBus } from '../event-bus.js';
@@ -25,16 +31,26 @@ const PLANNING_SLOTS = 4;
  * has none running, plans it (holding a renewable lease, so a crashed planner's
  * execution is adopted and re-planned by another process), and ends executions whose
  * tasks are all done. Every step is a guarded statement, safe with several replicas.
+ *
+ * While the database is unreachable the passes back off; a planning run it cut short
+ * hands its execution back (its lease cleared) and the execution is planned again
+ * once the database answers: tasks planned before are kept as they are.
  */
 @Injectable()
 export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(ExecutionRunner.name);
   private readonly planning = new Map<string, AbortController>();
+  /** Planning runs under way, awaited at shutdown (each hands its execution back). */
+  private readonly planRuns = new Set<Promise<void>>();
   private readonly subscription = new Subscription();
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
   private again = false;
   private stopped = false;
+  private readonly closing = new AbortController();
+  private readonly backoff = new OutageBackoff();
+  /** No pass before this (epoch ms) while the database is away. */
+  private retryAt = 0;
 
   constructor(
     private readonly config: AppConfig,
@@ -58,27 +74,65 @@ export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShu
     );
     this.subscription.add(this.shutdown.onDrain(() => void this.onApplicationShutdown()));
     this.timer = setInterval(() => this.kick(), this.config.pollIntervalMs);
-    this.kick();
+    void this.takeOverPredecessors().finally(() => this.kick());
+  }
+
+  /** Executions a dead predecessor was planning are planned again at once (see InstanceId). */
+  private async takeOverPredecessors(): Promise<void> {
+    const prefix = this.instance.predecessors;
+    if (!prefix) return;
+    try {
+      const rows = await queryRows(
+        this.dataSource,
+        `UPDATE execution SET lease_expires_at = now() - interval '1 second'
+         WHERE status = 'running' AND NOT planned AND starts_with(lease_owner, $1) AND lease_owner <> $2
+         RETURNING id`,
+        [prefix, this.instance.value],
+      );
+      if (rows.length)
+        this.logger.log(
+          { executions: rows.length },
+          'Planning again what the previous instance on this data directory was planning',
+        );
+    } catch (error) {
+      this.logger.warn({ err: error }, "Could not take over the previous instance's planning");
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.closing.abort();
     clearInterval(this.timer);
     this.subscription.unsubscribe();
     for (const controller of this.planning.values()) controller.abort(new Error('shutting down'));
     await this.ticking;
+    await Promise.all(this.planRuns);
   }
 
   /** Runs a pass now, or right after the current one. */
   kick(): void {
-    if (this.stopped) return;
+    if (this.stopped || Date.now() < this.retryAt) return;
     if (this.ticking) {
       this.again = true;
       return;
     }
     this.ticking = this.tick()
-      .catch((error: unknown) => this.logger.error({ err: error }, 'Execution runner pass failed'))
+      .then(() => {
+        if (!this.backoff.fresh) this.logger.log('The database answers again; executions resumed');
+        this.backoff.reset();
+        this.retryAt = 0;
+      })
+      .catch((error: unknown) => {
+        if (!isDatabaseUnavailable(error)) {
+          this.logger.error({ err: error }, 'Execution runner pass failed');
+          return;
+        }
+        if (this.backoff.fresh)
+          this.logger.warn({ err: error }, 'The database is unreachable; executions wait for it');
+        this.retryAt = Date.now() + this.backoff.next();
+        this.again = false;
+      })
       .finally(() => {
         this.ticking = undefined;
         if (this.again) {
@@ -163,25 +217,64 @@ export class ExecutionRunner implements OnApplicationBootstrap, OnApplicationShu
   private plan(executionId: string, owner: ExecutionOwner): void {
     const controller = new AbortController();
     this.planning.set(executionId, controller);
-    void (async () => {
-      try {
-        await this.bus.publish({ type: 'execution.started', executionId, owner });
-        await this.planner.plan(executionId, owner, controller.signal);
-        await this.markPlanned(executionId, null);
-      } catch (error) {
-        if (controller.signal.aborted && this.stopped) return; // another process adopts it
-        if (controller.signal.aborted) {
-          await this.markPlanned(executionId, null); // stopped: the finisher says so
-        } else {
-          this.logger.error({ err: error, executionId }, 'Planning failed');
-          await this.markPlanned(executionId, `Planning failed: ${(error as Error).message}`);
-        }
-      } finally {
+    const run: Promise<void> = this.planOne(executionId, owner, controller)
+      .catch((error: unknown) =>
+        // Left as it is, the execution's planning lease runs out and it is planned again.
+        this.logger.error({ err: error, executionId }, 'Could not record the end of planning'),
+      )
+      .finally(async () => {
         this.planning.delete(executionId);
+        this.planRuns.delete(run);
+        if (this.stopped) return;
         await this.finisher.finishIfDone(executionId).catch(() => undefined);
         this.kick();
+      });
+    this.planRuns.add(run);
+  }
+
+  private async planOne(
+    executionId: string,
+    owner: ExecutionOwner,
+    controller: AbortController,
+  ): Promise<void> {
+    const durably = (write: () => Promise<void>) =>
+      whileDatabaseDown(write, {
+        signal: this.closing.signal,
+        onOutage: logOutage(this.logger, 'planning', { executionId }),
+      });
+    try {
+      await this.bus.publish({ type: 'execution.started', executionId, owner });
+      await this.planner.plan(executionId, owner, controller.signal);
+    } catch (error) {
+      if (controller.signal.aborted && this.stopped) {
+        // Shutting down: another replica adopts it, at once rather than when the lease runs out.
+        await this.releasePlanning(executionId).catch(() => undefined);
+        return;
       }
-    })();
+      if (controller.signal.aborted) return durably(() => this.markPlanned(executionId, null)); // stopped: the finisher says so
+      if (isDatabaseUnavailable(error)) {
+        this.logger.warn(
+          { err: error, executionId },
+          'The database went away while planning; the execution is planned again once it answers',
+        );
+        return durably(() => this.releasePlanning(executionId));
+      }
+      this.logger.error({ err: error, executionId }, 'Planning failed');
+      return durably(() =>
+        this.markPlanned(executionId, `Planning failed: ${(error as Error).message}`),
+      );
+    }
+    await durably(() => this.markPlanned(executionId, null));
+  }
+
+  /** Gives up this process's planning lease at once, so the next pass plans it again. */
+  private async releasePlanning(executionId: string): Promise<void> {
+    await queryRows(
+      this.dataSource,
+      `UPDATE execution SET lease_expires_at = now() - interval '1 second'
+       WHERE id = $1 AND lease_owner = $2 AND NOT planned`,
+      [executionId, this.instance.value],
+    );
   }
 
   /**

@@ -1,5 +1,7 @@
 import { Injectable, type MessageEvent } from '@nestjs/common';
 import {
+  catchError,
+  EMPTY,
   defer,
   filter,
   from,
@@ -68,7 +70,8 @@ export class ExecutionStream {
   /** Emits a synthetic execution.finished if the database says it ended. */
   private recheck(executionId: string): Observable<MessageEvent> {
     return interval(RECHECK_MS).pipe(
-      mergeMap(() => from(this.executions.get(executionId))),
+      // A failed look (the database away for a moment) keeps the stream open for the next.
+      mergeMap(() => from(this.executions.get(executionId)).pipe(catchError(() => EMPTY))),
       filter((e) => e.status !== 'pending' && e.status !== 'running'),
       map((e) => ({
         type: 'execution.finished',

@@ -536,6 +536,7 @@ function toTaskDto(
     status: t.status,
     reason: t.reason,
     attempts: t.attempts,
+    worker: t.leaseOwner,
     bytesTotal: t.bytesTotal,
     bytesDone: t.bytesDone,
     referrersCopied: t.referrersCopied,

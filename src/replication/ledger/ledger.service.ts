@@ -235,18 +235,81 @@ export class LedgerService {
     return rows.map((r) => r.tag);
   }
 
-  /** Forgets a destination tag, if this owner is the one that wrote it. */
+  /**
+   * True when this owner synced `tag` between the two registries with this digest:
+   * wrote it at the destination, or copied it from the destination to the source (a
+   * dual-master pair, where what one side pushed was written only at the other).
+   */
+  async synced(
+    owner: ExecutionOwner,
+    destination: { registryId: string; repository: string },
+    source: { registryId: string; repository: string },
+    tag: string,
+    digest: string,
+  ): Promise<boolean> {
+    if (await this.wrote(owner, destination.registryId, destination.repository, tag, digest))
+      return true;
+    const back = await this.lookup(source.registryId, source.repository, tag);
+    return (
+      back?.digest === digest &&
+      back.owner.kind === owner.kind &&
+      back.owner.id === owner.id &&
+      back.originRegistryId === destination.registryId &&
+      back.originRepository === destination.repository
+    );
+  }
+
+  /**
+   * Forgets a destination tag, if this owner is the one that wrote it — and, given
+   * `digest`, only if that is still what it wrote: a decision about the digest once
+   * written must not erase a newer write of the tag (a copy of the same tag in the
+   * same execution, as a re-planned execution may hold, recorded since).
+   */
   async forget(
     owner: ExecutionOwner,
     destinationRegistryId: string,
     repository: string,
     tag: string,
+    digest?: string,
   ): Promise<void> {
     await queryRows(
       this.dataSource,
       `DELETE FROM ledger WHERE destination_registry_id = $1 AND repository = $2 AND tag = $3
-         AND owner_kind = $4 AND owner_id = $5`,
-      [destinationRegistryId, repository, tag, owner.kind, owner.id],
+         AND owner_kind = $4 AND owner_id = $5 AND ($6::text IS NULL OR digest = $6)`,
+      [destinationRegistryId, repository, tag, owner.kind, owner.id, digest ?? null],
+    );
+  }
+
+  /**
+   * Forgets a tag the owner synced between two registries, in both directions: the
+   * tag has left the destination, so neither a write there nor one copied from there
+   * to the source (a dual-master pair's last synced digest) may outlive it. Given
+   * `digest`, only rows still holding it go (as for forget).
+   */
+  async forgetSynced(
+    owner: ExecutionOwner,
+    destination: { registryId: string; repository: string },
+    source: { registryId: string; repository: string },
+    tag: string,
+    digest?: string,
+  ): Promise<void> {
+    await this.forget(owner, destination.registryId, destination.repository, tag, digest);
+    await queryRows(
+      this.dataSource,
+      `DELETE FROM ledger WHERE destination_registry_id = $1 AND repository = $2 AND tag = $3
+         AND owner_kind = $4 AND owner_id = $5
+         AND origin_registry_id = $6 AND origin_repository = $7
+         AND ($8::text IS NULL OR digest = $8)`,
+      [
+        source.registryId,
+        source.repository,
+        tag,
+        owner.kind,
+        owner.id,
+        destination.registryId,
+        destination.repository,
+        digest ?? null,
+      ],
     );
   }
 

@@ -147,6 +147,7 @@ export class DeletionPlanner {
           written.destinationRegistryId,
           written.repository,
           written.tag,
+          written.digest,
         );
         continue;
       }

@@ -269,8 +269,6 @@ export function attachedTasks(
   return c.destinations.flatMap(({ destination, repository, state }): PlannedTask[] => {
     const decision = decideAttached(state);
     if (decision.action === 'none') return [];
-    const shown = decision.missing.slice(0, 3).join(', ');
-    const more = decision.missing.length > 3 ? ` and ${decision.missing.length - 3} more` : '';
     return [
       {
         operation: 'copy',
@@ -282,8 +280,15 @@ export function attachedTasks(
         digest: c.subject.digest,
         mediaType: c.subject.mediaType,
         status: 'pending',
-        reason: `attached to ${c.tags.length ? c.tags.join(', ') : c.subject.digest} and missing here: ${shown}${more}`,
+        reason: attachedReason(c, decision.missing),
       },
     ];
   });
+}
+
+/** Why an attached copy was planned, in words: the subject's tags and what it lacks. */
+export function attachedReason(c: AttachedComparison, missing: readonly string[]): string {
+  const shown = missing.slice(0, 3).join(', ');
+  const more = missing.length > 3 ? ` and ${missing.length - 3} more` : '';
+  return `attached to ${c.tags.length ? c.tags.join(', ') : c.subject.digest} and missing here: ${shown}${more}`;
 }

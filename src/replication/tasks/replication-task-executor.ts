@@ -1,4 +1,5 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
+import { logOutage, whileDatabaseDown } from '../../database/outage.js';
 import { NotFoundError, TokenBucket, attachedKind, type RegistryClient } from '../../oci/index.js';
 import { RegistryClients } from '../../registries/registry-clients.js';
 import { ArtifactCopier, type CopyResult } from '../copy/artifact-copier.js';
@@ -18,9 +19,15 @@ import type { ClaimedTask } from './task-queue.js';
  * may have done the work since planning), copy the task's digest — exactly that one,
  * with its children and referrers; a tag is never re-read — and record the write in
  * the ledger. Deletes: see TagDeleter; the ledger forgets what is no longer ours.
+ *
+ * Once the destination holds the result, the bookkeeping after it (ledger, lag, the
+ * owner's delivery hooks) waits out a database outage rather than fail an attempt
+ * whose work is done: retried, the task would find its artifact in place and report
+ * "skipped" for a copy it made.
  */
 @Injectable()
 export class ReplicationTaskExecutor extends TaskExecutor {
+  private readonly logger = new Logger(ReplicationTaskExecutor.name);
   /** One bandwidth budget per owner with a limit, shared by all its transfers here. */
   private readonly buckets = new Map<string, TokenBucket>();
 
@@ -54,7 +61,7 @@ export class ReplicationTaskExecutor extends TaskExecutor {
       });
       const variant = current && (await this.variantWritten(task, current.digest));
       if (current?.digest === task.digest || variant) {
-        await this.delivered(task, variant || undefined);
+        await this.delivered(task, signal, variant || undefined);
         return {
           status: 'skipped',
           reason: variant
@@ -106,8 +113,10 @@ export class ReplicationTaskExecutor extends TaskExecutor {
       .catch((error: unknown) => {
         throw pinnedDigestGone(error, source, task) ?? error;
       });
-    const referrersCopied = await this.recordAttached(task, result);
-    await this.delivered(task, result.written?.digest);
+    const referrersCopied = await this.afterDelivery(task, signal, () =>
+      this.recordAttached(task, result),
+    );
+    await this.delivered(task, signal, result.written?.digest);
     return {
       status: 'succeeded',
       bytesMoved: result.bytesMoved,
@@ -168,10 +177,22 @@ export class ReplicationTaskExecutor extends TaskExecutor {
 
   /** The artifact is at the destination: record it, measure lag, run what chains on it. */
   /** `written`: the digest at the destination when it is not the task's (a variant index). */
-  private async delivered(task: ClaimedTask, written?: string): Promise<void> {
-    await this.record(task, written);
-    await this.observeLag(task);
-    await this.hooks.delivered(task, 'present');
+  private async delivered(task: ClaimedTask, signal: AbortSignal, written?: string): Promise<void> {
+    await this.afterDelivery(task, signal, () => this.record(task, written));
+    await this.afterDelivery(task, signal, () => this.observeLag(task));
+    await this.afterDelivery(task, signal, () => this.hooks.delivered(task, 'present'));
+  }
+
+  /** One step of the bookkeeping after a delivery, waiting for the database if it is away. */
+  private afterDelivery<T>(
+    task: ClaimedTask,
+    signal: AbortSignal,
+    step: () => Promise<T>,
+  ): Promise<T> {
+    return whileDatabaseDown(step, {
+      signal,
+      onOutage: logOutage(this.logger, 'a delivered task', { taskId: task.id }),
+    });
   }
 
   private async deleteTag(
@@ -189,6 +210,8 @@ export class ReplicationTaskExecutor extends TaskExecutor {
     };
     // Read before the subject goes: an index's children carry attached artifacts too.
     const subjects = await this.attachedDeleter.subjectsOf(attachedJob, task.digest);
+    const at = { registryId: task.destinationRegistryId, repository: task.destinationRepository };
+    const from = { registryId: task.sourceRegistryId, repository: task.sourceRepository };
     const outcome = await this.deleter.delete({
       source,
       sourceRepository: task.sourceRepository,
@@ -197,25 +220,22 @@ export class ReplicationTaskExecutor extends TaskExecutor {
       tag: task.tag!,
       digest: task.digest,
       outOfSelection: task.outOfSelection,
-      wroteTag: (tag) =>
-        this.ledger.wrote(
-          task.owner,
-          task.destinationRegistryId,
-          task.destinationRepository,
-          tag,
-          task.digest,
-        ),
+      syncedTag: (tag) => this.ledger.synced(task.owner, at, from, tag, task.digest),
       signal,
     });
     if (outcome.result === 'left' && outcome.keepLedger)
       return { status: 'skipped', reason: outcome.reason, bytesMoved: 0 };
-    await this.ledger.forget(
-      task.owner,
-      task.destinationRegistryId,
-      task.destinationRepository,
-      task.tag!,
-    );
-    if (outcome.result !== 'left') await this.hooks.delivered(task, 'removed');
+    if (outcome.result === 'left') {
+      // Changed at the destination: not ours there any more (a pair keeps its last synced digest).
+      await this.afterDelivery(task, signal, () =>
+        this.ledger.forget(task.owner, at.registryId, at.repository, task.tag!, task.digest),
+      );
+    } else {
+      await this.afterDelivery(task, signal, () =>
+        this.ledger.forgetSynced(task.owner, at, from, task.tag!, task.digest),
+      );
+      await this.afterDelivery(task, signal, () => this.hooks.delivered(task, 'removed'));
+    }
     const attachedGone =
       outcome.result !== 'left' && subjects.length && (await this.subjectGone(task, outcome))
         ? await this.attachedDeleter.deleteFor(attachedJob, subjects)

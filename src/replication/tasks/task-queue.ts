@@ -58,8 +58,11 @@ export class TaskQueue {
    * a whole task apart and each read the source again. So a fan-out claim may return
    * up to destinations − 1 tasks more per task than `limit` (and than
    * maxConcurrency): the extra tasks cost destination writes, not source reads.
+   *
+   * `running` names tasks this process still runs: their lease may have run out
+   * while the database was unreachable, and they must not start a second time here.
    */
-  async claim(limit: number, lease: Lease): Promise<ClaimedTask[]> {
+  async claim(limit: number, lease: Lease, running: string[] = []): Promise<ClaimedTask[]> {
     if (limit <= 0) return [];
     return this.dataSource.transaction(async (m) => {
       await m.query('SELECT pg_advisory_xact_lock($1)', [CLAIM_LOCK]);
@@ -81,7 +84,7 @@ export class TaskQueue {
              SELECT t.id, t.seq FROM task t
              WHERE t.execution_id = c.execution_id
                AND ((t.status = 'pending' AND (t.not_before IS NULL OR t.not_before <= now()))
-                    OR (t.status = 'running' AND t.lease_expires_at <= now()))
+                    OR (t.status = 'running' AND t.lease_expires_at <= now() AND t.id <> ALL($4::uuid[])))
              ORDER BY t.seq
              LIMIT least(c.free, $1)
              FOR UPDATE OF t SKIP LOCKED
@@ -108,7 +111,7 @@ export class TaskQueue {
          )
          SELECT t.*, e.owner_kind, e.owner_id, e.owner_lane, e.override, e.bandwidth_limit, e.referrers, e.variants
          FROM claimed t JOIN execution e ON e.id = t.execution_id`,
-        [limit, lease.owner, lease.seconds],
+        [limit, lease.owner, lease.seconds, running],
       );
       return withFanOut(rows.map(fromRow));
     });
@@ -146,7 +149,10 @@ export class TaskQueue {
     );
   }
 
-  /** Final outcome; returns false if this process no longer held the task. */
+  /**
+   * Final outcome; returns false if this process no longer held the task. The lease
+   * owner stays on the row: it says which instance ran the task (`worker` in the API).
+   */
   async finish(
     taskId: string,
     owner: string,
@@ -165,7 +171,7 @@ export class TaskQueue {
               bytes_total = greatest(bytes_total, coalesce($6, 0)), ended_at = now(), updated_at = now(),
               referrers_copied = referrers_copied + coalesce($7, 0),
               written_digest = coalesce($8, written_digest),
-              lease_owner = NULL, lease_expires_at = NULL
+              lease_expires_at = NULL
        WHERE id = $1 AND lease_owner = $2 AND status = 'running'
        RETURNING id`,
       [
@@ -198,6 +204,40 @@ export class TaskQueue {
       [taskId, owner, reason, delayMs / 1000],
     );
     return rows.length > 0;
+  }
+
+  /**
+   * Hands a running task back to the queue at once, giving back the attempt its
+   * claim counted (the attempt was cut short by shutdown or a database outage, not
+   * by anything the task did). Returns false if the lease was lost.
+   */
+  async release(taskId: string, owner: string, reason: string): Promise<boolean> {
+    const rows = await queryRows(
+      this.dataSource,
+      `UPDATE task SET status = 'pending', reason = $3, attempts = greatest(attempts - 1, 0),
+              not_before = NULL, lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
+       WHERE id = $1 AND lease_owner = $2 AND status = 'running'
+       RETURNING id`,
+      [taskId, owner, reason],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Makes claimable at once the running tasks leased to owners whose id starts with
+   * `prefix` other than `self`: a dead predecessor's (see InstanceId). The claim
+   * still counts an attempt: the task may be what killed the process. Returns how many.
+   */
+  async takeOverFrom(prefix: string, self: string): Promise<number> {
+    const rows = await queryRows(
+      this.dataSource,
+      `UPDATE task SET lease_expires_at = now(), updated_at = now()
+       WHERE status = 'running' AND starts_with(lease_owner, $1) AND lease_owner <> $2
+         AND lease_expires_at > now()
+       RETURNING id`,
+      [prefix, self],
+    );
+    return rows.length;
   }
 
   /** Tasks waiting to run, for the queue-depth gauge. */

@@ -1,4 +1,5 @@
 import { CronTime } from 'cron';
+import { whileDatabaseDown, type OutageWaitOptions } from '../../database/outage.js';
 
 const WINDOWS_MS = [
   2_000,
@@ -32,4 +33,30 @@ export function scheduledInstant(expression: string, now: Date, timeZone = 'UTC'
     if (latest) return new Date(Math.floor(latest.getTime() / 1000) * 1000);
   }
   return new Date(Math.floor(now.getTime() / 1000) * 1000);
+}
+
+/**
+ * How long until the expression's next occurrence after `now`: a tick held up by a
+ * database outage keeps trying until then, and the next tick carries on after it.
+ */
+export function msUntilNextTick(expression: string, now: Date, timeZone = 'UTC'): number {
+  const next = new CronTime(expression, timeZone).getNextDateFrom(now).toJSDate();
+  return Math.max(0, next.getTime() - now.getTime());
+}
+
+/**
+ * Runs the steps of one tick, each waiting out a database outage until the
+ * schedule's next tick is due (then that one carries on) or `closing` is aborted.
+ */
+export function tickSteps(
+  expression: string,
+  now: Date,
+  closing: AbortSignal,
+  onOutage: OutageWaitOptions['onOutage'],
+): <T>(step: () => Promise<T>) => Promise<T> {
+  const signal = AbortSignal.any([
+    closing,
+    AbortSignal.timeout(Math.max(1000, msUntilNextTick(expression, now))),
+  ]);
+  return (step) => whileDatabaseDown(step, { signal, onOutage });
 }

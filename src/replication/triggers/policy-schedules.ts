@@ -8,6 +8,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Subscription } from 'rxjs';
 import type { DataSource } from 'typeorm';
+import { logOutage } from '../../database/outage.js';
 import { queryRows } from '../../database/sql.js';
 import { PoliciesService } from '../../policies/policies.service.js';
 import type { PolicyEntity } from '../../policies/policy.entity.js';
@@ -15,7 +16,7 @@ import { EventBus } from '../event-bus.js';
 import { ExecutionsService } from '../executions/executions.service.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { CronJobs, type WantedJob } from './cron-jobs.js';
-import { scheduledInstant } from './cron-tick.js';
+import { scheduledInstant, tickSteps } from './cron-tick.js';
 
 /** Other replicas' policy changes also arrive by event; this catches any that did not. */
 const RESYNC_MS = 30_000;
@@ -28,6 +29,8 @@ type Kind = 'execution' | 'reconcile';
  * reconcile. Every replica schedules every one; at each tick they all try to record
  * (policy, kind, scheduled instant) in cron_tick, and only the one whose insert
  * succeeds acts: exactly once per tick, however many replicas run. UTC throughout.
+ * A tick that falls in a database outage keeps trying (with backoff) until the next
+ * tick is due; the replica whose insert lands once the database is back acts on it.
  */
 @Injectable()
 export class PolicySchedules implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -35,6 +38,7 @@ export class PolicySchedules implements OnApplicationBootstrap, OnApplicationShu
   private readonly jobs: CronJobs;
   private readonly subscription = new Subscription();
   private resync?: NodeJS.Timeout;
+  private readonly closing = new AbortController();
 
   constructor(
     scheduler: SchedulerRegistry,
@@ -60,6 +64,7 @@ export class PolicySchedules implements OnApplicationBootstrap, OnApplicationShu
   }
 
   onApplicationShutdown(): void {
+    this.closing.abort();
     clearInterval(this.resync);
     this.subscription.unsubscribe();
     this.jobs.stopAll();
@@ -84,21 +89,32 @@ export class PolicySchedules implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private async tick(policyId: string, kind: Kind, expression: string): Promise<void> {
-    const tickAt = scheduledInstant(expression, new Date());
+    const now = new Date();
+    const tickAt = scheduledInstant(expression, now);
+    const durably = tickSteps(
+      expression,
+      now,
+      this.closing.signal,
+      logOutage(this.logger, 'a scheduled tick', { policyId, kind, tickAt }),
+    );
     try {
-      const won = await queryRows(
-        this.dataSource,
-        'INSERT INTO cron_tick (policy_id, kind, tick_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING policy_id',
-        [policyId, kind, tickAt],
+      const won = await durably(() =>
+        queryRows(
+          this.dataSource,
+          'INSERT INTO cron_tick (policy_id, kind, tick_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING policy_id',
+          [policyId, kind, tickAt],
+        ),
       );
       if (!won.length) return; // another replica has this tick
       if (kind === 'reconcile') {
-        const report = await this.reconciler.reconcile(policyId);
-        await this.recordTick(policyId, kind, tickAt, report.repairExecutionId);
+        const report = await durably(() => this.reconciler.reconcile(policyId));
+        await durably(() => this.recordTick(policyId, kind, tickAt, report.repairExecutionId));
         return;
       }
-      const { execution, coalesced } = await this.executions.trigger(policyId, 'cron');
-      await this.recordTick(policyId, kind, tickAt, execution.id);
+      const { execution, coalesced } = await durably(() =>
+        this.executions.trigger(policyId, 'cron'),
+      );
+      await durably(() => this.recordTick(policyId, kind, tickAt, execution.id));
       this.logger.log(
         { policyId, tickAt, executionId: execution.id, coalesced },
         'Cron tick triggered an execution',

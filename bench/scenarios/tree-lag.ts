@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DISTRIBUTION_WEBHOOK_PATH } from '../../src/events/webhook-routes.js';
+import { RegistryClient } from '../../src/oci/index.js';
+import { ImageBuilder } from '../../test/support/image-builder.js';
+import { startRegistry, type TestRegistry } from '../../test/support/registry.js';
+import { TREE_NODES, TREE_PARENT, type TreeNodeName } from '../../test/support/topology-model.js';
+import type { BenchContext, Measurement } from '../lib/harness.js';
+import { bytesWrittenBy } from '../lib/proc.js';
+import { summarize } from '../lib/stats.js';
+import type { Sizes } from './sizes.js';
+
+const PROVINCES = TREE_NODES.filter((n) => TREE_PARENT[n] === 'hq');
+const CITIES = TREE_NODES.filter((n) => TREE_PARENT[n] && TREE_PARENT[n] !== 'hq');
+const POLL_MS = 20;
+const REPOSITORY = 'bench/tree';
+
+/**
+ * Scenario 7: a push at the root of a 1 → 2 → 4 tree, by its webhook alone, until
+ * its digest is at every leaf. Pushes one at a time (each once the tree is idle);
+ * the bench polls every node for the digest from the moment the manifest PUT at the
+ * root returned. Also: the bytes the root served during the pushes' replication
+ * (its /proc wchar), as a multiple of what was pushed: once per child of the root
+ * is 2×, once per node would be 6×.
+ */
+export async function treeLagScenario(
+  ctx: BenchContext,
+  sizes: Sizes['tree'],
+): Promise<Measurement[]> {
+  const samples: Record<string, number[]> = {
+    provinceLagP50: [],
+    leafLagP50: [],
+    leafLagP99: [],
+    rootReadRatio: [],
+  };
+  for (let round = 0; round < ctx.rounds; round++) {
+    const figures = await oneRound(ctx, sizes);
+    for (const [metric, value] of Object.entries(figures)) samples[metric]!.push(value);
+    ctx.log(
+      `  tree round ${round + 1}/${ctx.rounds}: ` +
+        Object.entries(figures)
+          .map(([k, v]) => `${k}=${v.toFixed(3)}`)
+          .join(' '),
+    );
+  }
+  const units: Record<string, { unit: string; better: 'lower' | 'higher' }> = {
+    provinceLagP50: { unit: 's', better: 'lower' },
+    leafLagP50: { unit: 's', better: 'lower' },
+    leafLagP99: { unit: 's', better: 'lower' },
+    rootReadRatio: { unit: '× pushed', better: 'lower' },
+  };
+  return Object.entries(samples).map(([metric, values]) => ({
+    scenario: 'tree',
+    tool: 'regrelay' as const,
+    metric,
+    ...units[metric]!,
+    summary: summarize(values),
+  }));
+}
+
+async function oneRound(ctx: BenchContext, sizes: Sizes['tree']): Promise<Record<string, number>> {
+  const api = ctx.regrelay;
+  const secret = `bench-tree-${randomBytes(16).toString('hex')}`;
+  const registries = new Map<TreeNodeName, TestRegistry>();
+  const clients = new Map<TreeNodeName, RegistryClient>();
+  const ids = new Map<TreeNodeName, string>();
+  const runId = randomBytes(4).toString('hex');
+  let topologyId: string | undefined;
+  try {
+    registries.set(
+      'hq',
+      await startRegistry({
+        notifications: {
+          url: api.url + DISTRIBUTION_WEBHOOK_PATH,
+          headers: { Authorization: [`Bearer ${secret}`] },
+        },
+      }),
+    );
+    for (const name of [...PROVINCES, ...CITIES]) registries.set(name, await startRegistry());
+    for (const [name, registry] of registries) {
+      clients.set(name, new RegistryClient({ name, url: registry.url }));
+      const extra = name === 'hq' ? { webhookSecret: secret } : {};
+      ids.set(name, await api.addRegistry(`bench-tree-${runId}-${name}`, registry, extra));
+    }
+    const created = await api.call<{ id: string }>(
+      'POST',
+      '/topologies',
+      {
+        name: `bench-tree-${runId}`,
+        kind: 'tree',
+        nodes: [...registries.keys()].map((name) => ({
+          registryId: ids.get(name),
+          parent: TREE_PARENT[name] ? ids.get(TREE_PARENT[name]) : null,
+        })),
+      },
+      201,
+    );
+    topologyId = created.id;
+    await idle(ctx, topologyId);
+
+    const build = new ImageBuilder(clients.get('hq')!);
+    const hq = registries.get('hq')!;
+    const province: number[] = [];
+    const leaf: number[] = [];
+    let pushedBytes = 0;
+    let served = 0;
+    for (let i = 0; i < sizes.pushes; i++) {
+      const layers = Array.from({ length: sizes.layers }, (_, l) => ({
+        seed: `bench-tree-${runId}-${i}-${l}`,
+        size: sizes.layerSize,
+      }));
+      const before = await bytesWrittenBy(hq.pid);
+      const image = await build.image(REPOSITORY, { tag: `p${i}`, layers });
+      const pushedAt = performance.now();
+      const arrivals = await arrivalsOf(clients, `p${i}`, image.descriptor.digest, pushedAt);
+      await idle(ctx, topologyId);
+      served += (await bytesWrittenBy(hq.pid)) - before;
+      pushedBytes += image.blobs.reduce((n, b) => n + b.size, 0) + image.bytes.byteLength;
+      for (const name of PROVINCES) province.push(arrivals.get(name)!);
+      for (const name of CITIES) leaf.push(arrivals.get(name)!);
+    }
+    return {
+      provinceLagP50: percentile(province, 0.5),
+      leafLagP50: percentile(leaf, 0.5),
+      leafLagP99: percentile(leaf, 0.99),
+      rootReadRatio: served / pushedBytes,
+    };
+  } finally {
+    if (topologyId) await api.call('DELETE', `/topologies/${topologyId}`, undefined, 204);
+    for (const id of ids.values()) await api.call('DELETE', `/registries/${id}`, undefined, 204);
+    await Promise.all([...clients.values()].map((c) => c.close()));
+    await Promise.all([...registries.values()].map((r) => r.destroy()));
+  }
+}
+
+/** Seconds from `since` until each node below the root holds the digest at the tag. */
+async function arrivalsOf(
+  clients: Map<TreeNodeName, RegistryClient>,
+  tag: string,
+  digest: string,
+  since: number,
+): Promise<Map<TreeNodeName, number>> {
+  const arrived = new Map<TreeNodeName, number>();
+  const deadline = since + 120_000;
+  const waiting = new Set<TreeNodeName>([...PROVINCES, ...CITIES]);
+  while (waiting.size) {
+    if (performance.now() > deadline)
+      throw new Error(`${tag} did not reach ${[...waiting].join(', ')} within 120 s`);
+    await Promise.all(
+      [...waiting].map(async (name) => {
+        const head = await clients
+          .get(name)!
+          .headManifest(REPOSITORY, tag)
+          .catch(() => undefined);
+        if (head?.digest !== digest) return;
+        arrived.set(name, (performance.now() - since) / 1000);
+        waiting.delete(name);
+      }),
+    );
+    if (waiting.size) await sleep(POLL_MS);
+  }
+  return arrived;
+}
+
+/** Waits (bounded) until no execution of the topology is pending or running. */
+async function idle(ctx: BenchContext, topologyId: string): Promise<void> {
+  const deadline = Date.now() + ctx.runTimeoutMs;
+  for (;;) {
+    let active = 0;
+    for (const status of ['pending', 'running'])
+      active += (
+        await ctx.regrelay.call<{ total: number }>(
+          'GET',
+          `/executions?ownerKind=topology&ownerId=${topologyId}&status=${status}&limit=1`,
+        )
+      ).total;
+    if (!active) return;
+    if (Date.now() > deadline)
+      throw new Error(`the tree was still busy after ${ctx.runTimeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+/** The nearest-rank percentile. */
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
+}
