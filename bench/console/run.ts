@@ -19,6 +19,7 @@ import { startEmbeddedPostgres } from '../../src/database/embedded-postgres.js';
 import { launchBrowser, newContext } from '../../test/browser/support/browser.js';
 import { startRegrelayProcess } from '../../test/support/regrelay-process.js';
 import { timePage, type PageTarget, type PageTiming } from './measure.js';
+import { seedPromotions, type SeedStage } from './seed-promotions.js';
 import { FULL, seedHistory, SMOKE } from './seed.js';
 
 // Compiled to dist/bench/bench/console/run.js; the checkout is four levels up.
@@ -77,9 +78,46 @@ async function main() {
       policies.push(id);
     }
     const started = performance.now();
-    const seeded = await seedHistory(postgres.url, policies, registries.slice(1), sizes);
+    const seeded = await seedHistory(
+      postgres.url,
+      policies,
+      registries[0]!,
+      registries.slice(1),
+      sizes,
+    );
+    // A tree over the same registries and a pipeline, made after the seeded history
+    // (the tree's first sync is an execution of its own).
+    const tree = await call<{ id: string }>('/topologies', {
+      name: 'hq-tree',
+      kind: 'tree',
+      nodes: [
+        { registryId: registries[0], parent: null },
+        { registryId: registries[1], parent: registries[0] },
+        { registryId: registries[2], parent: registries[0] },
+      ],
+    });
+    const pipeline = await call<{ id: string; stages: SeedStage[] }>('/pipelines', {
+      name: 'app-release',
+      stages: [
+        { name: 'dev', registryId: registries[0] },
+        { name: 'staging', registryId: registries[1], repository: 'staging/{repository}' },
+        {
+          name: 'prod',
+          registryId: registries[2],
+          repository: 'prod/{repository}',
+          gates: [{ type: 'approval', required: 1 }],
+        },
+      ],
+    });
+    const promotions = await seedPromotions(
+      postgres.url,
+      pipeline.id,
+      pipeline.stages,
+      sizes.promotions,
+      sizes.pipelineRepositories,
+    );
     log(
-      `seeded ${sizes.executions} executions and ${sizes.tasks} tasks in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      `seeded ${sizes.executions} executions, ${sizes.tasks} tasks and ${sizes.promotions} promotions in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
 
     const context = await newContext(browser, undefined, app.url);
@@ -91,6 +129,8 @@ async function main() {
 
     const lastOffset = Math.floor((sizes.executions - 1) / 50) * 50;
     const lastTasks = Math.floor((seeded.bigExecutionTasks - 1) / 50) * 50;
+    const lastHistory = Math.floor((sizes.promotions - 1) / 20) * 20;
+    const lastRepositories = Math.floor((sizes.pipelineRepositories - 1) / 25) * 25;
     const targets: PageTarget[] = [
       { label: 'Overview', path: '/', name: 'overview' },
       { label: 'Registries', path: '/registries', name: 'registries' },
@@ -118,6 +158,24 @@ async function main() {
         label: '… its failed tasks',
         path: `/executions/${seeded.bigExecutionId}?status=failed`,
         name: 'execution',
+      },
+      { label: 'Topologies (state of each)', path: '/topologies', name: 'topologies' },
+      { label: 'Topology (a tree)', path: `/topologies/${tree.id}`, name: 'topology' },
+      { label: 'Pipelines', path: '/pipelines', name: 'pipelines' },
+      {
+        label: `Pipeline with ${sizes.promotions.toLocaleString('en-US')} promotions`,
+        path: `/pipelines/${pipeline.id}`,
+        name: 'pipeline',
+      },
+      {
+        label: '… its last repositories and history page',
+        path: `/pipelines/${pipeline.id}?offset=${lastRepositories}&historyOffset=${lastHistory}`,
+        name: 'pipeline',
+      },
+      {
+        label: 'Promotion (waiting)',
+        path: `/promotions/${promotions.waitingId}`,
+        name: 'promotion',
       },
     ];
     const timings: PageTiming[] = [];

@@ -4,10 +4,25 @@ export interface SeedSizes {
   executions: number;
   tasks: number;
   policies: number;
+  /** A pipeline's history, over this many repositories (seed-promotions.ts). */
+  promotions: number;
+  pipelineRepositories: number;
 }
 
-export const FULL: SeedSizes = { executions: 10_000, tasks: 100_000, policies: 20 };
-export const SMOKE: SeedSizes = { executions: 500, tasks: 5_000, policies: 5 };
+export const FULL: SeedSizes = {
+  executions: 10_000,
+  tasks: 100_000,
+  policies: 20,
+  promotions: 10_000,
+  pipelineRepositories: 100,
+};
+export const SMOKE: SeedSizes = {
+  executions: 500,
+  tasks: 5_000,
+  policies: 5,
+  promotions: 200,
+  pipelineRepositories: 10,
+};
 
 export interface Seeded {
   /** The newest execution, holding half of all tasks. */
@@ -25,6 +40,7 @@ export interface Seeded {
 export async function seedHistory(
   databaseUrl: string,
   policyIds: string[],
+  sourceRegistryId: string,
   destinationIds: string[],
   sizes: SeedSizes,
 ): Promise<Seeded> {
@@ -36,8 +52,8 @@ export async function seedHistory(
     const big = sizes.tasks - perExecution * others;
     await client.query('BEGIN');
     await client.query(
-      `INSERT INTO execution (policy_id, trigger, status, planned, message, created_at, started_at, ended_at)
-       SELECT ($1::uuid[])[1 + i % cardinality($1::uuid[])], CASE WHEN i % 3 = 0 THEN 'event' ELSE 'cron' END,
+      `INSERT INTO execution (owner_kind, owner_id, trigger, status, planned, message, created_at, started_at, ended_at)
+       SELECT 'policy', ($1::uuid[])[1 + i % cardinality($1::uuid[])], CASE WHEN i % 3 = 0 THEN 'event' ELSE 'cron' END,
               s.status, true,
               CASE s.status WHEN 'failed' THEN 'Some tasks failed; see the failed tasks for each error'
                             WHEN 'stopped' THEN 'Stopped by an operator' END,
@@ -50,8 +66,8 @@ export async function seedHistory(
     );
     const [bigRow] = (
       await client.query<{ id: string }>(
-        `INSERT INTO execution (policy_id, trigger, status, planned, message, created_at, started_at, ended_at)
-         VALUES ($1, 'manual', 'failed', true, $2, now() - interval '30 minutes', now() - interval '30 minutes', now() - interval '5 minutes')
+        `INSERT INTO execution (owner_kind, owner_id, trigger, status, planned, message, created_at, started_at, ended_at)
+         VALUES ('policy', $1, 'manual', 'failed', true, $2, now() - interval '30 minutes', now() - interval '30 minutes', now() - interval '5 minutes')
          RETURNING id`,
         [
           policyIds[0],
@@ -61,10 +77,10 @@ export async function seedHistory(
     ).rows;
     // Each execution's tasks: n-th task copies repository team-<n % 400>/app, tag v<n>.
     const tasks = `
-      INSERT INTO task (execution_id, policy_id, operation, destination_registry_id, source_repository,
+      INSERT INTO task (execution_id, source_registry_id, operation, destination_registry_id, source_repository,
                         destination_repository, tag, digest, status, reason, attempts, bytes_total, bytes_done,
                         created_at, started_at, ended_at)
-      SELECT e.id, e.policy_id, 'copy', ($2::uuid[])[1 + n % cardinality($2::uuid[])],
+      SELECT e.id, $5::uuid, 'copy', ($2::uuid[])[1 + n % cardinality($2::uuid[])],
              'team-' || (n % 400) || '/app', 'mirror/team-' || (n % 400) || '/app', 'v' || n,
              'sha256:' || encode(sha256(convert_to(e.id::text || n, 'UTF8')), 'hex'),
              st.status,
@@ -86,8 +102,9 @@ export async function seedHistory(
       destinationIds,
       perExecution,
       Math.max(1, Math.floor(perExecution / 2)),
+      sourceRegistryId,
     ]);
-    await client.query(tasks, [[bigRow!.id], destinationIds, big, 50]);
+    await client.query(tasks, [[bigRow!.id], destinationIds, big, 50, sourceRegistryId]);
     await client.query('COMMIT');
     await client.query('ANALYZE execution');
     await client.query('ANALYZE task');

@@ -1,6 +1,7 @@
 import { ConflictException, ForbiddenException, Injectable } from '@nestjs/common';
 import type { Principal } from '../auth/principal.js';
 import type { DecisionDto, PromotionDto } from './dto/promotion.dto.js';
+import { withApprovalDecided } from './gates/gate-evaluator.js';
 import type { ApprovalGate } from './gates/gate-types.js';
 import { PromotionRunner } from './promotion-runner.js';
 import { PromotionScheduler } from './promotion-scheduler.js';
@@ -54,12 +55,20 @@ export class PromotionDecisions {
         `Promotion ${id} is ${p.status}; only waiting or queued promotions can be rejected`,
       );
     await this.record(id, principal, 'reject', dto);
-    // Ended at once, not by a gate evaluation that might queue it first.
+    // Ended at once, not by a gate evaluation that might queue it first; the approval
+    // gate still waiting is decided from the decisions, so it names the rejection too.
+    const gates = withApprovalDecided(p.gates, {
+      decisions: await this.store.decisionsOf([id]),
+      requestedByTokenId: p.requestedByTokenId,
+      requestedAt: p.createdAt,
+      now: new Date(),
+    });
     await this.runner.end(
       p,
       ['waiting', 'queued'],
       'refused',
       `rejected by ${principal.name}${dto.comment ? `: ${dto.comment}` : ''}`,
+      { gates },
     );
     return this.views.one(await this.store.get(id));
   }

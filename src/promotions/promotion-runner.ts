@@ -7,7 +7,7 @@ import { RegistryClients } from '../registries/registry-clients.js';
 import { ExecutionsService } from '../replication/executions/executions.service.js';
 import { Clock } from './clock.js';
 import { windowAt } from './gates/window-gate.js';
-import type { WindowGate } from './gates/gate-types.js';
+import type { GateRecord, WindowGate } from './gates/gate-types.js';
 import type { PromotionEntity, PromotionStatus } from './promotion.entity.js';
 import { PromotionMetrics } from './promotion-metrics.js';
 import { PromotionStore } from './promotion-store.js';
@@ -173,7 +173,7 @@ export class PromotionRunner {
         'running',
         'succeeded',
         `copied into stage ${p.stageName} (${bytes} bytes sent)`,
-        bytes,
+        { bytesMoved: bytes },
       );
     else if (task.status === 'skipped' && task.reason?.startsWith('already present'))
       await this.end(
@@ -205,13 +205,16 @@ export class PromotionRunner {
     }
   }
 
-  /** Ends a promotion once (guarded by its status); the stage's next one may start. */
+  /**
+   * Ends a promotion once (guarded by its status); the stage's next one may start.
+   * `gates`, when given, are the records as the ending decided them (a rejection).
+   */
   async end(
     p: PromotionEntity,
     from: PromotionStatus | readonly PromotionStatus[],
     status: 'succeeded' | 'failed' | 'refused',
     message: string,
-    bytesMoved = 0,
+    { bytesMoved = 0, gates }: { bytesMoved?: number; gates?: GateRecord[] } = {},
   ): Promise<void> {
     const endedAt = new Date();
     // Below a stage that roots a tree topology, the leaves report their arrivals later.
@@ -230,6 +233,7 @@ export class PromotionRunner {
       endedAt,
       bytesMoved,
       leaves,
+      ...(gates && { gates }),
       nextEvaluationAt: null,
     });
     if (!moved) return;

@@ -10,6 +10,7 @@ import {
 import { notFound } from '../common/errors.js';
 import { queryRows } from '../database/sql.js';
 import {
+  OPEN_STATUSES,
   PromotionDecisionEntity,
   PromotionEntity,
   type PromotionStatus,
@@ -122,21 +123,6 @@ export class PromotionStore {
     );
   }
 
-  async arrivals(stageIds: string[], repository?: string) {
-    return queryRows<{
-      stage_id: string;
-      repository: string;
-      digest: string;
-      arrived_at: Date;
-      how: string;
-    }>(
-      this.dataSource,
-      `SELECT stage_id, repository, digest, arrived_at, how FROM stage_digest
-       WHERE stage_id = ANY($1) AND ($2::text IS NULL OR repository = $2) ORDER BY arrived_at`,
-      [stageIds, repository ?? null],
-    );
-  }
-
   /** Holds auto-promotion into a stage for a repository (a standing hold takes the new rollback). */
   async hold(h: Omit<Hold, 'heldAt'>): Promise<void> {
     await queryRows(
@@ -159,28 +145,6 @@ export class PromotionStore {
     return rows.length > 0;
   }
 
-  /** The holds standing now. */
-  async holds(stageIds: string[]): Promise<Hold[]> {
-    const rows = await queryRows<{
-      stage_id: string;
-      repository: string;
-      promotion_id: string;
-      held_by: string;
-      held_at: Date;
-    }>(
-      this.dataSource,
-      'SELECT * FROM promotion_hold WHERE stage_id = ANY($1) AND released_at IS NULL',
-      [stageIds],
-    );
-    return rows.map((r) => ({
-      stageId: r.stage_id,
-      repository: r.repository,
-      promotionId: r.promotion_id,
-      heldBy: r.held_by,
-      heldAt: r.held_at,
-    }));
-  }
-
   /**
    * True when a hold stood at `at` (a digest that arrived then is not auto-promoted,
    * even if the hold was released a moment later).
@@ -193,27 +157,6 @@ export class PromotionStore {
       [stageId, repository, at],
     );
     return rows.length > 0;
-  }
-
-  /** The tags of a pipeline as its succeeded promotions left them, per stage and repository. */
-  async currentTags(pipelineId: string, repository?: string) {
-    return queryRows<{
-      stage_id: string;
-      repository: string;
-      tag: string;
-      digest: string;
-      promotion_id: string;
-      ended_at: Date;
-    }>(
-      this.dataSource,
-      `SELECT DISTINCT ON (stage_id, repository, tag) stage_id, repository, tag, digest,
-              id AS promotion_id, ended_at
-       FROM promotion
-       WHERE pipeline_id = $1 AND status = 'succeeded' AND tag IS NOT NULL AND stage_id IS NOT NULL
-         AND ($2::text IS NULL OR repository = $2)
-       ORDER BY stage_id, repository, tag, ended_at DESC`,
-      [pipelineId, repository ?? null],
-    );
   }
 
   /** Succeeded promotions into a stage for one repository, newest first. */
@@ -253,6 +196,7 @@ export class PromotionStore {
     pipelineId: string;
     repository?: string;
     stage?: string;
+    status?: PromotionStatus | 'open';
     limit: number;
     offset: number;
   }): Promise<{ items: PromotionEntity[]; total: number }> {
@@ -261,6 +205,11 @@ export class PromotionStore {
         pipelineId: filter.pipelineId,
         ...(filter.repository ? { repository: filter.repository } : {}),
         ...(filter.stage ? { stageName: filter.stage } : {}),
+        ...(filter.status === 'open'
+          ? { status: In([...OPEN_STATUSES]) }
+          : filter.status
+            ? { status: filter.status }
+            : {}),
       },
       order: { seq: 'DESC' },
       take: filter.limit,

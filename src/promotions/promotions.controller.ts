@@ -139,13 +139,15 @@ export class PromotionsController {
   @Get('pipelines/:id/state')
   @ApiOperation({
     summary: 'Where each repository’s digests stand, per stage: tags, arrivals, holds',
+    description:
+      'Repositories by name; `limit`/`offset` page them (`repositoryCount` counts all), `digests` keeps the newest digests per stage and repository.',
   })
   @ApiOkResponse({ type: PipelineStateDto })
   getState(
     @Param('id', UuidParam) id: string,
     @Query() query: StateQuery,
   ): Promise<PipelineStateDto> {
-    return this.state.state(id, query.repository);
+    return this.state.state(id, query);
   }
 
   @Post('pipelines/:id/rollback')

@@ -23,6 +23,7 @@ import { PromotionDecisionEntity, PromotionEntity } from './promotion.entity.js'
 import { PromotionsController } from './promotions.controller.js';
 import { StageLeaves } from './stage-leaves.js';
 import { StageOwner } from './stage-owner.js';
+import { StageStateStore } from './stage-state-store.js';
 
 /**
  * Promotion pipelines: a digest moves stage by stage (dev → test → staging → prod)
@@ -59,6 +60,7 @@ import { StageOwner } from './stage-owner.js';
     PromotionDecisions,
     PromotionRollbacks,
     PipelineState,
+    StageStateStore,
     AutoPromoter,
   ],
   exports: [StageLeaves, PipelinesService],

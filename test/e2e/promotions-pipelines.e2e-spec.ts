@@ -136,6 +136,15 @@ describe('pipelines', () => {
     });
     const rejected = await promotionIn(t, waiting.body.id, ['refused']);
     expect(rejected.message).toBe('rejected by ' + rejected.decisions[0]!.name + ': not today');
+    // The approval gate says so too, rather than still waiting for an approval.
+    expect(rejected.gates).toEqual([
+      expect.objectContaining({
+        type: 'approval',
+        status: 'refused',
+        reason: 'rejected by ' + rejected.decisions[0]!.name + ': not today',
+        nextCheckAt: null,
+      }),
+    ]);
     expect((await t.api(`/api/v1/pipelines/${created.id}`, { method: 'DELETE' })).status).toBe(204);
     expect((await t.api(`/api/v1/promotions/${waiting.body.id}`)).status).toBe(404);
   });

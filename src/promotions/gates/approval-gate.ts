@@ -3,11 +3,17 @@ import type { GateContext } from './gate-context.js';
 
 const DEFAULT_ROLES = ['operator', 'admin'];
 
+/** All the approval gate reads: it needs no registry, so a rejection can decide it at once. */
+export type ApprovalContext = Pick<
+  GateContext,
+  'decisions' | 'requestedByTokenId' | 'requestedAt' | 'now'
+>;
+
 /**
  * N distinct approvers, never the requester, each holding one of the roles; one
  * rejection refuses. Approvals are given with POST /promotions/:id/approve.
  */
-export function evaluateApproval(gate: ApprovalGate, ctx: GateContext): GateOutcome {
+export function evaluateApproval(gate: ApprovalGate, ctx: ApprovalContext): GateOutcome {
   const rejected = ctx.decisions.find((d) => d.decision === 'reject');
   const roles = gate.roles ?? DEFAULT_ROLES;
   const approvals = ctx.decisions.filter(

@@ -1,8 +1,8 @@
 import { describeError } from '../../common/describe-error.js';
-import { evaluateApproval } from './approval-gate.js';
+import { evaluateApproval, type ApprovalContext } from './approval-gate.js';
 import { evaluateCheck } from './check-gate.js';
 import type { GateContext } from './gate-context.js';
-import type { Gate, GateOutcome, GateRecord, GateStatus } from './gate-types.js';
+import type { ApprovalGate, Gate, GateOutcome, GateRecord, GateStatus } from './gate-types.js';
 import { evaluateReferrer } from './referrer-gate.js';
 import { evaluateSignature } from './signature-gate.js';
 import { evaluateSoak } from './soak-gate.js';
@@ -88,14 +88,33 @@ async function decide(record: GateRecord, input: EvaluationInput): Promise<GateR
       recheckAt: new Date(input.now.getTime() + ERROR_RECHECK_MS),
     };
   }
+  return recorded(record, outcome, input.now);
+}
+
+function recorded(record: GateRecord, outcome: GateOutcome, now: Date): GateRecord {
   return {
     ...record,
     status: outcome.status,
     reason: outcome.reason,
     evidence: outcome.evidence ?? {},
-    evaluatedAt: input.now.toISOString(),
+    evaluatedAt: now.toISOString(),
     nextCheckAt: outcome.status === 'pending' ? (outcome.recheckAt?.toISOString() ?? null) : null,
   };
+}
+
+/**
+ * A pending approval gate decided again from the decisions alone, as a rejection
+ * needs: its record then says who rejected and why. The other gates stay as they were.
+ */
+export function withApprovalDecided(
+  records: readonly GateRecord[],
+  ctx: ApprovalContext,
+): GateRecord[] {
+  return records.map((r) =>
+    r.type === 'approval' && r.status === 'pending'
+      ? recorded(r, evaluateApproval(r.config as ApprovalGate, ctx), ctx.now)
+      : r,
+  );
 }
 
 function evaluate(gate: Gate, ctx: GateContext): GateOutcome | Promise<GateOutcome> {

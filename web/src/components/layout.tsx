@@ -5,8 +5,9 @@ import { NAV } from '../routes';
 
 export function Layout({ current, children }: { current: Session; children: ComponentChildren }) {
   const { path } = useLocation();
-  const isCurrent = (href: string) =>
-    href === '/' ? path === '/' : path === href || path.startsWith(`${href}/`);
+  const under = (href: string) => path === href || path.startsWith(`${href}/`);
+  const isCurrent = (item: (typeof NAV)[number]) =>
+    item.href === '/' ? path === '/' : under(item.href) || (item.also ?? []).some(under);
   return (
     <div class="shell">
       <a class="skip-link" href="#main">
@@ -21,8 +22,8 @@ export function Layout({ current, children }: { current: Session; children: Comp
             <Link
               key={item.href}
               href={item.href}
-              class={isCurrent(item.href) ? 'nav-link current' : 'nav-link'}
-              aria-current={isCurrent(item.href) ? 'page' : undefined}
+              class={isCurrent(item) ? 'nav-link current' : 'nav-link'}
+              aria-current={isCurrent(item) ? 'page' : undefined}
             >
               {item.label}
             </Link>

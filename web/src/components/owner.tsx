@@ -13,6 +13,13 @@ export function Owner({
   const owner = describeOwner(execution, policies);
   if (!owner) return <span class="muted">—</span>;
   if (owner.policyId) return <Link href={`/policies/${owner.policyId}`}>{owner.name}</Link>;
+  if (owner.kind === 'topology' && execution.owner)
+    return (
+      <span>
+        <span class="tag">topology</span>{' '}
+        <Link href={`/topologies/${execution.owner.id}`}>{owner.name}</Link>
+      </span>
+    );
   return (
     <span>
       <span class="tag">{owner.kind}</span> {owner.name}

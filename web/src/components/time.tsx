@@ -9,7 +9,8 @@ export function When({
   iso: string | null | undefined;
   inline?: boolean;
 }) {
-  const now = useNow();
+  // The shared clock ticks every 15 s; a time that has just arrived is measured against now.
+  const now = Math.max(useNow(), Date.now());
   if (!iso) return <span class="muted">—</span>;
   const absolute = formatAbsolute(iso);
   return (

@@ -13,7 +13,7 @@ import { Loading, Page } from '../components/page';
 import { Pager } from '../components/pager';
 import { useInterval } from '../hooks/use-interval';
 import { useResource } from '../hooks/use-resource';
-import { navigate, useLocation, withQuery } from '../router';
+import { Link, navigate, useLocation, withQuery } from '../router';
 import { ExecutionTable } from './execution-table';
 
 const LIMIT = 50;
@@ -24,21 +24,30 @@ export function ExecutionsPage() {
   const status = query.get('status') ?? '';
   const policyId = query.get('policyId') ?? '';
   const ownerKind = query.get('ownerKind') ?? '';
+  // Set by links from a topology's page: that owner's executions only.
+  const ownerId = query.get('ownerId') ?? '';
   const offset = Math.max(0, Number(query.get('offset') ?? 0) || 0);
   const page = useResource(
     (signal) =>
       api<ApiPage<Execution>>(
-        withQuery('/api/v1/executions', { limit: LIMIT, offset, status, policyId, ownerKind }),
+        withQuery('/api/v1/executions', {
+          limit: LIMIT,
+          offset,
+          status,
+          policyId,
+          ownerKind,
+          ownerId,
+        }),
         { signal },
       ),
-    [status, policyId, ownerKind, offset],
+    [status, policyId, ownerKind, ownerId, offset],
   );
   const policies = useResource((signal) => policyNames(signal), []);
   // Running executions on screen: refresh now and then (their detail page streams).
   useInterval(page.reload, 5_000, page.data?.items.some(isActive) ?? false);
 
   const go = (change: Record<string, string | number | undefined>) =>
-    navigate(withQuery('/executions', { status, policyId, ownerKind, offset, ...change }));
+    navigate(withQuery('/executions', { status, policyId, ownerKind, ownerId, offset, ...change }));
   const policyOptions = [
     { value: '', label: 'All policies' },
     ...[...(policies.data ?? new Map<string, string>())].map(([id, name]) => ({
@@ -79,11 +88,18 @@ export function ExecutionsPage() {
           options={policyOptions}
         />
       </div>
+      {ownerId && (
+        <p>
+          Only the executions of one {ownerKind || 'owner'}.{' '}
+          <Link href={withQuery('/executions', { status, ownerKind })}>Show all</Link>
+        </p>
+      )}
       {page.error !== undefined && <ErrorNotice error={page.error} />}
       {!page.data && page.loading && <Loading />}
       {page.data?.items.length === 0 && (
         <p class="empty">
-          No executions{status || policyId || ownerKind ? ' match these filters' : ' yet'}.
+          No executions
+          {status || policyId || ownerKind || ownerId ? ' match these filters' : ' yet'}.
         </p>
       )}
       {page.data && (

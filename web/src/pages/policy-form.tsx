@@ -1,21 +1,23 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError, errorText } from '../api/client';
-import type { Filters, Policy, Registry, TriggerType } from '../api/types';
+import { api } from '../api/client';
+import type { Policy, Registry, TriggerType } from '../api/types';
+import { EditPage } from '../components/edit-page';
 import { CheckField, SelectField, TextField } from '../components/field';
-import { ErrorNotice } from '../components/notice';
-import { Loading, Page } from '../components/page';
-import { useResource } from '../hooks/use-resource';
-import { Link, navigate } from '../router';
+import {
+  FilterFields,
+  filterDraftOf,
+  filtersOf,
+  type FilterDraft,
+} from '../components/filter-fields';
+import { fieldReasons, FormErrors } from '../components/form-errors';
+import { useFormSave } from '../hooks/use-form-save';
+import { Link } from '../router';
 import { SelectionPreview } from './policy-preview';
 
-interface Draft {
+interface Draft extends FilterDraft {
   name: string;
   sourceRegistryId: string;
   destinations: { registryId: string; namespace: string }[];
-  repositories: string;
-  excludeRepositories: string;
-  tags: string;
-  excludeTags: string;
   triggerType: TriggerType;
   cron: string;
   reconcileCron: string;
@@ -35,10 +37,7 @@ function draftOf(p: Policy | undefined): Draft {
       registryId: d.registryId,
       namespace: d.namespace ?? '',
     })) ?? [{ registryId: '', namespace: '' }],
-    repositories: p?.filters.repositories.join('\n') ?? '**',
-    excludeRepositories: p?.filters.excludeRepositories.join('\n') ?? '',
-    tags: p?.filters.tags.join('\n') ?? '*',
-    excludeTags: p?.filters.excludeTags.join('\n') ?? '',
+    ...filterDraftOf(p?.filters),
     triggerType: p?.trigger.type ?? 'manual',
     cron: p?.trigger.cron ?? '',
     reconcileCron: p ? (p.reconcile.cron ?? '') : '0 * * * *',
@@ -48,28 +47,6 @@ function draftOf(p: Policy | undefined): Draft {
     enabled: p?.enabled ?? true,
     maxConcurrency: p?.maxConcurrency?.toString() ?? '',
     bandwidthLimit: p?.bandwidthLimit?.toString() ?? '',
-  };
-}
-
-const FILTER_FIELDS = [
-  ['repositories', 'Repositories'],
-  ['excludeRepositories', 'Except repositories'],
-  ['tags', 'Tags'],
-  ['excludeTags', 'Except tags'],
-] as const;
-
-const lines = (text: string) =>
-  text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-
-function filtersOf(d: Draft): Partial<Filters> {
-  return {
-    repositories: lines(d.repositories),
-    excludeRepositories: lines(d.excludeRepositories),
-    tags: lines(d.tags),
-    excludeTags: lines(d.excludeTags),
   };
 }
 
@@ -101,34 +78,21 @@ function bodyOf(d: Draft, editing: boolean): Record<string, unknown> {
 
 /** /policies/new and /policies/:id/edit */
 export function PolicyEditPage({ id }: { id?: string }) {
-  const data = useResource(
-    async (signal) => ({
-      registries: await api<Registry[]>('/api/v1/registries', { signal }),
-      policy: id ? await api<Policy>(`/api/v1/policies/${id}`, { signal }) : undefined,
-    }),
-    [id],
-  );
-  const title = id ? `Edit policy ${data.data?.policy?.name ?? ''}` : 'New policy';
   return (
-    <Page title={title} name="policy-form" ready={data.data !== undefined}>
-      {data.error !== undefined && <ErrorNotice error={data.error} />}
-      {!data.data && data.loading && <Loading />}
-      {data.data && <PolicyForm policy={data.data.policy} registries={data.data.registries} />}
-    </Page>
+    <EditPage<Policy> id={id} noun="policy" path="/api/v1/policies" name="policy-form">
+      {(registries, policy) => <PolicyForm policy={policy} registries={registries} />}
+    </EditPage>
   );
 }
 
 function PolicyForm({ policy, registries }: { policy?: Policy; registries: Registry[] }) {
   const [draft, setDraft] = useState(() => draftOf(policy));
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
+  const { error, busy, save } = useFormSave<Policy>((saved) => `/policies/${saved.id}`);
   const set =
     <K extends keyof Draft>(key: K) =>
     (value: Draft[K]) =>
       setDraft((d) => ({ ...d, [key]: value }));
-  const errors = error instanceof ApiError ? error.errors : [];
-  const at = (field: string) => errors.filter((e) => e.field === field).map((e) => e.reason);
-  const under = (field: string) => (error instanceof ApiError ? error.reasonsFor(field) : []);
+  const { at, under } = fieldReasons(error);
   const options = [
     { value: '', label: 'Choose a registry…' },
     ...registries.map((r) => ({ value: r.id, label: `${r.name} (${r.url})` })),
@@ -140,47 +104,20 @@ function PolicyForm({ policy, registries }: { policy?: Policy; registries: Regis
       destinations: d.destinations.map((x, j) => (j === i ? { ...x, ...change } : x)),
     }));
 
-  const submit = async (event: Event) => {
+  const submit = (event: Event) => {
     event.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const saved = await api<Policy>(
-        policy ? `/api/v1/policies/${policy.id}` : '/api/v1/policies',
-        {
-          method: policy ? 'PATCH' : 'POST',
-          json: bodyOf(draft, policy !== undefined),
-        },
-      );
-      navigate(`/policies/${saved.id}`);
-    } catch (e) {
-      setError(e);
-      setBusy(false);
-      document.querySelector<HTMLElement>('.form-errors')?.focus();
-    }
+    return save(() =>
+      api<Policy>(policy ? `/api/v1/policies/${policy.id}` : '/api/v1/policies', {
+        method: policy ? 'PATCH' : 'POST',
+        json: bodyOf(draft, policy !== undefined),
+      }),
+    );
   };
 
   return (
     <div class="two-col">
       <form class="form card" onSubmit={(e) => void submit(e)} noValidate>
-        {error !== undefined && (
-          <div class="notice error form-errors" role="alert" tabIndex={-1}>
-            {errors.length ? (
-              <>
-                <p>The policy was not saved:</p>
-                <ul>
-                  {errors.map((e) => (
-                    <li key={e.field + e.reason}>
-                      <code>{e.field}</code>: {e.reason}
-                    </li>
-                  ))}
-                </ul>
-              </>
-            ) : (
-              errorText(error)
-            )}
-          </div>
-        )}
+        <FormErrors error={error} what="policy" />
         <TextField
           label="Name"
           name="name"
@@ -247,27 +184,7 @@ function PolicyForm({ policy, registries }: { policy?: Policy; registries: Regis
             Add destination
           </button>
         </fieldset>
-        <fieldset class="fieldset">
-          <legend>Filters</legend>
-          <p class="hint">
-            One pattern per line: globs (<code>*</code> within a path segment, <code>**</code>{' '}
-            across, <code>?</code>, <code>{'{a,b}'}</code>) or <code>re:</code> followed by a
-            regular expression anchored at both ends.
-          </p>
-          <div class="form-grid">
-            {FILTER_FIELDS.map(([key, label]) => (
-              <TextField
-                key={key}
-                label={label}
-                name={key}
-                value={draft[key]}
-                onInput={set(key)}
-                errors={under(`filters.${key}`)}
-                rows={3}
-              />
-            ))}
-          </div>
-        </fieldset>
+        <FilterFields draft={draft} onChange={(key, v) => set(key)(v)} reasons={under} />
         <fieldset class="fieldset">
           <legend>When it runs</legend>
           <div class="form-grid">
