@@ -34,8 +34,11 @@ export class Conflicts {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   /**
-   * Records a conflict, or returns the open one for the same tag (a pair finding the
-   * same conflict again does not repeat it). `created` says which.
+   * Records a conflict, or returns the one already recorded (`created` says which): the
+   * open one for the same tag, or — settled by the rule — the tag's latest conflict when
+   * it had the same digests and resolution. A pair finding the same conflict again does
+   * not repeat it: a pass cut short before its resolving copy landed (the process
+   * killed, a side down) is planned again and meets the sides exactly as before.
    */
   async record(c: {
     topologyId: string;
@@ -46,6 +49,22 @@ export class Conflicts {
     resolvedDigest: string | null;
   }): Promise<{ conflict: Conflict; created: boolean }> {
     const held = c.resolution === 'held';
+    if (!held) {
+      const [latest] = await queryRows<Conflict>(
+        this.dataSource,
+        `SELECT ${COLUMNS} FROM topology_conflict
+         WHERE topology_id = $1 AND repository = $2 AND tag = $3
+         ORDER BY detected_at DESC, id LIMIT 1`,
+        [c.topologyId, c.repository, c.tag],
+      );
+      if (
+        latest &&
+        latest.resolution === c.resolution &&
+        latest.resolvedDigest === c.resolvedDigest &&
+        sameDigests(latest.digests, c.digests)
+      )
+        return { conflict: latest, created: false };
+    }
     const [created] = await queryRows<Conflict>(
       this.dataSource,
       `INSERT INTO topology_conflict (topology_id, repository, tag, digests, resolution, resolved_digest, resolved_at)
@@ -133,4 +152,9 @@ export class Conflicts {
        WHERE resolved_at IS NULL GROUP BY topology_id`,
     );
   }
+}
+
+function sameDigests(a: Record<string, string | null>, b: Record<string, string | null>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => k in b && a[k] === b[k]);
 }
