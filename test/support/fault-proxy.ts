@@ -42,6 +42,8 @@ export interface FaultProxy {
   host: string;
   /** Every request that reached the proxy, in order. */
   seen: SeenRequest[];
+  /** TCP connections clients opened to the proxy since it started (or since clear). */
+  readonly connections: number;
   add(rule: FaultRule): void;
   clear(): void;
   close(): Promise<void>;
@@ -51,6 +53,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const upstream = new URL(target);
   const rules: (FaultRule & { used: number; skipped: number })[] = [];
   const seen: SeenRequest[] = [];
+  let connections = 0;
 
   const server: Server = createServer((req, res) => {
     seen.push({ method: req.method ?? '', url: req.url ?? '', range: req.headers.range });
@@ -131,16 +134,21 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     req.on('end', () => out.end());
   }
 
+  server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   return {
     url: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
     seen,
+    get connections() {
+      return connections;
+    },
     add: (rule) => rules.push({ ...rule, used: 0, skipped: 0 }),
     clear: () => {
       rules.length = 0;
       seen.length = 0;
+      connections = 0;
     },
     async close() {
       server.closeAllConnections();
