@@ -87,6 +87,7 @@ export class Planner {
   async plan(executionId: string, owner: ExecutionOwner, signal: AbortSignal): Promise<void> {
     const execution = await this.executions.get(executionId);
     const batch = new TaskBatch(this.dataSource, executionId);
+    await batch.begin();
     const stop = new AbortController();
     const combined = AbortSignal.any([signal, stop.signal]);
     const flush = async () => {
@@ -251,7 +252,14 @@ export function copyTasks(
     };
     if (decision.action === 'fail') return [{ ...task, status: 'failed', reason: decision.reason }];
     if (decision.action === 'skip')
-      return [{ ...task, status: 'skipped', reason: decision.reason }];
+      return [
+        {
+          ...task,
+          status: 'skipped',
+          reason: decision.reason,
+          ...(decision.destination === 'same' ? { inPlace: true } : {}),
+        },
+      ];
     // Absent, different with override, or unreadable (the task will report why).
     return [{ ...task, status: 'pending', reason: null }];
   });
