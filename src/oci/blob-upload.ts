@@ -3,12 +3,7 @@ import { healingRead, type BlobSource } from './blob-source.js';
 import { ChunkReader } from './chunk-reader.js';
 import type { BlobDescriptor } from './descriptor.js';
 import { ContentMismatch, DigestVerifier, verified } from './digest-stream.js';
-import {
-  DigestMismatchError,
-  ProtocolError,
-  RegistryError,
-  TransientError,
-} from './errors.js';
+import { DigestMismatchError, ProtocolError, RegistryError, TransientError } from './errors.js';
 import type { Transport } from './request.js';
 import { withRetries } from './retry.js';
 import { repositoryScope } from './scope.js';
