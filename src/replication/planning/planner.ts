@@ -87,7 +87,6 @@ export class Planner {
   async plan(executionId: string, owner: ExecutionOwner, signal: AbortSignal): Promise<void> {
     const execution = await this.executions.get(executionId);
     const batch = new TaskBatch(this.dataSource, executionId);
-    await batch.begin();
     const stop = new AbortController();
     const combined = AbortSignal.any([signal, stop.signal]);
     const flush = async () => {

@@ -93,6 +93,7 @@ export class TaskBatch {
   private rows: PlannedTask[] = [];
   /** In-place tags added since the last flush. */
   private inPlace = 0;
+  private flushed = false;
   inserted = 0;
   runnable = 0;
 
@@ -105,16 +106,6 @@ export class TaskBatch {
   /** Counted rows too, so that a long run of in-place tags still checks for a stop. */
   get full(): boolean {
     return this.rows.length + this.inPlace >= this.size;
-  }
-
-  /**
-   * Planning (re)starts from nothing: a re-plan after a crash walks every tag again,
-   * so the in-place count starts over (rows already written stay, as conflicts).
-   */
-  async begin(): Promise<void> {
-    await queryRows(this.dataSource, 'UPDATE execution SET in_place = 0 WHERE id = $1', [
-      this.executionId,
-    ]);
   }
 
   add(task: PlannedTask): void {
@@ -133,10 +124,15 @@ export class TaskBatch {
     }
     const inPlace = this.inPlace;
     this.inPlace = 0;
+    // The first flush of a planning sets the count: a re-plan after a crash walks every
+    // tag again, so it starts over (rows already written stay, as conflicts).
+    const first = !this.flushed;
+    this.flushed = true;
     const [execution] = await queryRows<{ stop_requested: boolean }>(
       this.dataSource,
-      'UPDATE execution SET in_place = in_place + $2 WHERE id = $1 RETURNING stop_requested',
-      [this.executionId, inPlace],
+      `UPDATE execution SET in_place = CASE WHEN $3 THEN 0 ELSE in_place END + $2
+       WHERE id = $1 RETURNING stop_requested`,
+      [this.executionId, inPlace, first],
     );
     return !execution || execution.stop_requested;
   }
