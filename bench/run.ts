@@ -28,6 +28,8 @@ import {
   type Source,
 } from './scenarios/copy-scenarios.js';
 import { planningScenario } from './scenarios/planning.js';
+import { planningScaleScenario } from './scenarios/planning-scale.js';
+import { resyncScenario } from './scenarios/resync.js';
 import { promotionScenario } from './scenarios/promotion.js';
 import { FULL, SMOKE } from './scenarios/sizes.js';
 import { treeLagScenario } from './scenarios/tree-lag.js';
@@ -42,12 +44,16 @@ const SCENARIOS = [
   'planning',
   'promotion',
   'tree',
+  'resync',
+  'planning-scale',
 ] as const;
+/** Run only when named in BENCH_ONLY: too long for the default run (see the scenario). */
+const OPT_IN = new Set<string>(['planning-scale']);
 
 const smoke = process.argv.includes('--smoke');
 const sizes = smoke ? SMOKE : FULL;
 const rounds = Number(process.env.BENCH_ROUNDS ?? (smoke ? 1 : 3));
-const only = new Set(process.env.BENCH_ONLY?.split(',') ?? SCENARIOS);
+const only = new Set(process.env.BENCH_ONLY?.split(',') ?? SCENARIOS.filter((s) => !OPT_IN.has(s)));
 for (const name of only) {
   if (!SCENARIOS.includes(name as (typeof SCENARIOS)[number]))
     throw new Error(`BENCH_ONLY: unknown scenario ${name} (known: ${SCENARIOS.join(', ')})`);
@@ -137,6 +143,21 @@ async function main() {
         `measured on the first repository and on all`;
       measurements.push(...(await planningScenario(ctx, p)));
     }
+    if (only.has('resync')) {
+      log('scenario 9: no-op resyncs, regrelay vs skopeo sync');
+      for (const s of sizes.resync)
+        datasets[`resync ${s.repositories * s.tagsPerRepository}`] =
+          `${s.repositories} repositories × ${s.tagsPerRepository} tags, identical at source and destination`;
+      measurements.push(...(await resyncScenario(ctx, sizes.resync)));
+    }
+    if (only.has('planning-scale')) {
+      const p = sizes.planningScale;
+      log('scenario 10: planning a no-op at 1k / 10k / 100k tags');
+      datasets['planning-scale'] =
+        `${Math.max(...p.cases)} repositories × ${p.tagsPerRepository} tags, identical at source and destination; ` +
+        `planned over ${p.cases.join(', ')} repositories`;
+      measurements.push(...(await planningScaleScenario(ctx, p)));
+    }
     if (only.has('promotion')) {
       log('scenario 7: promotion (no gates) vs skopeo copy, then a retag');
       const promoted = await source(
@@ -175,7 +196,7 @@ async function main() {
   const markdown = renderMarkdown(results);
   console.log('\n' + markdown);
   await mkdir(join(ROOT, 'bench/results'), { recursive: true });
-  const complete = only.size === SCENARIOS.length && !process.env.BENCH_TOOLS;
+  const complete = SCENARIOS.every((s) => only.has(s) || OPT_IN.has(s)) && !process.env.BENCH_TOOLS;
   const name = smoke ? 'smoke' : complete ? 'latest' : 'partial';
   await writeFile(
     join(ROOT, `bench/results/${name}.json`),

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 
 /** Resident set size of a process, in bytes (Linux /proc). */
 export async function rssOf(pid: number): Promise<number> {
@@ -51,4 +51,75 @@ export async function cpuSecondsOf(pid: number): Promise<number> {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
   return ticks / 100; // USER_HZ is 100 on Linux
+}
+
+/** Processes below `pid` (children, their children…), from /proc's parent links. */
+export async function descendantsOf(pid: number): Promise<number[]> {
+  const parents = new Map<number, number[]>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone while listing
+    }
+  }
+  const found: number[] = [];
+  const queue = [...(parents.get(pid) ?? [])];
+  while (queue.length) {
+    const next = queue.shift()!;
+    found.push(next);
+    queue.push(...(parents.get(next) ?? []));
+  }
+  return found;
+}
+
+/**
+ * CPU seconds used so far by a set of processes, those gone since counting nothing
+ * (which is why callers sample long-lived processes: registries, PostgreSQL backends
+ * held open by a connection pool).
+ */
+export async function cpuSecondsOfAll(pids: readonly number[]): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  await Promise.all(
+    pids.map(async (pid) => {
+      try {
+        out.set(pid, await cpuSecondsOf(pid));
+      } catch {
+        // exited
+      }
+    }),
+  );
+  return out;
+}
+
+/**
+ * Where the CPU went during a run: sample before and after, and per group the CPU
+ * the processes used in between (a process that started during the run counts from
+ * zero; one that ended counts nothing after its last sample).
+ */
+export class CpuMeter<G extends string> {
+  private before = new Map<number, number>();
+
+  constructor(private readonly groups: () => Promise<Record<G, readonly number[]>>) {}
+
+  async start(): Promise<void> {
+    this.before = await cpuSecondsOfAll(
+      Object.values<readonly number[]>(await this.groups()).flat(),
+    );
+  }
+
+  async stop(): Promise<Record<G, number>> {
+    const groups = await this.groups();
+    const out = {} as Record<G, number>;
+    for (const [name, pids] of Object.entries(groups) as [G, readonly number[]][]) {
+      const now = await cpuSecondsOfAll(pids);
+      let sum = 0;
+      for (const [pid, seconds] of now) sum += seconds - (this.before.get(pid) ?? 0);
+      out[name] = sum;
+    }
+    return out;
+  }
 }

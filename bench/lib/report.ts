@@ -154,6 +154,50 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
       met: growth <= 1.5 && (many.tags < 10_000 || many.seconds < 30),
     });
   }
+  for (const scenario of new Set(r.measurements.map((m) => m.scenario))) {
+    if (!scenario.startsWith('resync ')) continue;
+    const tags = Number(scenario.slice('resync '.length));
+    const [reg, sko] = [
+      find(scenario, 'regrelay', 'seconds'),
+      find(scenario, 'skopeo sync', 'seconds'),
+    ];
+    if (!reg || !sko) continue;
+    const factor = tags >= 5000 ? 10 : 5;
+    checks.push({
+      scenario: `no-op resync, ${tags} tags`,
+      target: `regrelay ≥ ${factor}× faster than skopeo sync`,
+      measured: `${ratio(sko.median, reg.median)} faster (${reg.median.toFixed(2)} s vs ${sko.median.toFixed(2)} s)`,
+      met: sko.median >= factor * reg.median,
+    });
+  }
+  const scale = r.measurements
+    .filter((m) => m.scenario === 'planning-scale' && m.metric.startsWith('noop'))
+    .map((m) => {
+      const tags = Number(m.metric.slice(4));
+      return {
+        tags,
+        seconds: m.summary.median,
+        rss: find('planning-scale', 'regrelay', `peakRss${tags}`)?.max ?? NaN,
+      };
+    })
+    .sort((a, b) => a.tags - b.tags);
+  if (scale.length >= 2) {
+    const few = scale[0]!;
+    const many = scale.at(-1)!;
+    const growth = many.seconds / many.tags / (few.seconds / few.tags);
+    checks.push({
+      scenario: 'planning scale',
+      target: 'no-op of 100,000 tags < 60 s, regrelay RSS < 300 MiB, linear',
+      measured:
+        scale
+          .map((s) => `${s.tags} tags ${s.seconds.toFixed(1)} s, ${s.rss.toFixed(0)} MiB`)
+          .join('; ') + `; time per tag ×${growth.toFixed(2)} from the smallest to the largest`,
+      met:
+        growth <= 1.5 &&
+        scale.every((s) => s.rss < 300) &&
+        (many.tags < 100_000 || many.seconds < 60),
+    });
+  }
   return checks;
 }
 
@@ -229,7 +273,13 @@ function label(metric: string): string {
     leafLagP50: 'root → leaf lag p50',
     leafLagP99: 'root → leaf lag p99',
     rootReadRatio: 'bytes read from the root',
+    fixedSeconds: 'an execution with nothing to do',
+    cpuRegrelay: 'CPU of regrelay',
+    cpuPostgres: "CPU of regrelay's PostgreSQL",
+    cpuRegistries: 'CPU of both registries',
   };
   if (metric.startsWith('noop')) return `no-op plan, ${metric.slice(4)} tags`;
+  if (metric.startsWith('peakRss')) return `regrelay peak RSS, ${metric.slice(7)} tags`;
+  if (/^cpu\d+$/.test(metric)) return `regrelay process CPU, ${metric.slice(3)} tags`;
   return known[metric] ?? metric;
 }

@@ -1,4 +1,6 @@
 import { MiB } from '../lib/stats.js';
+import type { PlanningScaleSize } from './planning-scale.js';
+import type { ResyncSize } from './resync.js';
 
 /** Data set sizes: the for a full run, tiny ones for the CI smoke run. */
 export interface Sizes {
@@ -12,6 +14,10 @@ export interface Sizes {
   promotion: { layers: number; layerSize: number };
   /** Tree: pushes at the root of a 1 → 2 → 4 tree, one at a time, each image's layers. */
   tree: { pushes: number; layers: number; layerSize: number };
+  /** No-op resyncs against skopeo sync (the 300 and 5,000 tags). */
+  resync: ResyncSize[];
+  /** Planning a no-op of 1k / 10k / 100k tags (opt-in: BENCH_ONLY=planning-scale). */
+  planningScale: PlanningScaleSize;
 }
 
 export const FULL: Sizes = {
@@ -22,6 +28,11 @@ export const FULL: Sizes = {
   planning: { repositories: 10, tagsPerRepository: 1000 },
   promotion: { layers: 4, layerSize: 50 * MiB },
   tree: { pushes: 50, layers: 2, layerSize: 4 * MiB },
+  resync: [
+    { repositories: 3, tagsPerRepository: 100 },
+    { repositories: 5, tagsPerRepository: 1000 },
+  ],
+  planningScale: { tagsPerRepository: 1000, cases: [1, 10, 100] },
 };
 
 export const SMOKE: Sizes = {
@@ -32,4 +43,6 @@ export const SMOKE: Sizes = {
   planning: { repositories: 2, tagsPerRepository: 50 },
   promotion: { layers: 2, layerSize: 1 * MiB },
   tree: { pushes: 3, layers: 1, layerSize: 64 * 1024 },
+  resync: [{ repositories: 2, tagsPerRepository: 10 }],
+  planningScale: { tagsPerRepository: 20, cases: [1, 2, 4] },
 };

@@ -1,14 +1,9 @@
+import { headBlob } from './blob-head.js';
 import { healingRead, type BlobSource } from './blob-source.js';
 import { ChunkReader } from './chunk-reader.js';
 import type { BlobDescriptor } from './descriptor.js';
 import { ContentMismatch, DigestVerifier, verified } from './digest-stream.js';
-import {
-  DigestMismatchError,
-  NotFoundError,
-  ProtocolError,
-  RegistryError,
-  TransientError,
-} from './errors.js';
+import { DigestMismatchError, ProtocolError, RegistryError, TransientError } from './errors.js';
 import type { Transport } from './request.js';
 import { withRetries } from './retry.js';
 import { repositoryScope } from './scope.js';
@@ -335,25 +330,11 @@ function checkCommitted(
 }
 
 /** HEAD at the destination: present with the right size? */
-export async function blobExists(
+async function blobExists(
   t: Transport,
   repository: string,
   expected: BlobDescriptor,
   signal?: AbortSignal,
 ): Promise<boolean> {
-  try {
-    const response = await t.send({
-      method: 'HEAD',
-      url: `/v2/${repository}/blobs/${expected.digest}`,
-      scopes: [repositoryScope(repository, 'pull')],
-      context: { repository, reference: expected.digest },
-      expect: [200],
-      signal,
-    });
-    const length = Number(response.headers['content-length']);
-    return !Number.isFinite(length) || length === expected.size;
-  } catch (error) {
-    if (error instanceof NotFoundError) return false;
-    throw error;
-  }
+  return (await headBlob(t, repository, expected.digest, signal))?.size === expected.size;
 }

@@ -2,7 +2,8 @@ import type { Readable } from 'node:stream';
 import { asSourceError, type BlobSource } from './blob-source.js';
 import { sessionFrom, type UploadSession } from './blob-upload.js';
 import type { BlobDescriptor } from './descriptor.js';
-import { NotFoundError, ProtocolError } from './errors.js';
+import { headBlob } from './blob-head.js';
+import { ProtocolError } from './errors.js';
 import { assertDigest, assertRepository } from './reference.js';
 import type { Transport } from './request.js';
 import { repositoryScope } from './scope.js';
@@ -32,29 +33,8 @@ export class BlobOps {
   ) {}
 
   /** `{digest, size}` when the blob exists, else undefined. */
-  async head(repository: string, digest: string, op: Op = {}): Promise<BlobDescriptor | undefined> {
-    assertDigest(this.t.registry, repository, digest);
-    try {
-      const response = await this.t.send({
-        method: 'HEAD',
-        url: `/v2/${repository}/blobs/${digest}`,
-        scopes: [repositoryScope(repository, 'pull')],
-        context: { repository, reference: digest },
-        expect: [200],
-        signal: op.signal,
-      });
-      const size = Number(response.headers['content-length']);
-      if (!Number.isSafeInteger(size)) {
-        throw new ProtocolError(
-          'blob HEAD without Content-Length',
-          this.t.context({ repository, reference: digest }),
-        );
-      }
-      return { digest, size };
-    } catch (error) {
-      if (error instanceof NotFoundError) return undefined;
-      throw error;
-    }
+  head(repository: string, digest: string, op: Op = {}): Promise<BlobDescriptor | undefined> {
+    return headBlob(this.t, repository, digest, op.signal);
   }
 
   /**

@@ -15,7 +15,7 @@ import {
 import { Redactor } from './redactor.js';
 import { DEFAULT_RETRY, isRetryable } from './retry.js';
 import { Semaphore } from './semaphore.js';
-import { TokenBucket, type Clock } from './token-bucket.js';
+import { TokenBucket, throttled, type Clock } from './token-bucket.js';
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -180,5 +180,35 @@ describe('Semaphore', () => {
     r3();
     expect(order).toEqual([3, 4]);
     expect(s.inUse).toBe(0);
+  });
+});
+
+describe('throttled', () => {
+  it('hands back the stream itself when no limit is set (no pass-through layer per chunk)', () => {
+    const stream = (async function* () {
+      yield new Uint8Array(1);
+    })();
+    expect(throttled(stream, undefined)).toBe(stream);
+  });
+
+  it('paces through the bucket when there is one', async () => {
+    let now = 0;
+    const clock: Clock = {
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms;
+      },
+    };
+    const bucket = new TokenBucket(1000, clock);
+    const chunks: number[] = [];
+    for await (const chunk of throttled(
+      (async function* () {
+        for (let i = 0; i < 3; i++) yield new Uint8Array(1000);
+      })(),
+      bucket,
+    ))
+      chunks.push(chunk.byteLength);
+    expect(chunks).toEqual([1000, 1000, 1000]);
+    expect(now).toBeGreaterThanOrEqual(2000);
   });
 });

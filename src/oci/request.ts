@@ -305,6 +305,13 @@ export class Transport {
         signal: init.signal,
         headersTimeout: spec.headersTimeoutMs ?? this.options.timeouts.headersMs,
         bodyTimeout: this.options.timeouts.idleMs,
+        // undici closes the connection after every HEAD (and asks the server to, with
+        // `connection: close`) in case a broken server sends a body anyway. Registries
+        // answer HEAD as HTTP says, and HEADs are most of a no-op resync: a new TCP
+        // connection for each was most of their cost at both ends (docs/benchmarks.md).
+        // A server that did send a body would garble the connection: undici drops it,
+        // and a request caught by it fails as a transient network error and is retried.
+        ...(init.method === 'HEAD' ? { reset: false } : {}),
       });
       this.report(init.method, response.statusCode, started, sameOrigin);
       return response;

@@ -61,14 +61,26 @@ export class TokenBucket {
   }
 }
 
-/** Paces an async byte stream through a bucket (no bucket: passes through). */
-export async function* throttled(
+/**
+ * Paces an async byte stream through a bucket. Without a bucket (no limit set, the
+ * usual case) the stream is returned as it is: a pass-through generator would still
+ * cost a few promise turns per chunk, on every blob, for nothing.
+ */
+export function throttled(
   source: AsyncIterable<Uint8Array>,
   bucket: TokenBucket | undefined,
   signal?: AbortSignal,
+): AsyncIterable<Uint8Array> {
+  return bucket ? paced(source, bucket, signal) : source;
+}
+
+async function* paced(
+  source: AsyncIterable<Uint8Array>,
+  bucket: TokenBucket,
+  signal?: AbortSignal,
 ): AsyncGenerator<Uint8Array> {
   for await (const chunk of source) {
-    if (bucket) await bucket.take(chunk.byteLength, signal);
+    await bucket.take(chunk.byteLength, signal);
     yield chunk;
   }
 }

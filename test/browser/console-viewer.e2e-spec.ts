@@ -171,6 +171,20 @@ describe('console: read-only for viewers, at any width', () => {
     await context.close();
   });
 
+  it('says a no-op resync found every tag in place, counted as skipped and not listed', async () => {
+    const resync = await runToSuccess(t, policyId);
+    expect(resync.counts).toMatchObject({ total: 57, skipped: 57, inPlace: 57 });
+    const { context, page } = await signedIn(browser, t.url, viewer.token);
+    await page.goto(`/executions/${resync.id}`);
+    await ready(page, 'execution');
+    await page.getByText('No tasks.').waitFor();
+    expect(await page.locator('[data-testid="in-place-note"]').textContent()).toBe(
+      '57 tags already in place are counted as skipped, not listed.',
+    );
+    await page.getByRole('button', { name: 'skipped 57' }).waitFor();
+    await context.close();
+  });
+
   it('fits a phone-width screen: no sideways scrolling, navigation still there', async () => {
     const { context, page } = await signedIn(browser, t.url, t.adminToken, PHONE);
     for (const { path, name } of pages()) {

@@ -78,7 +78,8 @@ describe('registry requests per tag (many small images)', () => {
     src.clear();
     dst.clear();
     const done = await runToSuccess(t, policyId);
-    expect(done.counts).toMatchObject({ total: TAGS, skipped: TAGS });
+    expect(done.counts).toMatchObject({ total: TAGS, skipped: TAGS, inPlace: TAGS });
+    expect(done.message).toMatch(/Nothing to do/);
     expect(count(src.seen, 'HEAD', TAG_MANIFEST)).toBe(TAGS);
     expect(count(dst.seen, 'HEAD', TAG_MANIFEST)).toBe(TAGS);
     expect(dst.seen.filter((r) => r.method !== 'HEAD' && r.method !== 'GET')).toEqual([]);

@@ -44,6 +44,8 @@ export interface FaultProxy {
   host: string;
   /** Every request that reached the proxy, in order. */
   seen: SeenRequest[];
+  /** TCP connections clients opened to the proxy since it started (or since clear). */
+  readonly connections: number;
   /** Adds a rule; `fired()` says how many requests it has faulted so far. */
   add(rule: FaultRule): { fired(): number };
   /** Faults applied so far, by action kind (kept across clear()). */
@@ -58,6 +60,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const rules: (FaultRule & { used: number; skipped: number })[] = [];
   const seen: SeenRequest[] = [];
   const applied: Record<string, number> = {};
+  let connections = 0;
 
   const server: Server = createServer((req, res) => {
     seen.push({ method: req.method ?? '', url: req.url ?? '', range: req.headers.range });
@@ -147,12 +150,16 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     req.on('end', () => out.end());
   }
 
+  server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   return {
     url: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
     seen,
+    get connections() {
+      return connections;
+    },
     add: (rule) => {
       // Used-up rules only slow the matching of a long-running proxy (the soak's).
       for (let i = rules.length - 1; i >= 0; i--)
@@ -165,6 +172,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     clear: () => {
       rules.length = 0;
       seen.length = 0;
+      connections = 0;
     },
     async close() {
       server.closeAllConnections();

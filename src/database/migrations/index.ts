@@ -14,6 +14,7 @@ import { CreatePreheat1764576000001 } from './1764576000001-create-preheat.js';
 import { AttachedArtifacts1764748800000 } from './1764748800000-attached-artifacts.js';
 import { TagSelectionAndVariants1764748800001 } from './1764748800001-tag-selection-and-variants.js';
 import { CreateTopologies1764835200000 } from './1764835200000-create-topologies.js';
+import { ExecutionTagsInPlace1764921600000 } from './1764921600000-execution-tags-in-place.js';
 import { InboxRejectionsAndRegistryTimezone1764489600000 } from './1764489600000-inbox-rejections-and-registry-timezone.js';
 import { CreatePromotions1764662400000 } from './1764662400000-create-promotions.js';
 
@@ -37,4 +38,5 @@ export const migrations = [
   AttachedArtifacts1764748800000,
   TagSelectionAndVariants1764748800001,
   CreateTopologies1764835200000,
+  ExecutionTagsInPlace1764921600000,
 ];

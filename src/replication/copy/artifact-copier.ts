@@ -151,7 +151,7 @@ export class ArtifactCopier {
           {
             signal: job.signal,
             mountFrom: known !== job.destinationRepository ? known : undefined,
-            source: metered(this.sourceOf(job, descriptor.digest, source), onRead, job.throttle),
+            source: this.sourceOf(job, descriptor.digest, source, onRead),
           },
         );
         this.locator.remember(
@@ -169,26 +169,27 @@ export class ArtifactCopier {
 
   /**
    * A blob's bytes at the source, read once for the destinations copying it at the
-   * same time (see SharedBlobReads), and counted as they leave the source.
+   * same time (see SharedBlobReads), counted as they leave the source, and reported
+   * as read by this destination (paced by the policy's limit when it has one).
    */
-  private sourceOf(job: CopyJob, digest: string, registryName: string): BlobSource {
+  private sourceOf(
+    job: CopyJob,
+    digest: string,
+    registryName: string,
+    onPosition: (position: number) => void,
+  ): BlobSource {
     const origin = job.source.blobSource(job.sourceRepository, digest);
-    const counted: BlobSource = {
-      open: async (offset, signal) => {
-        const stream = await origin.open(offset, signal);
-        const counter = this.metrics.sourceBytes.labels({ registry: registryName });
-        return (async function* () {
-          for await (const chunk of stream) {
-            counter.inc(chunk.byteLength);
-            yield chunk;
-          }
-        })();
-      },
-    };
-    // With one destination there is nobody to share with: skip the replay's memory.
-    return job.destinations > 1
-      ? this.sharedReads.source(`${job.sourceRegistryId}|${digest}`, counted, job.destinations)
-      : counted;
+    const counter = this.metrics.sourceBytes.labels({ registry: registryName });
+    // With one destination there is nobody to share with: skip the replay's memory,
+    // and count and report in one pass.
+    if (job.destinations <= 1) return metered(origin, onPosition, job.throttle, counter);
+    const counted = metered(origin, () => undefined, undefined, counter);
+    const shared = this.sharedReads.source(
+      `${job.sourceRegistryId}|${digest}`,
+      counted,
+      job.destinations,
+    );
+    return metered(shared, onPosition, job.throttle);
   }
 
   /**
@@ -347,13 +348,15 @@ class CopyRun implements GraphWriter {
 }
 
 /**
- * Wraps a blob source: reports how far into the blob reading has got, and passes the
- * bytes through a shared token bucket when the policy has a bandwidth limit.
+ * Wraps a blob source, in one pass per chunk: counts the bytes (`counter`), reports
+ * how far into the blob reading has got, and passes the bytes through the policy's
+ * token bucket when it has a bandwidth limit.
  */
 function metered(
   source: BlobSource,
   onPosition: (position: number) => void,
   bucket?: TokenBucket,
+  counter?: { inc(bytes: number): void },
 ): BlobSource {
   return {
     async open(offset, signal) {
@@ -361,6 +364,7 @@ function metered(
       return (async function* () {
         let position = offset;
         for await (const chunk of stream) {
+          counter?.inc(chunk.byteLength);
           if (bucket) await bucket.take(chunk.byteLength, signal);
           yield chunk;
           position += chunk.byteLength;

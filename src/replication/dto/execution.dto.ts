@@ -18,6 +18,13 @@ export class TaskCountsDto {
     description: 'Deletions held by the deletion guard, waiting for confirmation',
   })
   held!: number;
+  @ApiProperty({
+    example: 3,
+    description:
+      'Of `skipped`: tags planning found already in place at the destination. They are ' +
+      'counted, not listed among the tasks (a no-op resync of many tags writes no rows)',
+  })
+  inPlace!: number;
 }
 
 export class ExecutionOwnerDto {

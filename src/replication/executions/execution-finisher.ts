@@ -48,7 +48,8 @@ export class ExecutionFinisher {
                 count(*) FILTER (WHERE status = 'failed') AS failed,
                 count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
                 count(*) FILTER (WHERE status = 'skipped') AS skipped,
-                count(*) AS total
+                -- tags found in place have no rows (TaskBatch)
+                count(*) + (SELECT in_place FROM execution WHERE id = $1) AS total
          FROM task WHERE execution_id = $1
        )
        UPDATE execution e

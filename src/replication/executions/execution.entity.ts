@@ -83,6 +83,13 @@ export class ExecutionEntity {
   @Column({ type: 'boolean', default: false })
   planned!: boolean;
 
+  /**
+   * Tags planning found already in place at a destination: counted as skipped, but
+   * not written as task rows (a no-op resync would otherwise write one per tag).
+   */
+  @Column({ name: 'in_place', type: 'integer', default: 0 })
+  inPlace!: number;
+
   @Column({ name: 'stop_requested', type: 'boolean', default: false })
   stopRequested!: boolean;
 

@@ -432,12 +432,18 @@ export class ExecutionsService {
       this.dataSource,
       `SELECT execution_id, status, count(*) AS n, sum(bytes_total) AS bytes_total, sum(bytes_done) AS bytes_done,
               sum(referrers_copied) AS referrers_copied
-         FROM task WHERE execution_id = ANY($1) GROUP BY execution_id, status`,
+         FROM task WHERE execution_id = ANY($1) GROUP BY execution_id, status
+       UNION ALL
+       SELECT id, 'in place', in_place, 0, 0, 0 FROM execution WHERE id = ANY($1) AND in_place > 0`,
       [executionIds],
     );
     for (const row of rows) {
       const totals = result.get(row.execution_id) ?? emptyTotals();
-      totals.counts[row.status as keyof TaskCountsDto] = Number(row.n);
+      // Tags in place are skipped tasks without rows (see TaskBatch).
+      if (row.status === 'in place') {
+        totals.counts.inPlace = Number(row.n);
+        totals.counts.skipped += Number(row.n);
+      } else totals.counts[row.status as Exclude<keyof TaskCountsDto, 'inPlace'>] = Number(row.n);
       totals.counts.total += Number(row.n);
       totals.bytesTotal += Number(row.bytes_total);
       totals.bytesDone += Number(row.bytes_done);
@@ -486,6 +492,7 @@ function nothingHeld(id: string): ConflictException {
 function emptyTotals(): TaskTotals {
   const counts = Object.fromEntries([
     ['total', 0],
+    ['inPlace', 0],
     ...TASK_STATUSES.map((s) => [s, 0]),
   ]) as unknown as TaskCountsDto;
   return { counts, bytesTotal: 0, bytesDone: 0, referrersCopied: 0 };

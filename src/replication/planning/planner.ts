@@ -251,7 +251,14 @@ export function copyTasks(
     };
     if (decision.action === 'fail') return [{ ...task, status: 'failed', reason: decision.reason }];
     if (decision.action === 'skip')
-      return [{ ...task, status: 'skipped', reason: decision.reason }];
+      return [
+        {
+          ...task,
+          status: 'skipped',
+          reason: decision.reason,
+          ...(decision.destination === 'same' ? { inPlace: true } : {}),
+        },
+      ];
     // Absent, different with override, or unreadable (the task will report why).
     return [{ ...task, status: 'pending', reason: null }];
   });

@@ -23,6 +23,11 @@ export interface PlannedTask {
    * selection (semver, latest): it is not checked to have left the source.
    */
   outOfSelection?: boolean;
+  /**
+   * A skipped copy whose tag is already in place at the destination: planning counts
+   * it on the execution (`in_place`) instead of writing a row (see TaskBatch).
+   */
+  inPlace?: boolean;
 }
 
 const COLUMNS = 13;
@@ -80,10 +85,15 @@ export async function insertTasks(
 /**
  * Collects planned tasks and writes them in batches while planning goes on. After
  * each flush it reports whether the execution was asked to stop, so planning can end
- * early.
+ * early. Tags already in place are counted on the execution, not written: they are
+ * most of a resync, and a row each only to be counted made a no-op cost a write per
+ * tag.
  */
 export class TaskBatch {
   private rows: PlannedTask[] = [];
+  /** In-place tags added since the last flush. */
+  private inPlace = 0;
+  private flushed = false;
   inserted = 0;
   runnable = 0;
 
@@ -93,12 +103,14 @@ export class TaskBatch {
     private readonly size = ROWS_PER_STATEMENT,
   ) {}
 
+  /** Counted rows too, so that a long run of in-place tags still checks for a stop. */
   get full(): boolean {
-    return this.rows.length >= this.size;
+    return this.rows.length + this.inPlace >= this.size;
   }
 
   add(task: PlannedTask): void {
-    this.rows.push(task);
+    if (task.inPlace) this.inPlace++;
+    else this.rows.push(task);
   }
 
   /** Writes what is collected; returns true when the execution should stop planning. */
@@ -110,10 +122,17 @@ export class TaskBatch {
       this.inserted += written.length;
       this.runnable += written.filter((status) => status === 'pending').length;
     }
+    const inPlace = this.inPlace;
+    this.inPlace = 0;
+    // The first flush of a planning sets the count: a re-plan after a crash walks every
+    // tag again, so it starts over (rows already written stay, as conflicts).
+    const first = !this.flushed;
+    this.flushed = true;
     const [execution] = await queryRows<{ stop_requested: boolean }>(
       this.dataSource,
-      'SELECT stop_requested FROM execution WHERE id = $1',
-      [this.executionId],
+      `UPDATE execution SET in_place = CASE WHEN $3 THEN 0 ELSE in_place END + $2
+       WHERE id = $1 RETURNING stop_requested`,
+      [this.executionId, inPlace, first],
     );
     return !execution || execution.stop_requested;
   }

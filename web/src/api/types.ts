@@ -114,7 +114,8 @@ export const EXECUTION_STATUSES: ExecutionStatus[] = [
   'stopped',
 ];
 
-export type TaskCounts = Record<TaskStatus | 'total', number>;
+/** `inPlace`: of `skipped`, tags planning found already in place (counted, not listed). */
+export type TaskCounts = Record<TaskStatus | 'total' | 'inPlace', number>;
 
 /** Who an execution works for: a policy, a one-off copy, later topologies and promotions. */
 export interface ExecutionOwner {

@@ -161,7 +161,13 @@ export function ExecutionDetailPage({ id }: { id: string }) {
           </div>
           {tasks.error !== undefined && <ErrorNotice error={tasks.error} />}
           {tasks.data && tasks.data.items.length === 0 && (
-            <p class="empty">No tasks{status ? ` ${status}` : ' yet'}.</p>
+            <p class="empty">No tasks{status ? ` ${status}` : e.planned ? '' : ' yet'}.</p>
+          )}
+          {e.counts.inPlace > 0 && (status === '' || status === 'skipped') && (
+            <p class="muted small" data-testid="in-place-note">
+              {formatCount(e.counts.inPlace)} tags already in place are counted as skipped, not
+              listed.
+            </p>
           )}
           {tasks.data && tasks.data.items.length > 0 && <TaskTable tasks={tasks.data.items} />}
           {tasks.data && (

@@ -1,0 +1,108 @@
+import { startRegistry } from '../../test/support/registry.js';
+import { pushIdenticalTagSets } from '../lib/datasets.js';
+import type { BenchContext, Measurement } from '../lib/harness.js';
+import { CpuMeter, descendantsOf, sampleRss } from '../lib/proc.js';
+import { MiB, summarize } from '../lib/stats.js';
+
+export interface PlanningScaleSize {
+  /** Tags per repository, the same in every repository. */
+  tagsPerRepository: number;
+  /** Repositories planned by each case (the data set holds the largest). */
+  cases: number[];
+}
+
+/**
+ * Planning a no-op at growing scale (the issue's 1k / 10k / 100k tags, 1,000 per
+ * repository): how long, and how much memory the regrelay process holds at its peak,
+ * so that a plan that keeps everything it saw, or slows down as it goes, shows. Not
+ * part of the default run or of CI: pushing 100,000 tags to two registries takes
+ * a good part of an hour on two cores. `BENCH_ONLY=planning-scale npm run bench`.
+ */
+export async function planningScaleScenario(
+  ctx: BenchContext,
+  size: PlanningScaleSize,
+): Promise<Measurement[]> {
+  const repositories = Math.max(...size.cases);
+  const [source, destination] = await Promise.all([startRegistry(), startRegistry()]);
+  try {
+    const prefix = 'scale';
+    const started = performance.now();
+    await pushIdenticalTagSets([source, destination], {
+      prefix,
+      repositories,
+      tagsPerRepository: size.tagsPerRepository,
+    });
+    ctx.log(
+      `  planning-scale data: ${repositories * size.tagsPerRepository} tags in both registries ` +
+        `(${((performance.now() - started) / 1000).toFixed(0)} s)`,
+    );
+    const api = ctx.regrelay;
+    const sourceId = await api.addRegistry('bench-scale-source', source);
+    const destinationId = await api.addRegistry('bench-scale-destination', destination);
+    const names = (n: number) => Array.from({ length: n }, (_, r) => `${prefix}/r${r}`);
+    const policies = await Promise.all(
+      size.cases.map((n) =>
+        api.addPolicy(
+          `bench-scale-${n}`,
+          sourceId,
+          [destinationId],
+          // All of them through the catalog, as an operator would select them.
+          n === repositories ? [`${prefix}/**`] : names(n),
+        ),
+      ),
+    );
+    const meter = new CpuMeter(async () => ({
+      regrelay: [api.pid],
+      postgres: await descendantsOf(api.pid),
+      registries: [source.pid, destination.pid],
+    }));
+    const samples = size.cases.map(() => ({
+      seconds: [] as number[],
+      rss: [] as number[],
+      cpu: [] as number[],
+    }));
+    for (let round = 0; round < ctx.rounds; round++) {
+      for (const [i, n] of size.cases.entries()) {
+        const tags = n * size.tagsPerRepository;
+        const rss = sampleRss(api.pid);
+        await meter.start();
+        const { seconds, execution } = await api.run(policies[i]!, ctx.runTimeoutMs);
+        const cpu = await meter.stop();
+        const peak = await rss.stop();
+        if (execution.counts.succeeded > 0 || execution.counts.inPlace !== tags)
+          throw new Error(
+            `planning ${tags} tags: expected all in place, got ${JSON.stringify(execution.counts)}`,
+          );
+        samples[i]!.seconds.push(seconds);
+        samples[i]!.rss.push(peak / MiB);
+        samples[i]!.cpu.push(cpu.regrelay);
+        ctx.log(
+          `  planning-scale round ${round + 1}/${ctx.rounds} ${tags} tags: ${seconds.toFixed(2)} s, ` +
+            `peak RSS ${(peak / MiB).toFixed(0)} MiB; CPU s regrelay ${cpu.regrelay.toFixed(1)} ` +
+            `postgres ${cpu.postgres.toFixed(1)} registries ${cpu.registries.toFixed(1)}`,
+        );
+      }
+    }
+    for (const id of policies) await api.call('DELETE', `/policies/${id}`, undefined, 204);
+    for (const id of [sourceId, destinationId])
+      await api.call('DELETE', `/registries/${id}`, undefined, 204);
+    return size.cases.flatMap((n, i) => {
+      const tags = n * size.tagsPerRepository;
+      const of = (metric: string, unit: string, values: number[]): Measurement => ({
+        scenario: 'planning-scale',
+        tool: 'regrelay',
+        metric: `${metric}${tags}`,
+        unit,
+        better: 'lower',
+        summary: summarize(values),
+      });
+      return [
+        of('noop', 's', samples[i]!.seconds),
+        of('peakRss', 'MiB', samples[i]!.rss),
+        of('cpu', 'CPU s', samples[i]!.cpu),
+      ];
+    });
+  } finally {
+    await Promise.all([source.destroy(), destination.destroy()]);
+  }
+}
