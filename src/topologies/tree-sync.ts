@@ -13,7 +13,7 @@ import type { PlannedTask } from '../replication/planning/task-batch.js';
 import { shapeOf } from './topologies.service.js';
 import { filtersOf, topologyOwner } from './topology-settings.js';
 import type { TopologyEntity } from './topology.entity.js';
-import type { TreeShape } from './tree-shape.js';
+import type { TreeNode, TreeShape } from './tree-shape.js';
 
 /** Where a sync's findings go: into an execution, or into a dry run's report. */
 export interface SyncSink {
@@ -177,18 +177,14 @@ function repairs(
       parent === shape.root.registryId ||
       (parentState?.kind === 'present' && parentState.descriptor.digest === digest);
     if (!parentHasIt) continue; // it follows by delivery once the parent has it
-    tasks.push({
-      operation: 'copy',
-      sourceRegistryId: parent,
-      sourceRepository: shape.repositoryAt(parent, c.repository),
-      destinationRegistryId: node.registryId,
-      destinationRepository: shape.repositoryAt(node.registryId, c.repository),
-      tag: c.tag,
-      digest,
-      mediaType: c.source.descriptor.mediaType,
-      status: 'pending',
-      reason: null,
-    });
+    tasks.push(
+      fromParent(shape, node, c.repository, {
+        tag: c.tag,
+        digest,
+        mediaType: c.source.descriptor.mediaType,
+        reason: null,
+      }),
+    );
   }
   return tasks;
 }
@@ -211,20 +207,35 @@ function attachedRepairs(shape: TreeShape, c: AttachedComparison, drift: NodeDri
     const parent = node.parent!;
     const parentComplete = parent === shape.root.registryId || states.get(parent)?.kind === 'same';
     if (!parentComplete) continue;
-    tasks.push({
-      operation: 'copy',
-      sourceRegistryId: parent,
-      sourceRepository: shape.repositoryAt(parent, c.repository),
-      destinationRegistryId: node.registryId,
-      destinationRepository: shape.repositoryAt(node.registryId, c.repository),
-      tag: null,
-      digest: c.subject.digest,
-      mediaType: c.subject.mediaType,
-      status: 'pending',
-      reason: attachedReason(c, decision.missing),
-    });
+    tasks.push(
+      fromParent(shape, node, c.repository, {
+        tag: null,
+        digest: c.subject.digest,
+        mediaType: c.subject.mediaType,
+        reason: attachedReason(c, decision.missing),
+      }),
+    );
   }
   return tasks;
+}
+
+/** A copy into a node from its parent, of a root repository (named as each node names it). */
+function fromParent(
+  shape: TreeShape,
+  node: TreeNode,
+  rootRepository: string,
+  what: Pick<PlannedTask, 'tag' | 'digest' | 'mediaType' | 'reason'>,
+): PlannedTask {
+  const parent = node.parent!;
+  return {
+    operation: 'copy',
+    sourceRegistryId: parent,
+    sourceRepository: shape.repositoryAt(parent, rootRepository),
+    destinationRegistryId: node.registryId,
+    destinationRepository: shape.repositoryAt(node.registryId, rootRepository),
+    ...what,
+    status: 'pending',
+  };
 }
 
 function deleteOf(
