@@ -1,4 +1,3 @@
-import { useState } from 'preact/hooks';
 import { api } from '../api/client';
 import type { Policy, Registry, TriggerType } from '../api/types';
 import { EditPage } from '../components/edit-page';
@@ -13,6 +12,7 @@ import { fieldReasons, FormErrors } from '../components/form-errors';
 import { useFormSave } from '../hooks/use-form-save';
 import { Link } from '../router';
 import { SelectionPreview } from './policy-preview';
+import { registryOptions, useDraft } from '../hooks/use-draft';
 
 interface Draft extends FilterDraft {
   name: string;
@@ -86,17 +86,10 @@ export function PolicyEditPage({ id }: { id?: string }) {
 }
 
 function PolicyForm({ policy, registries }: { policy?: Policy; registries: Registry[] }) {
-  const [draft, setDraft] = useState(() => draftOf(policy));
+  const { draft, setDraft, set } = useDraft(() => draftOf(policy));
   const { error, busy, save } = useFormSave<Policy>((saved) => `/policies/${saved.id}`);
-  const set =
-    <K extends keyof Draft>(key: K) =>
-    (value: Draft[K]) =>
-      setDraft((d) => ({ ...d, [key]: value }));
   const { at, under } = fieldReasons(error);
-  const options = [
-    { value: '', label: 'Choose a registry…' },
-    ...registries.map((r) => ({ value: r.id, label: `${r.name} (${r.url})` })),
-  ];
+  const options = registryOptions(registries);
 
   const setDestination = (i: number, change: Partial<Draft['destinations'][number]>) =>
     setDraft((d) => ({

@@ -1,4 +1,3 @@
-import { useState } from 'preact/hooks';
 import { api } from '../api/client';
 import type { Registry } from '../api/types';
 import {
@@ -18,6 +17,7 @@ import {
 import { fieldReasons, FormErrors } from '../components/form-errors';
 import { useFormSave } from '../hooks/use-form-save';
 import { Link } from '../router';
+import { registryOptions, useDraft } from '../hooks/use-draft';
 
 interface Draft extends FilterDraft {
   name: string;
@@ -104,18 +104,11 @@ export function TopologyEditPage({ id }: { id?: string }) {
 }
 
 function TopologyForm({ topology, registries }: { topology?: Topology; registries: Registry[] }) {
-  const [draft, setDraft] = useState(() => draftOf(topology));
+  const { draft, setDraft, set } = useDraft(() => draftOf(topology));
   const { error, busy, save } = useFormSave<Topology>((saved) => `/topologies/${saved.id}`);
-  const set =
-    <K extends keyof Draft>(key: K) =>
-    (value: Draft[K]) =>
-      setDraft((d) => ({ ...d, [key]: value }));
   const { at, under } = fieldReasons(error);
   const name = (id: string) => registries.find((r) => r.id === id)?.name ?? id.slice(0, 8);
-  const options = [
-    { value: '', label: 'Choose a registry…' },
-    ...registries.map((r) => ({ value: r.id, label: `${r.name} (${r.url})` })),
-  ];
+  const options = registryOptions(registries);
   const setNode = (i: number, change: Partial<Draft['nodes'][number]>) =>
     setDraft((d) => ({ ...d, nodes: d.nodes.map((x, j) => (j === i ? { ...x, ...change } : x)) }));
   // A node's parent is the root or another node of the tree.
