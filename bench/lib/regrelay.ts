@@ -6,6 +6,7 @@ import { generateToken } from '../../src/auth/token-format.js';
 import type { ExecutionDto } from '../../src/replication/dto/execution.dto.js';
 import { startRegrelayProcess, type RegrelayProcess } from '../../test/support/regrelay-process.js';
 import type { TestRegistry } from '../../test/support/registry.js';
+import { PgStatements } from './pg-statements.js';
 
 /**
  * REGRELAY_* variables set for the bench (other than the data directory and token,
@@ -37,26 +38,21 @@ export class RegrelayUnderTest {
     private readonly app: RegrelayProcess,
     private readonly token: string,
     private readonly dataDir: string,
+    /** With BENCH_PG_STATEMENTS=1: what each run asked of PostgreSQL, printed after it. */
+    private readonly statements?: PgStatements,
   ) {}
 
   static async start(main: string): Promise<RegrelayUnderTest> {
     const dataDir = await mkdtemp(join(tmpdir(), 'regrelay-bench-'));
     const token = generateToken();
-    const child = await startRegrelayProcess(
-      {
-        REGRELAY_DATA_DIR: dataDir,
-        REGRELAY_ADMIN_TOKEN: token,
-        LOG_LEVEL: 'warn',
-        ...regrelaySettings(),
-        // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where regrelay spends a run
-        ...(process.env.BENCH_REGRELAY_NODE_OPTIONS
-          ? { NODE_OPTIONS: process.env.BENCH_REGRELAY_NODE_OPTIONS }
-          : {}),
-      },
-      main,
-    );
-    await child.waitReady(120_000);
-    return new RegrelayUnderTest(child, token, dataDir);
+    let child = await spawnRegrelay(main, dataDir, token);
+    if (!process.env.BENCH_PG_STATEMENTS) return new RegrelayUnderTest(child, token, dataDir);
+    // The extension is loaded at PostgreSQL's start: set it, then start regrelay again.
+    await PgStatements.preload(child.child.pid!, dataDir);
+    await child.stop('SIGTERM');
+    child = await spawnRegrelay(main, dataDir, token);
+    const statements = await PgStatements.open(child.child.pid!, dataDir);
+    return new RegrelayUnderTest(child, token, dataDir, statements);
   }
 
   get pid(): number {
@@ -69,6 +65,7 @@ export class RegrelayUnderTest {
   }
 
   async stop(): Promise<void> {
+    await this.statements?.close();
     await this.app.stop('SIGTERM');
     await rm(this.dataDir, { recursive: true, force: true });
   }
@@ -137,6 +134,7 @@ export class RegrelayUnderTest {
     policyId: string,
     timeoutMs: number,
   ): Promise<{ seconds: number; execution: ExecutionDto }> {
+    await this.statements?.reset();
     const started = Date.now();
     const { id } = await this.call<{ id: string }>(
       'POST',
@@ -150,6 +148,7 @@ export class RegrelayUnderTest {
       if (execution.status !== 'pending' && execution.status !== 'running') {
         if (execution.status !== 'succeeded')
           throw new Error(`execution ${id} ${execution.status}: ${execution.message ?? ''}`);
+        if (this.statements) await this.printStatements(execution);
         return { seconds: (Date.parse(execution.endedAt!) - started) / 1000, execution };
       }
       if (Date.now() > deadline)
@@ -157,4 +156,39 @@ export class RegrelayUnderTest {
       await sleep(50);
     }
   }
+
+  /** The statements of the run just ended, per tag of the execution. */
+  private async printStatements(execution: ExecutionDto): Promise<void> {
+    // Asynchronous bookkeeping after the end (the last NOTIFY, a progress write) settles.
+    await sleep(200);
+    const { calls, totalMs, top } = await this.statements!.read();
+    const tags = Math.max(1, execution.counts.total);
+    console.log(
+      `  PostgreSQL: ${calls} statements (${(calls / tags).toFixed(1)} per tag), ` +
+        `${totalMs.toFixed(0)} ms executing, for ${execution.counts.total} tags`,
+    );
+    for (const s of top)
+      console.log(
+        `    ${String(s.calls).padStart(6)} ×  ${s.totalMs.toFixed(0).padStart(6)} ms  ${s.query}`,
+      );
+  }
+}
+
+function spawnRegrelay(main: string, dataDir: string, token: string): Promise<RegrelayProcess> {
+  return startRegrelayProcess(
+    {
+      REGRELAY_DATA_DIR: dataDir,
+      REGRELAY_ADMIN_TOKEN: token,
+      LOG_LEVEL: 'warn',
+      ...regrelaySettings(),
+      // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where regrelay spends a run
+      ...(process.env.BENCH_REGRELAY_NODE_OPTIONS
+        ? { NODE_OPTIONS: process.env.BENCH_REGRELAY_NODE_OPTIONS }
+        : {}),
+    },
+    main,
+  ).then(async (child) => {
+    await child.waitReady(120_000);
+    return child;
+  });
 }

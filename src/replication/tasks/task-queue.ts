@@ -10,6 +10,60 @@ import { TaskEntity, type TaskStatus } from './task.entity.js';
 const CLAIM_LOCK = 7_301_942_120;
 
 /**
+ * Claims due tasks ($1 at most, round-robin across running executions within their
+ * maxConcurrency) with their fan-out siblings, for lease owner $2 for $3 seconds,
+ * never the tasks in $4 (see TaskQueue.claim). Exported for the plan test.
+ */
+export const CLAIM_SQL = `WITH capacity AS (
+       SELECT e.id AS execution_id,
+              coalesce(e.max_concurrency, 2147483647) - (
+                SELECT count(*) FROM task r
+                WHERE r.execution_id = e.id AND r.status = 'running' AND r.lease_expires_at > now()
+              ) AS free
+       FROM execution e
+       WHERE e.status = 'running' AND NOT e.stop_requested
+     ),
+     picked AS (
+       SELECT t.id, t.seq, row_number() OVER (PARTITION BY c.execution_id ORDER BY t.seq) AS rank
+       FROM capacity c
+       CROSS JOIN LATERAL (
+         SELECT t.id, t.seq FROM task t
+         WHERE t.execution_id = c.execution_id
+           AND ((t.status = 'pending' AND (t.not_before IS NULL OR t.not_before <= now()))
+                OR (t.status = 'running' AND t.lease_expires_at <= now() AND t.id <> ALL($4::uuid[])))
+         ORDER BY t.seq
+         LIMIT least(c.free, $1)
+         FOR UPDATE OF t SKIP LOCKED
+       ) t
+       WHERE c.free > 0
+     ),
+     chosen AS (SELECT id FROM picked ORDER BY rank, seq LIMIT $1),
+     siblings AS (
+       -- Driven from the few chosen tasks (LATERAL): a join the planner may turn
+       -- around walks every pending task and, for each, the execution's tasks.
+       SELECT s.id FROM task c
+       CROSS JOIN LATERAL (
+         SELECT s.id FROM task s
+         WHERE s.execution_id = c.execution_id AND s.digest = c.digest
+           AND s.status = 'pending' AND s.operation = 'copy'
+           AND s.source_registry_id = c.source_registry_id
+           AND s.source_repository = c.source_repository
+           AND s.destination_registry_id <> c.destination_registry_id
+           AND (s.not_before IS NULL OR s.not_before <= now())
+         FOR UPDATE OF s SKIP LOCKED
+       ) s
+       WHERE c.id IN (SELECT id FROM chosen) AND c.operation = 'copy'
+     ),
+     claimed AS (
+       UPDATE task SET status = 'running', lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3),
+              attempts = attempts + 1, started_at = coalesce(started_at, now()), not_before = NULL, updated_at = now()
+       WHERE id IN (SELECT id FROM chosen UNION SELECT id FROM siblings)
+       RETURNING *
+     )
+     SELECT t.*, e.owner_kind, e.owner_id, e.owner_lane, e.override, e.bandwidth_limit, e.referrers, e.variants
+     FROM claimed t JOIN execution e ON e.id = t.execution_id`;
+
+/**
  * A task as claimed: its row, with what it needs from its execution at the moment
  * of the claim (so a running task reads no settings of its own).
  */
@@ -66,53 +120,12 @@ export class TaskQueue {
     if (limit <= 0) return [];
     return this.dataSource.transaction(async (m) => {
       await m.query('SELECT pg_advisory_xact_lock($1)', [CLAIM_LOCK]);
-      const rows = await queryRows<Record<string, unknown>>(
-        m,
-        `WITH capacity AS (
-           SELECT e.id AS execution_id,
-                  coalesce(e.max_concurrency, 2147483647) - (
-                    SELECT count(*) FROM task r
-                    WHERE r.execution_id = e.id AND r.status = 'running' AND r.lease_expires_at > now()
-                  ) AS free
-           FROM execution e
-           WHERE e.status = 'running' AND NOT e.stop_requested
-         ),
-         picked AS (
-           SELECT t.id, t.seq, row_number() OVER (PARTITION BY c.execution_id ORDER BY t.seq) AS rank
-           FROM capacity c
-           CROSS JOIN LATERAL (
-             SELECT t.id, t.seq FROM task t
-             WHERE t.execution_id = c.execution_id
-               AND ((t.status = 'pending' AND (t.not_before IS NULL OR t.not_before <= now()))
-                    OR (t.status = 'running' AND t.lease_expires_at <= now() AND t.id <> ALL($4::uuid[])))
-             ORDER BY t.seq
-             LIMIT least(c.free, $1)
-             FOR UPDATE OF t SKIP LOCKED
-           ) t
-           WHERE c.free > 0
-         ),
-         chosen AS (SELECT id FROM picked ORDER BY rank, seq LIMIT $1),
-         siblings AS (
-           SELECT s.id FROM task c
-           JOIN task s ON s.execution_id = c.execution_id AND s.digest = c.digest
-                      AND s.source_registry_id = c.source_registry_id
-                      AND s.source_repository = c.source_repository
-                      AND s.destination_registry_id <> c.destination_registry_id
-           WHERE c.id IN (SELECT id FROM chosen) AND c.operation = 'copy'
-             AND s.operation = 'copy' AND s.status = 'pending'
-             AND (s.not_before IS NULL OR s.not_before <= now())
-           FOR UPDATE OF s SKIP LOCKED
-         ),
-         claimed AS (
-           UPDATE task SET status = 'running', lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3),
-                  attempts = attempts + 1, started_at = coalesce(started_at, now()), not_before = NULL, updated_at = now()
-           WHERE id IN (SELECT id FROM chosen UNION SELECT id FROM siblings)
-           RETURNING *
-         )
-         SELECT t.*, e.owner_kind, e.owner_id, e.owner_lane, e.override, e.bandwidth_limit, e.referrers, e.variants
-         FROM claimed t JOIN execution e ON e.id = t.execution_id`,
-        [limit, lease.owner, lease.seconds, running],
-      );
+      const rows = await queryRows<Record<string, unknown>>(m, CLAIM_SQL, [
+        limit,
+        lease.owner,
+        lease.seconds,
+        running,
+      ]);
       return withFanOut(rows.map(fromRow));
     });
   }
