@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TestRegistry } from '../../test/support/registry.js';
 import type { BenchContext } from '../lib/harness.js';
-import { cpuSecondsOf, rssOf, sampleRss } from '../lib/proc.js';
+import { CpuMeter, cpuSecondsOf, descendantsOf, rssOf, sampleRss } from '../lib/proc.js';
 
 export interface RegrelayRun {
   seconds: number;
@@ -9,6 +9,9 @@ export interface RegrelayRun {
   rssGrowthBytes: number;
   /** CPU seconds the regrelay process used for the copy (its share of the two cores). */
   cpuSeconds: number;
+  /** CPU seconds of its PostgreSQL and of the registries named by `registries`, during the copy. */
+  cpuPostgres: number;
+  cpuRegistries: number;
   /** A second execution of the same policy once everything is there. */
   resyncSeconds?: number;
 }
@@ -22,7 +25,7 @@ export async function regrelayCopy(
   ctx: BenchContext,
   sourceId: string,
   destinations: TestRegistry[],
-  options: { repositories?: string[]; resync?: boolean } = {},
+  options: { repositories?: string[]; resync?: boolean; registries?: number[] } = {},
 ): Promise<RegrelayRun> {
   const api = ctx.regrelay;
   const runId = randomUUID().slice(0, 8);
@@ -36,15 +39,23 @@ export async function regrelayCopy(
     options.repositories,
   );
   try {
+    const meter = new CpuMeter(async () => ({
+      postgres: await descendantsOf(api.pid),
+      registries: options.registries ?? [],
+    }));
     const idle = await rssOf(api.pid);
     const cpuBefore = await cpuSecondsOf(api.pid);
+    await meter.start();
     const sampler = sampleRss(api.pid);
     const { seconds } = await api.run(policyId, ctx.runTimeoutMs);
     const peak = await sampler.stop();
+    const cpu = await meter.stop();
     const result: RegrelayRun = {
       seconds,
       rssGrowthBytes: Math.max(0, peak - idle),
       cpuSeconds: (await cpuSecondsOf(api.pid)) - cpuBefore,
+      cpuPostgres: cpu.postgres,
+      cpuRegistries: cpu.registries,
     };
     if (options.resync) {
       const again = await api.run(policyId, ctx.runTimeoutMs);

@@ -8,7 +8,7 @@ import {
   type Measurement,
   type Tool,
 } from '../lib/harness.js';
-import { bytesWrittenBy } from '../lib/proc.js';
+import { bytesWrittenBy, CpuMeter } from '../lib/proc.js';
 import { MiB } from '../lib/stats.js';
 import { floorCopy } from '../runners/floor.js';
 import { regrelayCopy } from '../runners/regrelay.js';
@@ -23,7 +23,34 @@ export interface Source {
 
 const throughput = { MiBps: { unit: 'MiB/s', better: 'higher' as const } };
 const rss = { rssGrowthMiB: { unit: 'MiB', better: 'lower' as const } };
-const cpu = { cpuSeconds: { unit: 'CPU s', better: 'lower' as const } };
+const cpu = {
+  cpuSeconds: { unit: 'CPU s', better: 'lower' as const },
+  cpuPostgres: { unit: 'CPU s', better: 'lower' as const },
+  cpuRegistries: { unit: 'CPU s', better: 'lower' as const },
+};
+
+/**
+ * The registries' CPU during a copy by another tool than regrelay (whose runner
+ * measures its own, with its PostgreSQL's): where the time goes, for every tool.
+ */
+async function registryCpu(
+  registries: TestRegistry[],
+  copy: () => Promise<number>,
+): Promise<{ seconds: number; cpuRegistries: number }> {
+  const meter = new CpuMeter(async () => ({ registries: registries.map((r) => r.pid) }));
+  await meter.start();
+  const seconds = await copy();
+  return { seconds, cpuRegistries: (await meter.stop()).registries };
+}
+
+/** What regrelay's runner measured of where the CPU went, as figures. */
+function cpuFigures(run: { cpuSeconds: number; cpuPostgres: number; cpuRegistries: number }) {
+  return {
+    cpuSeconds: run.cpuSeconds,
+    cpuPostgres: run.cpuPostgres,
+    cpuRegistries: run.cpuRegistries,
+  };
+}
 
 /**
  * Scenarios 1 and 4: one source → one empty destination, as throughput. For
@@ -43,13 +70,20 @@ export function throughputScenario(
     (tool) =>
       withDestinations(1, async ([destination]) => {
         const figures: Record<string, number> = {};
+        const registries = [source.registry, destination!];
         if (tool === 'regrelay') {
-          const run = await regrelayCopy(ctx, source.id, [destination!]);
+          const run = await regrelayCopy(ctx, source.id, [destination!], {
+            registries: registries.map((r) => r.pid),
+          });
           figures.MiBps = mib / run.seconds;
           figures.rssGrowthMiB = run.rssGrowthBytes / MiB;
-          figures.cpuSeconds = run.cpuSeconds;
+          Object.assign(figures, cpuFigures(run));
         } else {
-          figures.MiBps = mib / (await timed(() => copyWith(tool, source, destination!, ctx)));
+          const run = await registryCpu(registries, () =>
+            timed(() => copyWith(tool, source, destination!, ctx)),
+          );
+          figures.MiBps = mib / run.seconds;
+          figures.cpuRegistries = run.cpuRegistries;
         }
         await verifyCopy(destination!, source.dataset);
         return figures;
@@ -75,20 +109,26 @@ export function manySmallScenario(ctx: BenchContext, source: Source): Promise<Me
     },
     (tool) =>
       withDestinations(1, async ([destination]): Promise<Record<string, number>> => {
+        const registries = [source.registry, destination!];
         if (tool === 'regrelay') {
-          const run = await regrelayCopy(ctx, source.id, [destination!], { resync: true });
+          const run = await regrelayCopy(ctx, source.id, [destination!], {
+            resync: true,
+            registries: registries.map((r) => r.pid),
+          });
           await verifyCopy(destination!, source.dataset);
           return {
             tagsPerSecond: tags / run.seconds,
             resyncSeconds: run.resyncSeconds!,
-            cpuSeconds: run.cpuSeconds,
+            ...cpuFigures(run),
           };
         }
-        const seconds = await timed(() => copyWith(tool, source, destination!, ctx));
+        const { seconds, cpuRegistries } = await registryCpu(registries, () =>
+          timed(() => copyWith(tool, source, destination!, ctx)),
+        );
         await verifyCopy(destination!, source.dataset);
-        if (tool === 'floor') return { tagsPerSecond: tags / seconds };
+        if (tool === 'floor') return { tagsPerSecond: tags / seconds, cpuRegistries };
         const resync = await timed(() => copyWith(tool, source, destination!, ctx));
-        return { tagsPerSecond: tags / seconds, resyncSeconds: resync };
+        return { tagsPerSecond: tags / seconds, resyncSeconds: resync, cpuRegistries };
       }),
   );
 }
@@ -124,21 +164,28 @@ export function fanOutScenario(
       withDestinations(destinations, async (targets) => {
         const before = await bytesWrittenBy(source.registry.pid);
         const figures: Record<string, number> = {};
+        const registries = [source.registry, ...targets];
         let seconds: number;
         if (tool === 'regrelay') {
-          const run = await regrelayCopy(ctx, source.id, targets);
+          const run = await regrelayCopy(ctx, source.id, targets, {
+            registries: registries.map((r) => r.pid),
+          });
           seconds = run.seconds;
           figures.rssGrowthMiB = run.rssGrowthBytes / MiB;
-          figures.cpuSeconds = run.cpuSeconds;
-        } else if (tool === 'skopeo sync ×3 sequential') {
-          seconds = await timed(async () => {
-            for (const target of targets) await copyWith('skopeo sync', source, target, ctx);
-          });
+          Object.assign(figures, cpuFigures(run));
         } else {
-          const single = tool === 'floor' ? 'floor' : 'skopeo sync';
-          seconds = await timed(() =>
-            Promise.all(targets.map((t) => copyWith(single, source, t, ctx))),
+          const run = await registryCpu(registries, () =>
+            timed(async () => {
+              if (tool === 'skopeo sync ×3 sequential') {
+                for (const target of targets) await copyWith('skopeo sync', source, target, ctx);
+                return;
+              }
+              const single = tool === 'floor' ? 'floor' : 'skopeo sync';
+              await Promise.all(targets.map((t) => copyWith(single, source, t, ctx)));
+            }),
           );
+          seconds = run.seconds;
+          figures.cpuRegistries = run.cpuRegistries;
         }
         const read = (await bytesWrittenBy(source.registry.pid)) - before;
         await Promise.all(targets.map((t) => verifyCopy(t, source.dataset)));
