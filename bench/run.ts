@@ -144,7 +144,7 @@ async function main() {
       measurements.push(...(await planningScenario(ctx, p)));
     }
     if (only.has('resync')) {
-      log('scenario 9: no-op resyncs, regrelay vs skopeo sync');
+      log('scenario 9: no-op resyncs, regrelay vs skopeo sync and the no-op floor');
       for (const s of sizes.resync)
         datasets[`resync ${s.repositories * s.tagsPerRepository}`] =
           `${s.repositories} repositories × ${s.tagsPerRepository} tags, identical at source and destination`;

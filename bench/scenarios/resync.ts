@@ -3,6 +3,7 @@ import { pushIdenticalTagSets } from '../lib/datasets.js';
 import { alternate, type BenchContext, type Measurement } from '../lib/harness.js';
 import { CpuMeter, descendantsOf } from '../lib/proc.js';
 import { summarize } from '../lib/stats.js';
+import { noopFloor } from '../runners/noop-floor.js';
 import { skopeoSync } from '../runners/skopeo.js';
 
 /** One no-op resync data set: `repositories` × `tagsPerRepository`, the same at both ends. */
@@ -12,10 +13,11 @@ export interface ResyncSize {
 }
 
 /**
- * No-op resyncs at several sizes, regrelay against skopeo sync in one run: source
- * and destination hold the same tags byte for byte, so every run only finds that out.
- * For regrelay the CPU each process used during its runs says where the time goes
- * (regrelay, its embedded PostgreSQL, the two registries).
+ * No-op resyncs at several sizes, regrelay against skopeo sync and the no-op floor
+ * (a tag list and one HEAD per tag per side, noop-floor.ts) in one run: source and
+ * destination hold the same tags byte for byte, so every run only finds that out.
+ * The CPU each process used during its runs says where the time goes (regrelay, its
+ * embedded PostgreSQL, the two registries).
  */
 export async function resyncScenario(
   ctx: BenchContext,
@@ -47,7 +49,7 @@ export async function resyncScenario(
         ...(await alternate(
           ctx,
           `resync ${tags}`,
-          ['regrelay', 'skopeo sync'],
+          ['regrelay', 'skopeo sync', 'floor'],
           {
             seconds: { unit: 's', better: 'lower' },
             cpuRegrelay: { unit: 'CPU s', better: 'lower' },
@@ -64,7 +66,8 @@ export async function resyncScenario(
               seconds = run.seconds;
             } else {
               const started = performance.now();
-              await skopeoSync(source, repositories, destination, ctx.runTimeoutMs);
+              if (tool === 'floor') await noopFloor(source, repositories, destination);
+              else await skopeoSync(source, repositories, destination, ctx.runTimeoutMs);
               seconds = (performance.now() - started) / 1000;
             }
             const cpu = await meter.stop();
