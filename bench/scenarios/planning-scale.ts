@@ -65,10 +65,12 @@ export async function planningScaleScenario(
       for (const [i, n] of size.cases.entries()) {
         const tags = n * size.tagsPerRepository;
         const rss = sampleRss(api.pid);
+        const memory = sampleMemory(api);
         await meter.start();
         const { seconds, execution } = await api.run(policies[i]!, ctx.runTimeoutMs);
         const cpu = await meter.stop();
         const peak = await rss.stop();
+        const heap = await memory.stop();
         if (execution.counts.succeeded > 0 || execution.counts.inPlace !== tags)
           throw new Error(
             `planning ${tags} tags: expected all in place, got ${JSON.stringify(execution.counts)}`,
@@ -79,7 +81,8 @@ export async function planningScaleScenario(
         ctx.log(
           `  planning-scale round ${round + 1}/${ctx.rounds} ${tags} tags: ${seconds.toFixed(2)} s, ` +
             `peak RSS ${(peak / MiB).toFixed(0)} MiB; CPU s regrelay ${cpu.regrelay.toFixed(1)} ` +
-            `postgres ${cpu.postgres.toFixed(1)} registries ${cpu.registries.toFixed(1)}`,
+            `postgres ${cpu.postgres.toFixed(1)} registries ${cpu.registries.toFixed(1)}; ` +
+            `at the largest heap: ${heap}`,
         );
       }
     }
@@ -105,4 +108,36 @@ export async function planningScaleScenario(
   } finally {
     await Promise.all([source.destroy(), destination.destroy()]);
   }
+}
+
+/**
+ * What the process's memory is made of while it plans, from its own /metrics every
+ * 500 ms: the sample with the largest V8 heap, as "heap used/total, external, RSS".
+ */
+function sampleMemory(api: BenchContext['regrelay']): { stop(): Promise<string> } {
+  const gauge = (text: string, name: string) =>
+    Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) / MiB;
+  let largest = { used: 0, total: 0, external: 0, rss: 0 };
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const text = await api.metrics().catch(() => '');
+      const sample = {
+        used: gauge(text, 'nodejs_heap_size_used_bytes'),
+        total: gauge(text, 'nodejs_heap_size_total_bytes'),
+        external: gauge(text, 'nodejs_external_memory_bytes'),
+        rss: gauge(text, 'process_resident_memory_bytes'),
+      };
+      if (sample.total > largest.total) largest = sample;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      const f = (n: number) => n.toFixed(0);
+      return `heap ${f(largest.used)}/${f(largest.total)} MiB, external ${f(largest.external)} MiB, RSS ${f(largest.rss)} MiB`;
+    },
+  };
 }
