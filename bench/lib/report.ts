@@ -316,6 +316,7 @@ function label(metric: string): string {
     toTaskP50: 'of which execution started → copy task claimed p50',
     toBytesP50: 'of which copy task claimed → first blob byte p50',
     requestsBeforeBytes: 'destination requests before the first blob byte',
+    notifyP50: 'source manifest PUT returned → webhook arrival p50',
     abHopP50: 'push on A → at B p50',
     abHopP99: 'push on A → at B p99',
     baHopP50: 'push on B → at A p50',

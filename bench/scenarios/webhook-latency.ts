@@ -12,10 +12,10 @@ import {
 import { ImageBuilder } from '../../test/support/image-builder.js';
 import { startRegistry, type TestRegistry } from '../../test/support/registry.js';
 import { waitFor } from '../../test/support/wait.js';
-import { arrivalsOf } from '../lib/arrivals.js';
 import { alternate, type BenchContext, type Measurement, type MetricSpec } from '../lib/harness.js';
 import type { RegrelayUnderTest } from '../lib/regrelay.js';
 import { percentile } from '../lib/stats.js';
+import { PAIR_METRICS, pairRound } from './pair-hop.js';
 import type { Sizes } from './sizes.js';
 
 const REPOSITORY = 'bench/webhook';
@@ -32,13 +32,8 @@ export const WEBHOOK_METRICS: Record<string, MetricSpec> = {
   toTaskP50: SECONDS,
   toBytesP50: SECONDS,
   requestsBeforeBytes: { unit: 'requests', better: 'lower' },
-};
-
-export const PAIR_METRICS: Record<string, MetricSpec> = {
-  abHopP50: SECONDS,
-  abHopP99: SECONDS,
-  baHopP50: SECONDS,
-  baHopP99: SECONDS,
+  // Before the arrival: from the return of the manifest PUT at the source (the registry's own delay).
+  notifyP50: SECONDS,
 };
 
 /**
@@ -54,9 +49,7 @@ export const PAIR_METRICS: Record<string, MetricSpec> = {
  * timestamps (the execution's createdAt and startedAt, the copy task's startedAt, all
  * the same wall clock) split the first of these into stages.
  *
- * A dual-master pair whose two sides both send webhooks: a push on one side, timed
- * from the return of its manifest PUT until the other side holds the digest (a HEAD
- * every 20 ms), then the other way round.
+ * A dual-master pair whose two sides both send webhooks (pair-hop.ts).
  *
  * Pushes go one at a time, each once the previous one is done and regrelay idle.
  */
@@ -76,6 +69,7 @@ export async function webhookScenario(
 
 /** One push's clocks (Date.now() milliseconds). */
 interface PushTimes {
+  pushed: number;
   arrival: number;
   firstByte: number;
   done: number;
@@ -131,6 +125,7 @@ async function webhookRound(
           size: sizes.layerSize,
         })),
       });
+      const pushed = Date.now();
       const digest = image.descriptor.digest;
       const arrival = await waitFor(
         `the notification of ${REPOSITORY}:${tag}`,
@@ -159,6 +154,7 @@ async function webhookRound(
         throw new Error(`destination holds ${REPOSITORY}:${tag} as ${head?.digest}, not ${digest}`);
       await api.idle('policy', policyId, ctx.runTimeoutMs);
       pushes.push({
+        pushed,
         arrival,
         done,
         ...firstBlobBytes(proxy.seen.slice(seenFrom), `${REPOSITORY}:${tag}`),
@@ -168,6 +164,7 @@ async function webhookRound(
     const seconds = (f: (p: PushTimes) => number) => pushes.map((p) => f(p) / 1000);
     const firstByte = seconds((p) => p.firstByte - p.arrival);
     const done = seconds((p) => p.done - p.arrival);
+    logSlowest(ctx, pushes);
     return {
       firstByteP50: percentile(firstByte, 0.5),
       firstByteP99: percentile(firstByte, 0.99),
@@ -193,6 +190,10 @@ async function webhookRound(
         pushes.map((p) => p.requestsBeforeBytes),
         0.5,
       ),
+      notifyP50: percentile(
+        seconds((p) => p.arrival - p.pushed),
+        0.5,
+      ),
     };
   } finally {
     if (policyId) await api.call('DELETE', `/policies/${policyId}`, undefined, 204);
@@ -202,6 +203,21 @@ async function webhookRound(
     await proxy?.close();
     await Promise.all(registries.map((r) => r.destroy()));
   }
+}
+
+/** Where the slowest push's time to its first byte went: the tail the p99 reports. */
+function logSlowest(ctx: BenchContext, pushes: PushTimes[]): void {
+  const slowest = pushes.reduce((a, b) =>
+    b.firstByte - b.arrival > a.firstByte - a.arrival ? b : a,
+  );
+  const s = (from: number, to: number) => `${((to - from) / 1000).toFixed(3)} s`;
+  ctx.log(
+    `  slowest first byte ${s(slowest.arrival, slowest.firstByte)}: ` +
+      `to the execution ${s(slowest.arrival, slowest.executionCreated)}, ` +
+      `its start ${s(slowest.executionCreated, slowest.executionStarted)}, ` +
+      `the copy's claim ${s(slowest.executionStarted, slowest.taskStarted)}, ` +
+      `its first byte ${s(slowest.taskStarted, slowest.firstByte)}`,
+  );
 }
 
 /**
@@ -247,111 +263,4 @@ async function stages(
     executionStarted: Date.parse(execution.startedAt),
     taskStarted: Date.parse(task.startedAt),
   };
-}
-
-type Side = 'a' | 'b';
-
-async function pairRound(
-  ctx: BenchContext,
-  sizes: Sizes['webhook'],
-): Promise<Record<string, number>> {
-  const api = ctx.regrelay;
-  const runId = randomBytes(4).toString('hex');
-  const sides = new Map<Side, { registry: TestRegistry; client: RegistryClient; id: string }>();
-  let topologyId: string | undefined;
-  try {
-    for (const name of ['a', 'b'] as const) {
-      const secret = `bench-pair-${name}-${randomBytes(16).toString('hex')}`;
-      const registry = await startRegistry({
-        notifications: {
-          url: api.url + DISTRIBUTION_WEBHOOK_PATH,
-          headers: { Authorization: [`Bearer ${secret}`] },
-        },
-      });
-      const client = new RegistryClient({ name: `bench-pair-${name}`, url: registry.url });
-      const id = await api.addRegistry(`bench-pair-${runId}-${name}`, registry, {
-        webhookSecret: secret,
-      });
-      sides.set(name, { registry, client, id });
-    }
-    const side = (name: Side) => sides.get(name)!;
-    topologyId = (
-      await api.call<{ id: string }>(
-        'POST',
-        '/topologies',
-        {
-          name: `bench-pair-${runId}`,
-          kind: 'dual-master',
-          registries: [side('a').id, side('b').id],
-          conflict: 'prefer-first',
-          deletion: false,
-        },
-        201,
-      )
-    ).id;
-    await api.idle('topology', topologyId, ctx.runTimeoutMs);
-
-    const hops: Record<Side, number[]> = { a: [], b: [] };
-    for (let i = 0; i < sizes.pairPushes; i++) {
-      for (const [from, to] of [
-        ['a', 'b'],
-        ['b', 'a'],
-      ] as const) {
-        const tag = `${from}${i}`;
-        const image = await new ImageBuilder(side(from).client).image(REPOSITORY, {
-          tag,
-          layers: Array.from({ length: sizes.layers }, (_, l) => ({
-            seed: `bench-pair-${runId}-${tag}-${l}`,
-            size: sizes.layerSize,
-          })),
-        });
-        const pushedAt = performance.now();
-        const digest = image.descriptor.digest;
-        const arrived = await arrivalsOf(
-          new Map([[to, side(to).client]]),
-          REPOSITORY,
-          tag,
-          digest,
-          pushedAt,
-          ctx.runTimeoutMs,
-        );
-        hops[from].push(arrived.get(to)!);
-        await api.idle('topology', topologyId, ctx.runTimeoutMs);
-        // The copy's own notification from the other side opens that side's coalescing
-        // window: the next push there must not find it already open.
-        await echoHandled(api, side(to).id, digest, tag);
-      }
-    }
-    return {
-      abHopP50: percentile(hops.a, 0.5),
-      abHopP99: percentile(hops.a, 0.99),
-      baHopP50: percentile(hops.b, 0.5),
-      baHopP99: percentile(hops.b, 0.99),
-    };
-  } finally {
-    if (topologyId) await api.call('DELETE', `/topologies/${topologyId}`, undefined, 204);
-    for (const s of sides.values()) await api.call('DELETE', `/registries/${s.id}`, undefined, 204);
-    await Promise.all([...sides.values()].map((s) => s.client.close()));
-    await Promise.all([...sides.values()].map((s) => s.registry.destroy()));
-  }
-}
-
-/** Waits (bounded) until regrelay has processed the registry's notification of the digest. */
-async function echoHandled(
-  api: RegrelayUnderTest,
-  registryId: string,
-  digest: string,
-  tag: string,
-): Promise<void> {
-  await waitFor(
-    `the notification of the copy of ${tag} processed`,
-    async () => {
-      const events = await api.call<EventPageDto>(
-        'GET',
-        `/events?registryId=${registryId}&limit=20`,
-      );
-      return events.items.some((e) => e.digest === digest && e.processedAt) ? true : undefined;
-    },
-    { timeoutMs: 30_000, intervalMs: 50 },
-  );
 }
