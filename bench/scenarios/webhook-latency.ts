@@ -223,23 +223,21 @@ function logSlowest(ctx: BenchContext, pushes: PushTimes[]): void {
 /**
  * The first blob byte of a push at the destination's proxy: the earliest first body
  * byte of an upload request (PATCH or PUT to /blobs/uploads/), and how many requests
- * reached the destination before it (the destination checks, the upload's POST).
+ * reached the destination before the one that carried it (its checks, upload POSTs).
  */
 function firstBlobBytes(
   seen: SeenRequest[],
   what: string,
 ): { firstByte: number; requestsBeforeBytes: number } {
-  const carrying = seen
-    .filter(
-      (r) =>
-        (r.method === 'PATCH' || r.method === 'PUT') &&
-        r.url.includes('/blobs/uploads/') &&
-        r.firstBodyByteAt !== undefined,
-    )
-    .map((r) => r.firstBodyByteAt!);
-  if (!carrying.length) throw new Error(`no blob bytes of ${what} reached the empty destination`);
-  const firstByte = Math.min(...carrying);
-  return { firstByte, requestsBeforeBytes: seen.filter((r) => r.at < firstByte).length };
+  let first: SeenRequest | undefined;
+  for (const r of seen) {
+    if (r.method !== 'PATCH' && r.method !== 'PUT') continue;
+    if (!r.url.includes('/blobs/uploads/') || r.firstBodyByteAt === undefined) continue;
+    if (!first || r.firstBodyByteAt < first.firstBodyByteAt!) first = r;
+  }
+  if (!first) throw new Error(`no blob bytes of ${what} reached the empty destination`);
+  // `seen` is in order of arrival at the proxy.
+  return { firstByte: first.firstBodyByteAt!, requestsBeforeBytes: seen.indexOf(first) };
 }
 
 /** regrelay's own clocks for the push: its execution's creation and start, its copy's claim. */
