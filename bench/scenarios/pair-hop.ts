@@ -6,6 +6,7 @@ import { ImageBuilder } from '../../test/support/image-builder.js';
 import { startRegistry, type TestRegistry } from '../../test/support/registry.js';
 import { waitFor } from '../../test/support/wait.js';
 import { arrivalsOf } from '../lib/arrivals.js';
+import { seededLayers } from '../lib/datasets.js';
 import type { BenchContext, MetricSpec } from '../lib/harness.js';
 import type { RegrelayUnderTest } from '../lib/regrelay.js';
 import { percentile } from '../lib/stats.js';
@@ -77,10 +78,7 @@ export async function pairRound(
         const tag = `${from}${i}`;
         const image = await new ImageBuilder(side(from).client).image(REPOSITORY, {
           tag,
-          layers: Array.from({ length: sizes.layers }, (_, l) => ({
-            seed: `bench-pair-${runId}-${tag}-${l}`,
-            size: sizes.layerSize,
-          })),
+          layers: seededLayers(`bench-pair-${runId}-${tag}`, sizes.layers, sizes.layerSize),
         });
         const pushedAt = performance.now();
         const digest = image.descriptor.digest;

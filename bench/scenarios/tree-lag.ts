@@ -5,6 +5,7 @@ import { ImageBuilder } from '../../test/support/image-builder.js';
 import { startRegistry, type TestRegistry } from '../../test/support/registry.js';
 import { TREE_NODES, TREE_PARENT, type TreeNodeName } from '../../test/support/topology-model.js';
 import { arrivalsOf } from '../lib/arrivals.js';
+import { seededLayers } from '../lib/datasets.js';
 import type { BenchContext, Measurement } from '../lib/harness.js';
 import { bytesWrittenBy } from '../lib/proc.js';
 import { percentile, summarize } from '../lib/stats.js';
@@ -105,10 +106,7 @@ async function oneRound(ctx: BenchContext, sizes: Sizes['tree']): Promise<Record
     let pushedBytes = 0;
     let served = 0;
     for (let i = 0; i < sizes.pushes; i++) {
-      const layers = Array.from({ length: sizes.layers }, (_, l) => ({
-        seed: `bench-tree-${runId}-${i}-${l}`,
-        size: sizes.layerSize,
-      }));
+      const layers = seededLayers(`bench-tree-${runId}-${i}`, sizes.layers, sizes.layerSize);
       const before = await bytesWrittenBy(hq.pid);
       const image = await build.image(REPOSITORY, { tag: `p${i}`, layers });
       const pushedAt = performance.now();

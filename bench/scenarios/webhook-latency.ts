@@ -14,6 +14,7 @@ import { startRegistry, type TestRegistry } from '../../test/support/registry.js
 import { waitFor } from '../../test/support/wait.js';
 import { alternate, type BenchContext, type Measurement, type MetricSpec } from '../lib/harness.js';
 import type { RegrelayUnderTest } from '../lib/regrelay.js';
+import { seededLayers } from '../lib/datasets.js';
 import { percentile } from '../lib/stats.js';
 import { PAIR_METRICS, pairRound } from './pair-hop.js';
 import type { Sizes } from './sizes.js';
@@ -120,10 +121,7 @@ async function webhookRound(
       const deliveredFrom = relay.deliveries.length;
       const image = await build.image(REPOSITORY, {
         tag,
-        layers: Array.from({ length: sizes.layers }, (_, l) => ({
-          seed: `bench-webhook-${runId}-${i}-${l}`,
-          size: sizes.layerSize,
-        })),
+        layers: seededLayers(`bench-webhook-${runId}-${i}`, sizes.layers, sizes.layerSize),
       });
       const pushed = Date.now();
       const digest = image.descriptor.digest;
@@ -161,39 +159,27 @@ async function webhookRound(
         ...(await stages(api, sourceId, digest, tag)),
       });
     }
-    const seconds = (f: (p: PushTimes) => number) => pushes.map((p) => f(p) / 1000);
-    const firstByte = seconds((p) => p.firstByte - p.arrival);
-    const done = seconds((p) => p.done - p.arrival);
+    /** The percentile over the pushes of `f`, milliseconds read as seconds. */
+    const seconds = (f: (p: PushTimes) => number, at = 0.5) =>
+      percentile(
+        pushes.map((p) => f(p) / 1000),
+        at,
+      );
     logSlowest(ctx, pushes);
     return {
-      firstByteP50: percentile(firstByte, 0.5),
-      firstByteP99: percentile(firstByte, 0.99),
-      doneP50: percentile(done, 0.5),
-      doneP99: percentile(done, 0.99),
-      toExecutionP50: percentile(
-        seconds((p) => p.executionCreated - p.arrival),
-        0.5,
-      ),
-      toStartP50: percentile(
-        seconds((p) => p.executionStarted - p.executionCreated),
-        0.5,
-      ),
-      toTaskP50: percentile(
-        seconds((p) => p.taskStarted - p.executionStarted),
-        0.5,
-      ),
-      toBytesP50: percentile(
-        seconds((p) => p.firstByte - p.taskStarted),
-        0.5,
-      ),
+      firstByteP50: seconds((p) => p.firstByte - p.arrival),
+      firstByteP99: seconds((p) => p.firstByte - p.arrival, 0.99),
+      doneP50: seconds((p) => p.done - p.arrival),
+      doneP99: seconds((p) => p.done - p.arrival, 0.99),
+      toExecutionP50: seconds((p) => p.executionCreated - p.arrival),
+      toStartP50: seconds((p) => p.executionStarted - p.executionCreated),
+      toTaskP50: seconds((p) => p.taskStarted - p.executionStarted),
+      toBytesP50: seconds((p) => p.firstByte - p.taskStarted),
       requestsBeforeBytes: percentile(
         pushes.map((p) => p.requestsBeforeBytes),
         0.5,
       ),
-      notifyP50: percentile(
-        seconds((p) => p.arrival - p.pushed),
-        0.5,
-      ),
+      notifyP50: seconds((p) => p.arrival - p.pushed),
     };
   } finally {
     if (policyId) await api.call('DELETE', `/policies/${policyId}`, undefined, 204);
