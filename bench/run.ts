@@ -33,6 +33,7 @@ import { resyncScenario } from './scenarios/resync.js';
 import { promotionScenario } from './scenarios/promotion.js';
 import { FULL, SMOKE } from './scenarios/sizes.js';
 import { treeLagScenario } from './scenarios/tree-lag.js';
+import { webhookScenario } from './scenarios/webhook-latency.js';
 
 // Compiled to dist/bench/bench/run.js; the checkout is three levels up.
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -44,6 +45,7 @@ const SCENARIOS = [
   'planning',
   'promotion',
   'tree',
+  'webhook',
   'resync',
   'planning-scale',
 ] as const;
@@ -178,6 +180,18 @@ async function main() {
         `${plural(t.pushes, 'push', 'pushes')} at the root, one at a time, each ${t.layers} × ${formatBytes(t.layerSize)} ` +
         `distinct incompressible layers; by the root's webhook alone (coalescing window ${coalesceWindowMs()} ms)`;
       measurements.push(...(await treeLagScenario(ctx, t)));
+    }
+    if (only.has('webhook')) {
+      log('scenario 11: webhook arrival → first byte, and a dual-master pair hop');
+      const w = sizes.webhook;
+      const image = `${w.layers} × ${formatBytes(w.layerSize)} distinct incompressible layers`;
+      datasets.webhook =
+        `${plural(w.pushes, 'push', 'pushes')} one at a time, each ${image}, by an event-triggered policy ` +
+        `to one empty destination (coalescing window ${coalesceWindowMs()} ms)`;
+      datasets['dual-master pair'] =
+        `${plural(w.pairPushes, 'push', 'pushes')} on each side, one at a time, each ${image}; ` +
+        `both sides send webhooks`;
+      measurements.push(...(await webhookScenario(ctx, w)));
     }
   } finally {
     await regrelay.stop();

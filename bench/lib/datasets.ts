@@ -25,6 +25,11 @@ export interface Dataset {
   bytes: number;
 }
 
+/** `count` incompressible layers of `size` bytes, seeded `${seed}:0`, `${seed}:1`… */
+export function seededLayers(seed: string, count: number, size: number): LayerSpec[] {
+  return Array.from({ length: count }, (_, l) => ({ seed: `${seed}:${l}`, size }));
+}
+
 /**
  * `repositories` × `tagsPerRepository` single-platform images, each with `layers`
  * incompressible layers of `layerSize` bytes that no other image shares.
@@ -41,11 +46,11 @@ export function distinctImages(o: {
     for (let t = 0; t < o.tagsPerRepository; t++) {
       const repository = `${o.prefix}/r${r}`;
       const tag = `v${t}`;
-      const layers = Array.from({ length: o.layers }, (_, l) => ({
-        seed: `${repository}:${tag}:${l}`,
-        size: o.layerSize,
-      }));
-      specs.push({ repository, tag, layers });
+      specs.push({
+        repository,
+        tag,
+        layers: seededLayers(`${repository}:${tag}`, o.layers, o.layerSize),
+      });
     }
   }
   return specs;

@@ -93,7 +93,12 @@ export class RegrelayUnderTest {
     return (await fetch(`${this.app.url}/metrics`)).text();
   }
 
-  async addRegistry(name: string, registry: TestRegistry, extra: object = {}): Promise<string> {
+  /** Registers a registry (or a proxy in front of one) by its URL. */
+  async addRegistry(
+    name: string,
+    registry: Pick<TestRegistry, 'url'>,
+    extra: object = {},
+  ): Promise<string> {
     const { id } = await this.call<{ id: string }>(
       'POST',
       '/registries',
@@ -103,12 +108,13 @@ export class RegrelayUnderTest {
     return id;
   }
 
-  /** A manual policy from `sourceId` to each destination, everything filtered in. */
+  /** A policy from `sourceId` to each destination (manual by default), every tag filtered in. */
   async addPolicy(
     name: string,
     sourceId: string,
     destinationIds: string[],
     repositories = ['**'],
+    trigger: { type: 'manual' | 'event' } = { type: 'manual' },
   ): Promise<string> {
     const { id } = await this.call<{ id: string }>(
       'POST',
@@ -118,7 +124,7 @@ export class RegrelayUnderTest {
         sourceRegistryId: sourceId,
         destinations: destinationIds.map((registryId) => ({ registryId })),
         filters: { repositories, tags: ['**'] },
-        trigger: { type: 'manual' },
+        trigger,
         override: true,
         deletion: false,
         enabled: true,
@@ -126,6 +132,25 @@ export class RegrelayUnderTest {
       201,
     );
     return id;
+  }
+
+  /** Waits (bounded) until no execution of the owner (a policy, a topology) is pending or running. */
+  async idle(ownerKind: 'policy' | 'topology', ownerId: string, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      let active = 0;
+      for (const status of ['pending', 'running'])
+        active += (
+          await this.call<{ total: number }>(
+            'GET',
+            `/executions?ownerKind=${ownerKind}&ownerId=${ownerId}&status=${status}&limit=1`,
+          )
+        ).total;
+      if (!active) return;
+      if (Date.now() > deadline)
+        throw new Error(`${ownerKind} ${ownerId} was still busy after ${timeoutMs} ms`);
+      await sleep(50);
+    }
   }
 
   /**

@@ -12,6 +12,9 @@ export interface BenchResults {
   measurements: Measurement[];
 }
 
+/** The issue's bound on the time from a webhook's arrival to the first byte moving. */
+const FIRST_BYTE_TARGET_S = 1.5;
+
 interface TargetCheck {
   scenario: string;
   target: string;
@@ -133,6 +136,37 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
         `leaf p50 ${leaf.median.toFixed(2)} s, p99 ${leaf99.median.toFixed(2)} s (window ${window.toFixed(1)} s, ` +
         `a copy ≈ ${copy.toFixed(2)} s); root read ${rootReads.max.toFixed(2)}× at most`,
       met: leaf.median <= window + 2.5 * copy && rootReads.max <= 2.2,
+    });
+  }
+  const first = find('webhook', 'regrelay', 'firstByteP50');
+  const first99 = find('webhook', 'regrelay', 'firstByteP99');
+  const done = find('webhook', 'regrelay', 'doneP50');
+  if (first && first99 && done) {
+    checks.push({
+      scenario: 'webhook',
+      target: `webhook arrival → first byte at the destination < ${FIRST_BYTE_TARGET_S} s (p99)`,
+      measured:
+        `p50 ${first.median.toFixed(2)} s, p99 ${first99.median.toFixed(2)} s ` +
+        `(window ${(coalesceWindowMs() / 1000).toFixed(1)} s); done p50 ${done.median.toFixed(2)} s`,
+      met: first99.median < FIRST_BYTE_TARGET_S,
+    });
+  }
+  const hops = (['ab', 'ba'] as const).map((d) => ({
+    p50: find('dual-master pair', 'regrelay', `${d}HopP50`),
+    p99: find('dual-master pair', 'regrelay', `${d}HopP99`),
+  }));
+  if (first && done && hops.every((h) => h.p50 && h.p99)) {
+    // A hop is a webhook's way to the first byte plus one copy of the image.
+    const copy = Math.max(0, done.median - first.median);
+    const bound = FIRST_BYTE_TARGET_S + copy;
+    const [ab, ba] = hops.map((h) => ({ p50: h.p50!.median, p99: h.p99!.median }));
+    checks.push({
+      scenario: 'dual-master pair',
+      target: `each direction's hop < ${FIRST_BYTE_TARGET_S} s + one copy (p99)`,
+      measured:
+        `A → B p50 ${ab!.p50.toFixed(2)} s, p99 ${ab!.p99.toFixed(2)} s; ` +
+        `B → A p50 ${ba!.p50.toFixed(2)} s, p99 ${ba!.p99.toFixed(2)} s (a copy ≈ ${copy.toFixed(2)} s)`,
+      met: ab!.p99 < bound && ba!.p99 < bound,
     });
   }
   const plans = r.measurements
@@ -278,6 +312,20 @@ function label(metric: string): string {
     leafLagP50: 'root → leaf lag p50',
     leafLagP99: 'root → leaf lag p99',
     rootReadRatio: 'bytes read from the root',
+    firstByteP50: 'webhook arrival → first blob byte p50',
+    firstByteP99: 'webhook arrival → first blob byte p99',
+    doneP50: 'webhook arrival → manifest written p50',
+    doneP99: 'webhook arrival → manifest written p99',
+    toExecutionP50: 'of which arrival → execution created (window) p50',
+    toStartP50: 'of which execution created → started p50',
+    toTaskP50: 'of which execution started → copy task claimed p50',
+    toBytesP50: 'of which copy task claimed → first blob byte p50',
+    requestsBeforeBytes: 'destination requests before the first blob byte',
+    notifyP50: 'source manifest PUT returned → webhook arrival p50',
+    abHopP50: 'push on A → at B p50',
+    abHopP99: 'push on A → at B p99',
+    baHopP50: 'push on B → at A p50',
+    baHopP99: 'push on B → at A p99',
     fixedSeconds: 'an execution with nothing to do',
     cpuRegrelay: 'CPU of regrelay',
     cpuPostgres: "CPU of regrelay's PostgreSQL",

@@ -15,6 +15,13 @@ export function summarize(samples: number[]): Summary {
   return { median, min: sorted[0]!, max: sorted.at(-1)!, samples };
 }
 
+/** The nearest-rank percentile (`p` in 0–1). */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) throw new Error('no values for a percentile');
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+}
+
 /** `12.3 (11.9–13.0)`: median with the observed range. */
 export function formatSummary(s: Summary, digits = 1): string {
   const f = (n: number) => n.toFixed(digits);

@@ -14,6 +14,11 @@ export interface Sizes {
   promotion: { layers: number; layerSize: number };
   /** Tree: pushes at the root of a 1 → 2 → 4 tree, one at a time, each image's layers. */
   tree: { pushes: number; layers: number; layerSize: number };
+  /**
+   * Webhook: pushes (one at a time) to a source with an event-triggered policy; then
+   * `pairPushes` on each side of a dual-master pair. Every image `layers` × `layerSize`.
+   */
+  webhook: { pushes: number; pairPushes: number; layers: number; layerSize: number };
   /** No-op resyncs against skopeo sync (the issue's 300 and 5,000 tags). */
   resync: ResyncSize[];
   /** Planning a no-op of 1k / 10k / 100k tags (opt-in: BENCH_ONLY=planning-scale). */
@@ -28,6 +33,7 @@ export const FULL: Sizes = {
   planning: { repositories: 10, tagsPerRepository: 1000 },
   promotion: { layers: 4, layerSize: 50 * MiB },
   tree: { pushes: 50, layers: 2, layerSize: 4 * MiB },
+  webhook: { pushes: 30, pairPushes: 20, layers: 2, layerSize: 1 * MiB },
   resync: [
     { repositories: 3, tagsPerRepository: 100 },
     { repositories: 5, tagsPerRepository: 1000 },
@@ -47,6 +53,7 @@ export const SMOKE: Sizes = {
   planning: { repositories: 2, tagsPerRepository: 50 },
   promotion: { layers: 2, layerSize: 1 * MiB },
   tree: { pushes: 3, layers: 1, layerSize: 64 * 1024 },
+  webhook: { pushes: 3, pairPushes: 2, layers: 2, layerSize: 64 * 1024 },
   resync: [{ repositories: 2, tagsPerRepository: 10 }],
   planningScale: { tagsPerRepository: 20, cases: [1, 2, 4] },
 };

@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { DISTRIBUTION_WEBHOOK_PATH } from '../../src/events/webhook-routes.js';
 import { RegistryClient } from '../../src/oci/index.js';
 import { ImageBuilder } from '../../test/support/image-builder.js';
 import { startRegistry, type TestRegistry } from '../../test/support/registry.js';
 import { TREE_NODES, TREE_PARENT, type TreeNodeName } from '../../test/support/topology-model.js';
+import { arrivalsOf } from '../lib/arrivals.js';
+import { seededLayers } from '../lib/datasets.js';
 import type { BenchContext, Measurement } from '../lib/harness.js';
 import { bytesWrittenBy } from '../lib/proc.js';
-import { summarize } from '../lib/stats.js';
+import { percentile, summarize } from '../lib/stats.js';
 import type { Sizes } from './sizes.js';
 
 const PROVINCES = TREE_NODES.filter((n) => TREE_PARENT[n] === 'hq');
 const CITIES = TREE_NODES.filter((n) => TREE_PARENT[n] && TREE_PARENT[n] !== 'hq');
-const POLL_MS = 20;
 const REPOSITORY = 'bench/tree';
 
 /**
@@ -96,24 +96,28 @@ async function oneRound(ctx: BenchContext, sizes: Sizes['tree']): Promise<Record
       201,
     );
     topologyId = created.id;
-    await idle(ctx, topologyId);
+    await api.idle('topology', topologyId, ctx.runTimeoutMs);
 
     const build = new ImageBuilder(clients.get('hq')!);
     const hq = registries.get('hq')!;
+    const below = new Map([...clients].filter(([name]) => name !== 'hq'));
     const province: number[] = [];
     const leaf: number[] = [];
     let pushedBytes = 0;
     let served = 0;
     for (let i = 0; i < sizes.pushes; i++) {
-      const layers = Array.from({ length: sizes.layers }, (_, l) => ({
-        seed: `bench-tree-${runId}-${i}-${l}`,
-        size: sizes.layerSize,
-      }));
+      const layers = seededLayers(`bench-tree-${runId}-${i}`, sizes.layers, sizes.layerSize);
       const before = await bytesWrittenBy(hq.pid);
       const image = await build.image(REPOSITORY, { tag: `p${i}`, layers });
       const pushedAt = performance.now();
-      const arrivals = await arrivalsOf(clients, `p${i}`, image.descriptor.digest, pushedAt);
-      await idle(ctx, topologyId);
+      const arrivals = await arrivalsOf(
+        below,
+        REPOSITORY,
+        `p${i}`,
+        image.descriptor.digest,
+        pushedAt,
+      );
+      await api.idle('topology', topologyId, ctx.runTimeoutMs);
       served += (await bytesWrittenBy(hq.pid)) - before;
       pushedBytes += image.blobs.reduce((n, b) => n + b.size, 0) + image.bytes.byteLength;
       for (const name of PROVINCES) province.push(arrivals.get(name)!);
@@ -131,58 +135,4 @@ async function oneRound(ctx: BenchContext, sizes: Sizes['tree']): Promise<Record
     await Promise.all([...clients.values()].map((c) => c.close()));
     await Promise.all([...registries.values()].map((r) => r.destroy()));
   }
-}
-
-/** Seconds from `since` until each node below the root holds the digest at the tag. */
-async function arrivalsOf(
-  clients: Map<TreeNodeName, RegistryClient>,
-  tag: string,
-  digest: string,
-  since: number,
-): Promise<Map<TreeNodeName, number>> {
-  const arrived = new Map<TreeNodeName, number>();
-  const deadline = since + 120_000;
-  const waiting = new Set<TreeNodeName>([...PROVINCES, ...CITIES]);
-  while (waiting.size) {
-    if (performance.now() > deadline)
-      throw new Error(`${tag} did not reach ${[...waiting].join(', ')} within 120 s`);
-    await Promise.all(
-      [...waiting].map(async (name) => {
-        const head = await clients
-          .get(name)!
-          .headManifest(REPOSITORY, tag)
-          .catch(() => undefined);
-        if (head?.digest !== digest) return;
-        arrived.set(name, (performance.now() - since) / 1000);
-        waiting.delete(name);
-      }),
-    );
-    if (waiting.size) await sleep(POLL_MS);
-  }
-  return arrived;
-}
-
-/** Waits (bounded) until no execution of the topology is pending or running. */
-async function idle(ctx: BenchContext, topologyId: string): Promise<void> {
-  const deadline = Date.now() + ctx.runTimeoutMs;
-  for (;;) {
-    let active = 0;
-    for (const status of ['pending', 'running'])
-      active += (
-        await ctx.regrelay.call<{ total: number }>(
-          'GET',
-          `/executions?ownerKind=topology&ownerId=${topologyId}&status=${status}&limit=1`,
-        )
-      ).total;
-    if (!active) return;
-    if (Date.now() > deadline)
-      throw new Error(`the tree was still busy after ${ctx.runTimeoutMs} ms`);
-    await sleep(50);
-  }
-}
-
-/** The nearest-rank percentile. */
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
 }

@@ -99,7 +99,10 @@ describe('an unusable event does not hold up the notifications behind it', () =>
     // Delivered once and answered 202: distribution had no reason to redeliver it.
     const withTampered = relay.deliveries.filter((d) => d.ids.includes(tampered!));
     expect(withTampered).toEqual([
-      { ids: [tampered, 'injected-bad-digest', 'injected-rename'], status: 202 },
+      expect.objectContaining({
+        ids: [tampered, 'injected-bad-digest', 'injected-rename'],
+        status: 202,
+      }),
     ]);
     expect(relay.deliveries.every((d) => d.status === 202)).toBe(true);
 

@@ -10,6 +10,13 @@ export interface SeenRequest {
   method: string;
   url: string;
   range?: string;
+  /** When the request's head reached the proxy (Date.now(), like the API's timestamps). */
+  at: number;
+  /** When its first body byte reached the proxy (forwarded requests); unset while none has. */
+  firstBodyByteAt?: number;
+  /** The registry's status, and when its answer's head came back (forwarded requests). */
+  status?: number;
+  answeredAt?: number;
 }
 
 export type FaultAction =
@@ -63,7 +70,13 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   let connections = 0;
 
   const server: Server = createServer((req, res) => {
-    seen.push({ method: req.method ?? '', url: req.url ?? '', range: req.headers.range });
+    const request: SeenRequest = {
+      method: req.method ?? '',
+      url: req.url ?? '',
+      range: req.headers.range,
+      at: Date.now(),
+    };
+    seen.push(request);
     const rule = rules.find(
       (r) =>
         (!r.method || r.method === req.method) &&
@@ -72,9 +85,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     );
     if (rule && rule.skipped < (rule.skip ?? 0)) {
       rule.skipped++;
-      return forward(req, res);
+      return forward(req, res, request);
     }
-    if (!rule) return forward(req, res);
+    if (!rule) return forward(req, res, request);
     rule.used++;
     const action = rule.action;
     applied[action.kind] = (applied[action.kind] ?? 0) + 1;
@@ -93,13 +106,13 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         return;
       }
       case 'drop-request-streaming':
-        return forward(req, res, { requestBytes: action.afterBytes });
+        return forward(req, res, request, { requestBytes: action.afterBytes });
       case 'drop-response':
-        return forward(req, res, { responseBytes: action.afterBytes });
+        return forward(req, res, request, { responseBytes: action.afterBytes });
       case 'hold': {
         req.pause();
         const go = () => {
-          forward(req, res);
+          forward(req, res, request);
           req.resume();
         };
         return void action.until.then(go, go);
@@ -110,6 +123,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   function forward(
     req: IncomingMessage,
     res: ServerResponse,
+    request: SeenRequest,
     cut: { requestBytes?: number; responseBytes?: number } = {},
   ) {
     // Keep the client's Host: distribution builds Location URLs from it.
@@ -121,6 +135,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       headers: req.headers,
     });
     out.on('response', (up) => {
+      request.status = up.statusCode;
+      request.answeredAt = Date.now();
       res.writeHead(up.statusCode ?? 502, up.headers);
       let sent = 0;
       up.on('data', (chunk: Buffer) => {
@@ -138,6 +154,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     out.on('error', () => res.socket?.destroy());
     let forwarded = 0;
     req.on('data', (chunk: Buffer) => {
+      request.firstBodyByteAt ??= Date.now();
       if (cut.requestBytes !== undefined && forwarded + chunk.length >= cut.requestBytes) {
         out.write(chunk.subarray(0, Math.max(0, cut.requestBytes - forwarded)));
         out.destroy();

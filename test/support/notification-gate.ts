@@ -135,7 +135,8 @@ function eventOf(e: RawEvent): TakenEvent {
   };
 }
 
-function eventsOf(body: string): TakenEvent[] {
+/** What the events of an envelope name; none when the body is not an envelope. */
+export function eventsOf(body: string): TakenEvent[] {
   try {
     const envelope = JSON.parse(body) as { events?: RawEvent[] };
     return (envelope.events ?? []).map(eventOf);
