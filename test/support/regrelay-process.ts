@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../src/common/free-port.js';
 import type { ApiCaller } from './replication-api.js';
+import { runtimeFlags } from './runtime-flags.js';
 
 const MAIN = join(import.meta.dirname, '../../dist/main.js');
 
-/** regrelay as a real child process (`node dist/main.js`), as an operator runs it. */
+/** regrelay as a real child process (`node [flags] dist/main.js`), as an operator runs it. */
 export interface RegrelayProcess {
   readonly url: string;
   readonly port: number;
@@ -41,7 +42,9 @@ export async function startRegrelayProcess(
   if (!existsSync(main))
     throw new Error(`${main} is missing: run \`npm run build\` (npm test does)`);
   const port = env.PORT && /^\d+$/.test(env.PORT) ? Number(env.PORT) : await freePort();
-  const node = options.wrap?.([process.execPath, main]) ?? [process.execPath, main];
+  // With the V8 flags of `npm start` and the image: they shape its memory and GC.
+  const argv: [string, ...string[]] = [process.execPath, ...runtimeFlags(), main];
+  const node = options.wrap?.(argv) ?? argv;
   const [command, ...args]: [string, ...string[]] = options.terminal
     ? ['script', '-qfec', node.map((arg) => `'${arg}'`).join(' '), '/dev/null']
     : node;
