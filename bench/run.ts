@@ -31,6 +31,7 @@ import { planningScenario } from './scenarios/planning.js';
 import { planningScaleScenario } from './scenarios/planning-scale.js';
 import { resyncScenario } from './scenarios/resync.js';
 import { promotionScenario } from './scenarios/promotion.js';
+import { replicasScenario } from './scenarios/replicas.js';
 import { FULL, SMOKE } from './scenarios/sizes.js';
 import { treeLagScenario } from './scenarios/tree-lag.js';
 import { webhookScenario } from './scenarios/webhook-latency.js';
@@ -48,6 +49,7 @@ const SCENARIOS = [
   'webhook',
   'resync',
   'planning-scale',
+  'replicas',
 ] as const;
 /** Run only when named in BENCH_ONLY: too long for the default run (see the scenario). */
 const OPT_IN = new Set<string>(['planning-scale']);
@@ -192,6 +194,20 @@ async function main() {
         `${plural(w.pairPushes, 'push', 'pushes')} on each side, one at a time, each ${image}; ` +
         `both sides send webhooks`;
       measurements.push(...(await webhookScenario(ctx, w)));
+    }
+    if (only.has('replicas')) {
+      log('scenario 12: many small images by one regrelay replica and by two on one PostgreSQL');
+      const r = sizes.replicas;
+      const { measurements: split, server } = await replicasScenario(
+        ctx,
+        join(ROOT, 'dist/main.js'),
+        r,
+      );
+      datasets.replicas =
+        `${plural(r.repositories, 'repository', 'repositories')} × ${plural(r.tagsPerRepository, 'tag')}, ` +
+        `${r.layers} × ${formatBytes(r.layerSize)} distinct incompressible layers per image; ` +
+        `the replicas share one ${server} server`;
+      measurements.push(...split);
     }
   } finally {
     await regrelay.stop();

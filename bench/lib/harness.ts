@@ -12,7 +12,10 @@ export type Tool =
   | 'skopeo sync ×3 sequential'
   | 'skopeo sync ×3 parallel'
   | 'skopeo copy'
-  | 'floor';
+  | 'floor'
+  // regrelay as one process, or as two processes on one PostgreSQL (scenario replicas)
+  | '1 replica'
+  | '2 replicas';
 
 /** One measured quantity of one tool in one scenario, over all rounds. */
 export interface Measurement {
@@ -71,17 +74,20 @@ export async function alternate(
             .join(' '),
       );
       for (const [metric, value] of Object.entries(figures)) {
+        if (!metrics[metric]) throw new Error(`metric ${metric} has no unit`);
         const key = `${tool}\u0000${metric}`;
         samples.set(key, [...(samples.get(key) ?? []), value]);
       }
     }
   }
+  // In the order the metrics are declared, each in the tools' order: a metric only
+  // some tools report does not move to the end because another tool ran first.
   const out: Measurement[] = [];
-  for (const [key, values] of samples) {
-    const [tool, metric] = key.split('\u0000') as [Tool, string];
-    const spec = metrics[metric];
-    if (!spec) throw new Error(`metric ${metric} has no unit`);
-    out.push({ scenario, tool, metric, ...spec, summary: summarize(values) });
+  for (const [metric, spec] of Object.entries(metrics)) {
+    for (const tool of chosen) {
+      const values = samples.get(`${tool}\u0000${metric}`);
+      if (values) out.push({ scenario, tool, metric, ...spec, summary: summarize(values) });
+    }
   }
   return out;
 }

@@ -12,8 +12,8 @@ import { PgStatements } from './pg-statements.js';
 const POLL_MS = 250;
 
 /**
- * REGRELAY_* variables set for the bench (other than the data directory and token,
- * which the bench owns) are passed to regrelay: the default run uses none, and the
+ * REGRELAY_* variables set for the bench (other than the data directory, token and
+ * secret key, which the bench owns) are passed to regrelay: the default run uses none, and the
  * report names any that were set.
  */
 export function regrelaySettings(): Record<string, string> {
@@ -21,7 +21,7 @@ export function regrelaySettings(): Record<string, string> {
     Object.entries(process.env).filter(
       (e): e is [string, string] =>
         e[0].startsWith('REGRELAY_') &&
-        !['REGRELAY_DATA_DIR', 'REGRELAY_ADMIN_TOKEN'].includes(e[0]) &&
+        !['REGRELAY_DATA_DIR', 'REGRELAY_ADMIN_TOKEN', 'REGRELAY_SECRET_KEY'].includes(e[0]) &&
         e[1] !== undefined,
     ),
   );
@@ -32,28 +32,48 @@ export function coalesceWindowMs(): number {
   return Number(process.env.REGRELAY_EVENT_COALESCE_MS ?? 1000);
 }
 
+/** Where a regrelay under test keeps its data. */
+export interface RegrelayStartOptions {
+  /**
+   * An external PostgreSQL shared with other replicas, and the secret key they all
+   * share; without it, the embedded PostgreSQL under a fresh data directory.
+   */
+  database?: { url: string; secretKey: string };
+  /** The admin token (replicas of one database use one); a fresh one by default. */
+  token?: string;
+}
+
 /**
- * regrelay as an operator runs it: `node dist/main.js` with the embedded PostgreSQL
- * under a fresh data directory and default settings, driven over its REST API.
+ * regrelay as an operator runs it: `node dist/main.js` with default settings, by
+ * default on its embedded PostgreSQL under a fresh data directory, driven over its
+ * REST API.
  */
 export class RegrelayUnderTest {
   private constructor(
     private readonly app: RegrelayProcess,
     private readonly token: string,
-    private readonly dataDir: string,
-    /** With BENCH_PG_STATEMENTS=1: what each run asked of PostgreSQL, printed after it. */
+    private readonly dataDir: string | undefined,
+    /** With BENCH_PG_STATEMENTS=1 (embedded PostgreSQL): what each run asked of it, printed after it. */
     private readonly statements?: PgStatements,
   ) {}
 
-  static async start(main: string): Promise<RegrelayUnderTest> {
-    const dataDir = await mkdtemp(join(tmpdir(), 'regrelay-bench-'));
-    const token = generateToken();
-    let child = await spawnRegrelay(main, dataDir, token);
-    if (!process.env.BENCH_PG_STATEMENTS) return new RegrelayUnderTest(child, token, dataDir);
+  static async start(main: string, options: RegrelayStartOptions = {}): Promise<RegrelayUnderTest> {
+    const { database } = options;
+    const dataDir = database ? undefined : await mkdtemp(join(tmpdir(), 'regrelay-bench-'));
+    const token = options.token ?? generateToken();
+    const env = {
+      REGRELAY_ADMIN_TOKEN: token,
+      ...(database
+        ? { DATABASE_URL: database.url, REGRELAY_SECRET_KEY: database.secretKey }
+        : { REGRELAY_DATA_DIR: dataDir! }),
+    };
+    let child = await spawnRegrelay(main, env);
+    if (!process.env.BENCH_PG_STATEMENTS || !dataDir)
+      return new RegrelayUnderTest(child, token, dataDir);
     // The extension is loaded at PostgreSQL's start: set it, then start regrelay again.
     await PgStatements.preload(child.child.pid!, dataDir);
     await child.stop('SIGTERM');
-    child = await spawnRegrelay(main, dataDir, token);
+    child = await spawnRegrelay(main, env);
     const statements = await PgStatements.open(child.child.pid!, dataDir);
     return new RegrelayUnderTest(child, token, dataDir, statements);
   }
@@ -70,7 +90,7 @@ export class RegrelayUnderTest {
   async stop(): Promise<void> {
     await this.statements?.close();
     await this.app.stop('SIGTERM');
-    await rm(this.dataDir, { recursive: true, force: true });
+    if (this.dataDir) await rm(this.dataDir, { recursive: true, force: true });
   }
 
   async call<T>(method: string, path: string, body?: unknown, expected = 200): Promise<T> {
@@ -204,17 +224,17 @@ export class RegrelayUnderTest {
   }
 }
 
-function spawnRegrelay(main: string, dataDir: string, token: string): Promise<RegrelayProcess> {
+function spawnRegrelay(main: string, env: Record<string, string>): Promise<RegrelayProcess> {
   return startRegrelayProcess(
     {
-      REGRELAY_DATA_DIR: dataDir,
-      REGRELAY_ADMIN_TOKEN: token,
       LOG_LEVEL: 'warn',
       ...regrelaySettings(),
       // e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where regrelay spends a run
       ...(process.env.BENCH_REGRELAY_NODE_OPTIONS
         ? { NODE_OPTIONS: process.env.BENCH_REGRELAY_NODE_OPTIONS }
         : {}),
+      // Last, so that no setting passed through replaces what the bench owns.
+      ...env,
     },
     main,
   ).then(async (child) => {

@@ -237,7 +237,33 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
         (many.tags < 100_000 || many.seconds < 60),
     });
   }
+  const replicas = replicasCheck(r);
+  if (replicas) checks.push(replicas);
   return checks;
+}
+
+/** Two replicas on one PostgreSQL at least as fast as one, and how the work split. */
+function replicasCheck(r: BenchResults): TargetCheck | undefined {
+  const median = (tool: Tool, metric: string) =>
+    r.measurements.find((m) => m.scenario === 'replicas' && m.tool === tool && m.metric === metric)
+      ?.summary.median;
+  const [one, two] = [median('1 replica', 'tagsPerSecond'), median('2 replicas', 'tagsPerSecond')];
+  if (one === undefined || two === undefined) return undefined;
+  const [tasks1, tasks2] = [
+    median('2 replicas', 'tasksReplica1'),
+    median('2 replicas', 'tasksReplica2'),
+  ];
+  const [cpu1, cpu2] = [median('2 replicas', 'cpuReplica1'), median('2 replicas', 'cpuReplica2')];
+  const split =
+    tasks1 !== undefined && tasks2 !== undefined && cpu1 !== undefined && cpu2 !== undefined
+      ? `; tasks split ${tasks1.toFixed(0)} / ${tasks2.toFixed(0)}, CPU ${cpu1.toFixed(1)} s / ${cpu2.toFixed(1)} s`
+      : '';
+  return {
+    scenario: 'replicas',
+    target: 'two replicas on one PostgreSQL ≥ one replica (tags/s)',
+    measured: `${(two / one).toFixed(2)}× one replica (${two.toFixed(1)} vs ${one.toFixed(1)} tags/s)${split}`,
+    met: two >= one,
+  };
 }
 
 const TOOL_ORDER: Tool[] = [
@@ -247,7 +273,11 @@ const TOOL_ORDER: Tool[] = [
   'skopeo sync ×3 parallel',
   'skopeo copy',
   'floor',
+  '1 replica',
+  '2 replicas',
 ];
+/** What the last column divides by: regrelay, or one replica where replicas are compared. */
+const BASELINES: Tool[] = ['regrelay', '1 replica'];
 
 export function renderMarkdown(r: BenchResults): string {
   const lines: string[] = [];
@@ -273,7 +303,7 @@ export function renderMarkdown(r: BenchResults): string {
     '',
     'Median (min–max) over the rounds.',
     '',
-    '| scenario | measure | tool | value | ÷ regrelay |',
+    '| scenario | measure | tool | value | ÷ regrelay (or 1 replica) |',
     '| --- | --- | --- | --- | --- |',
   );
   const scenarios = [...new Set(r.measurements.map((m) => m.scenario))];
@@ -283,10 +313,10 @@ export function renderMarkdown(r: BenchResults): string {
       const rows = ofScenario
         .filter((m) => m.metric === metric)
         .sort((a, b) => TOOL_ORDER.indexOf(a.tool) - TOOL_ORDER.indexOf(b.tool));
-      const reg = rows.find((m) => m.tool === 'regrelay')?.summary.median;
+      const base = rows.find((m) => BASELINES.includes(m.tool));
+      const reg = base?.summary.median;
       for (const m of rows) {
-        const relative =
-          reg && m.tool !== 'regrelay' ? `${(m.summary.median / reg).toFixed(2)}` : '';
+        const relative = reg && m !== base ? `${(m.summary.median / reg).toFixed(2)}` : '';
         lines.push(
           `| ${scenario} | ${label(metric)} (${m.unit}) | ${m.tool} | ${formatSummary(m.summary, 2)} | ${relative} |`,
         );
@@ -330,6 +360,11 @@ function label(metric: string): string {
     cpuRegrelay: 'CPU of regrelay',
     cpuPostgres: "CPU of regrelay's PostgreSQL",
     cpuRegistries: 'CPU of both registries',
+    tasksReplica1: 'tasks finished by replica 1 (triggered)',
+    tasksReplica2: 'tasks finished by replica 2',
+    cpuReplica1: 'CPU of replica 1',
+    cpuReplica2: 'CPU of replica 2',
+    cpuSharedPostgres: 'CPU of the shared PostgreSQL server',
   };
   if (metric.startsWith('noop')) return `no-op plan, ${metric.slice(4)} tags`;
   if (metric.startsWith('peakRss')) return `regrelay peak RSS, ${metric.slice(7)} tags`;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TestRegistry } from '../../test/support/registry.js';
 import type { BenchContext } from '../lib/harness.js';
 import { CpuMeter, cpuSecondsOf, descendantsOf, rssOf, sampleRss } from '../lib/proc.js';
+import type { RegrelayUnderTest } from '../lib/regrelay.js';
 
 export interface RegrelayRun {
   seconds: number;
@@ -21,24 +22,14 @@ export interface RegrelayRun {
  * through the REST API and the workers; with `resync`, run again as a no-op. The
  * policy and registries are removed afterwards so later runs plan only their own.
  */
-export async function regrelayCopy(
+export function regrelayCopy(
   ctx: BenchContext,
   sourceId: string,
   destinations: TestRegistry[],
   options: { repositories?: string[]; resync?: boolean; registries?: number[] } = {},
 ): Promise<RegrelayRun> {
   const api = ctx.regrelay;
-  const runId = randomUUID().slice(0, 8);
-  const destinationIds = await Promise.all(
-    destinations.map((d, i) => api.addRegistry(`bench-${runId}-d${i}`, d)),
-  );
-  const policyId = await api.addPolicy(
-    `bench-${runId}`,
-    sourceId,
-    destinationIds,
-    options.repositories,
-  );
-  try {
+  return withRunPolicy(api, sourceId, destinations, options.repositories, async (policyId) => {
     const meter = new CpuMeter(async () => ({
       postgres: await descendantsOf(api.pid),
       registries: options.registries ?? [],
@@ -64,6 +55,27 @@ export async function regrelayCopy(
       result.resyncSeconds = again.seconds;
     }
     return result;
+  });
+}
+
+/**
+ * Registers `destinations` and a manual policy to them from `sourceId` for one run,
+ * calls `use` with the policy's id, and removes both afterwards.
+ */
+export async function withRunPolicy<T>(
+  api: RegrelayUnderTest,
+  sourceId: string,
+  destinations: TestRegistry[],
+  repositories: string[] | undefined,
+  use: (policyId: string) => Promise<T>,
+): Promise<T> {
+  const runId = randomUUID().slice(0, 8);
+  const destinationIds = await Promise.all(
+    destinations.map((d, i) => api.addRegistry(`bench-${runId}-d${i}`, d)),
+  );
+  const policyId = await api.addPolicy(`bench-${runId}`, sourceId, destinationIds, repositories);
+  try {
+    return await use(policyId);
   } finally {
     await api.call('DELETE', `/policies/${policyId}`, undefined, 204);
     await Promise.all(

@@ -1,5 +1,6 @@
 import { MiB } from '../lib/stats.js';
 import type { PlanningScaleSize } from './planning-scale.js';
+import type { ReplicasSize } from './replicas.js';
 import type { ResyncSize } from './resync.js';
 
 /** Data set sizes: the for a full run, tiny ones for the CI smoke run. */
@@ -23,6 +24,8 @@ export interface Sizes {
   resync: ResyncSize[];
   /** Planning a no-op of 1k / 10k / 100k tags (opt-in: BENCH_ONLY=planning-scale). */
   planningScale: PlanningScaleSize;
+  /** Many small images copied by one regrelay process and by two on one PostgreSQL. */
+  replicas: ReplicasSize;
 }
 
 export const FULL: Sizes = {
@@ -43,6 +46,7 @@ export const FULL: Sizes = {
     tagsPerRepository: 1000,
     cases: process.env.BENCH_SCALE_CASES?.split(',').map(Number) ?? [1, 10, 100],
   },
+  replicas: { repositories: 10, tagsPerRepository: 50, layers: 2, layerSize: 64 * 1024 },
 };
 
 export const SMOKE: Sizes = {
@@ -56,4 +60,5 @@ export const SMOKE: Sizes = {
   webhook: { pushes: 3, pairPushes: 2, layers: 2, layerSize: 64 * 1024 },
   resync: [{ repositories: 2, tagsPerRepository: 10 }],
   planningScale: { tagsPerRepository: 20, cases: [1, 2, 4] },
+  replicas: { repositories: 2, tagsPerRepository: 4, layers: 1, layerSize: 64 * 1024 },
 };

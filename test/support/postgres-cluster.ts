@@ -26,6 +26,8 @@ export interface PostgresCluster {
   stop(): Promise<void>;
   /** Starts it again on the same port and files. */
   start(): Promise<void>;
+  /** The server's main process (from postmaster.pid): its backends are its children. */
+  postmasterPid(): Promise<number>;
   /** Runs one statement as the superuser on the regrelay database. */
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Stops it and removes its files. */
@@ -114,6 +116,12 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
     port,
     stop,
     start,
+    async postmasterPid() {
+      // Its first line is the pid; the file exists while the server runs.
+      const pid = Number((await readFile(join(data, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+      if (!Number.isInteger(pid) || pid <= 0) throw new Error(`no pid in ${data}/postmaster.pid`);
+      return pid;
+    },
     query: <T>(sql: string, params: unknown[] = []) =>
       withClient(url, async (c) => (await c.query(sql, params)).rows as T[]),
     async destroy() {
