@@ -43,7 +43,7 @@ export class PromotionDecisions {
         `Stage ${p.stageName} takes approvals from ${roles.join(' or ')} tokens; "${principal.name}" is ${principal.role}`,
       );
     await this.record(id, principal, 'approve', dto);
-    await this.scheduler.evaluate(id);
+    await this.scheduler.evaluateDecided(id);
     return this.views.one(await this.store.get(id));
   }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Injectable,
   Logger,
@@ -22,6 +23,9 @@ import { PromotionStore } from './promotion-store.js';
 /** Promotions evaluated per pass, and how long one replica holds an evaluation. */
 const EVALUATIONS_PER_PASS = 20;
 const EVALUATION_LEASE_SECONDS = 120;
+/** How long an approval waits for an evaluation under way, and how often it looks. */
+const DECIDED_WAIT_MS = 5000;
+const DECIDED_POLL_MS = 25;
 /** Running promotions are checked against their executions every this many passes. */
 const SWEEP_EVERY = 10;
 
@@ -105,13 +109,28 @@ export class PromotionScheduler implements OnApplicationBootstrap, OnApplication
   }
 
   /**
-   * Evaluates one waiting promotion now (a decision arrived). If another replica is
-   * evaluating it, the next pass does it again, so the decision is not missed.
+   * Evaluates one waiting promotion now (a decision arrived); false when another
+   * evaluation holds it (that one, or the next pass, sees the decision: not missed).
    */
-  async evaluate(id: string): Promise<void> {
+  async evaluate(id: string): Promise<boolean> {
     await this.store.dueAt(id, this.clock.now());
-    if (!(await this.store.claimOne(id, this.instance, EVALUATION_LEASE_SECONDS))) return;
+    if (!(await this.store.claimOne(id, this.instance, EVALUATION_LEASE_SECONDS))) return false;
     await this.evaluateSafely(await this.store.get(id));
+    return true;
+  }
+
+  /**
+   * Evaluates a promotion with a decision just recorded, waiting (up to `waitMs`) for
+   * an evaluation under way — a pass here or on another replica, begun before the
+   * decision — to end first: whoever decided is answered with gates that count it.
+   * After the wait the next pass counts it all the same.
+   */
+  async evaluateDecided(id: string, waitMs = DECIDED_WAIT_MS): Promise<void> {
+    const deadline = Date.now() + waitMs;
+    while (!(await this.evaluate(id))) {
+      if ((await this.store.get(id)).status !== 'waiting' || Date.now() >= deadline) return;
+      await sleep(DECIDED_POLL_MS);
+    }
   }
 
   kick(): void {
