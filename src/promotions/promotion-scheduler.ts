@@ -114,9 +114,7 @@ export class PromotionScheduler implements OnApplicationBootstrap, OnApplication
    */
   async evaluate(id: string): Promise<boolean> {
     await this.store.dueAt(id, this.clock.now());
-    if (!(await this.store.claimOne(id, this.instance, EVALUATION_LEASE_SECONDS))) return false;
-    await this.evaluateSafely(await this.store.get(id));
-    return true;
+    return this.evaluateUnlessHeld(id);
   }
 
   /**
@@ -127,10 +125,19 @@ export class PromotionScheduler implements OnApplicationBootstrap, OnApplication
    */
   async evaluateDecided(id: string, waitMs = DECIDED_WAIT_MS): Promise<void> {
     const deadline = Date.now() + waitMs;
-    while (!(await this.evaluate(id))) {
+    // Due now once (for the next pass, should the wait run out); then only the claim.
+    await this.store.dueAt(id, this.clock.now());
+    while (!(await this.evaluateUnlessHeld(id))) {
       if ((await this.store.get(id)).status !== 'waiting' || Date.now() >= deadline) return;
       await sleep(DECIDED_POLL_MS);
     }
+  }
+
+  /** Takes the evaluation lease and evaluates; false when another evaluation holds it. */
+  private async evaluateUnlessHeld(id: string): Promise<boolean> {
+    if (!(await this.store.claimOne(id, this.instance, EVALUATION_LEASE_SECONDS))) return false;
+    await this.evaluateSafely(await this.store.get(id));
+    return true;
   }
 
   kick(): void {
