@@ -7,6 +7,7 @@ import type { ExecutionDto } from '../../src/replication/dto/execution.dto.js';
 import { startRegrelayProcess, type RegrelayProcess } from '../../test/support/regrelay-process.js';
 import type { TestRegistry } from '../../test/support/registry.js';
 import { PgStatements } from './pg-statements.js';
+import { describeRequests, parseRequestCounts } from './request-counts.js';
 
 /** How often `run` asks whether the execution has ended. */
 const POLL_MS = 250;
@@ -185,6 +186,9 @@ export class RegrelayUnderTest {
     timeoutMs: number,
   ): Promise<{ seconds: number; execution: ExecutionDto }> {
     await this.statements?.reset();
+    const requestsBefore = process.env.BENCH_REQUESTS
+      ? parseRequestCounts(await this.metrics())
+      : undefined;
     const started = Date.now();
     const { id } = await this.call<{ id: string }>(
       'POST',
@@ -199,6 +203,11 @@ export class RegrelayUnderTest {
         if (execution.status !== 'succeeded')
           throw new Error(`execution ${id} ${execution.status}: ${execution.message ?? ''}`);
         if (this.statements) await this.printStatements(execution);
+        if (requestsBefore) {
+          const after = parseRequestCounts(await this.metrics());
+          for (const line of describeRequests(requestsBefore, after, execution.counts.total))
+            console.log(line);
+        }
         return { seconds: (Date.parse(execution.endedAt!) - started) / 1000, execution };
       }
       if (Date.now() > deadline)

@@ -19,10 +19,18 @@ export interface CopyBlobOptions {
    * throttled stream, or a tee shared with other destinations.
    */
   source?: BlobSource;
+  /**
+   * The caller knows the destination repository lacks the blob (it listed no tags
+   * when the copy was planned, and nothing since is known to have written the blob
+   * there): upload without the HEAD. Uploading a blob the registry holds after all
+   * costs its bytes again and nothing else: the upload is verified by digest.
+   */
+  knownAbsent?: boolean;
 }
 
 /**
- * Copies one blob: HEAD at the destination (skip) → cross-repository mount when a
+ * Copies one blob: HEAD at the destination (skip; not when `knownAbsent`) →
+ * cross-repository mount when a
  * holder is known → streamed GET → upload, verified on the fly and resumed after
  * failures. Between repositories of the same endpoint the source repository is used
  * as the mount origin: a streamed copy to itself would need two connections from one
@@ -37,8 +45,12 @@ export async function copyBlob(
   options: CopyBlobOptions = {},
 ): Promise<CopyBlobResult> {
   const { signal } = options;
-  const present = await destination.headBlob(destinationRepository, descriptor.digest, { signal });
-  if (present && present.size === descriptor.size) return { result: 'skipped', bytes: 0 };
+  if (!options.knownAbsent) {
+    const present = await destination.headBlob(destinationRepository, descriptor.digest, {
+      signal,
+    });
+    if (present && present.size === descriptor.size) return { result: 'skipped', bytes: 0 };
+  }
 
   const sameEndpoint = source === destination || source.url.href === destination.url.href;
   const mountFrom = options.mountFrom ?? (sameEndpoint ? sourceRepository : undefined);

@@ -161,6 +161,9 @@ function repairs(
   if (c.source.kind !== 'present') return [];
   const digest = c.source.descriptor.digest;
   const states = new Map(c.destinations.map((d) => [d.destination.registryId, d.state]));
+  const empty = new Set(
+    c.destinations.filter((d) => d.emptyRepository).map((d) => d.destination.registryId),
+  );
   const tasks: PlannedTask[] = [];
   for (const node of shape.belowRoot()) {
     const state = states.get(node.registryId);
@@ -177,14 +180,15 @@ function repairs(
       parent === shape.root.registryId ||
       (parentState?.kind === 'present' && parentState.descriptor.digest === digest);
     if (!parentHasIt) continue; // it follows by delivery once the parent has it
-    tasks.push(
-      fromParent(shape, node, c.repository, {
+    tasks.push({
+      ...fromParent(shape, node, c.repository, {
         tag: c.tag,
         digest,
         mediaType: c.source.descriptor.mediaType,
         reason: null,
       }),
-    );
+      ...(empty.has(node.registryId) ? { destinationEmpty: true } : {}),
+    });
   }
   return tasks;
 }

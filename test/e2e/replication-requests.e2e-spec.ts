@@ -20,6 +20,7 @@ describe('registry requests per tag (many small images)', () => {
   let source: TestRegistry, destination: TestRegistry;
   let src: FaultProxy, dst: FaultProxy;
   let policyId: string;
+  let sourceId: string, destinationId: string;
 
   beforeAll(async () => {
     [source, destination] = await Promise.all([startRegistry(), startRegistry()]);
@@ -36,8 +37,8 @@ describe('registry requests per tag (many small images)', () => {
       }
     }
     await client.close();
-    const sourceId = await addRegistry(t, 'source', { ...source, url: src.url });
-    const destinationId = await addRegistry(t, 'destination', { ...destination, url: dst.url });
+    sourceId = await addRegistry(t, 'source', { ...source, url: src.url });
+    destinationId = await addRegistry(t, 'destination', { ...destination, url: dst.url });
     policyId = await addPolicy(t, {
       name: 'many-small',
       sourceRegistryId: sourceId,
@@ -65,6 +66,10 @@ describe('registry requests per tag (many small images)', () => {
     // the task still checks the tag right before copying.
     expect(count(dst.seen, 'HEAD', TAG_MANIFEST)).toBe(TAGS);
     expect(count(dst.seen, 'GET', /\/tags\/list/)).toBe(REPOSITORIES.length);
+    // The repositories listed no tags: their blobs (a layer and a config per image)
+    // are uploaded without a HEAD each.
+    expect(count(dst.seen, 'HEAD', /\/blobs\//)).toBe(0);
+    expect(count(dst.seen, 'POST', /\/blobs\/uploads\/$/)).toBe(2 * TAGS);
     // distribution 2.8.2 has no referrers API: asked once. The copies list each source
     // repository once (as planning did), so no image's cosign tags or `sha256-<hex>`
     // index is asked for when the listing shows there is none.
@@ -116,5 +121,38 @@ describe('registry requests per tag (many small images)', () => {
       expect(seen.filter((r) => /\/manifests\/sha256-/.test(r.url) && !SIG.test(r.url))).toEqual(
         [],
       );
+  });
+
+  it('asks about a blob of a new repository once this process has written it, and every blob of a repository that had tags', async () => {
+    const client = new RegistryClient({ name: 'seed', url: source.url });
+    const build = new ImageBuilder(client);
+    const base = { seed: 'shared-base', size: 4096 };
+    for (const tag of ['a', 'b'])
+      await build.image('shared/app', {
+        tag,
+        layers: [base, { seed: `shared-${tag}`, size: 2048 }],
+      });
+    const shared = await addPolicy(t, {
+      name: 'shared-layers',
+      sourceRegistryId: sourceId,
+      destinations: [{ registryId: destinationId }],
+      filters: { repositories: ['shared/**'] },
+    });
+    src.clear();
+    dst.clear();
+    await runToSuccess(t, shared);
+    // Two images: the base layer, two top layers, two configs. The second image's copy
+    // of the base layer finds it written by the first: a HEAD, and no upload.
+    expect(count(dst.seen, 'POST', /\/blobs\/uploads\/$/)).toBe(5);
+    expect(count(dst.seen, 'HEAD', /\/blobs\//)).toBe(1);
+
+    // A tag pushed later into the repository, which now lists tags: every blob is asked.
+    await build.image('shared/app', { tag: 'c', layers: [base, { seed: 'shared-c', size: 2048 }] });
+    await client.close();
+    src.clear();
+    dst.clear();
+    await runToSuccess(t, shared);
+    expect(count(dst.seen, 'HEAD', /\/blobs\//)).toBe(3);
+    expect(count(dst.seen, 'POST', /\/blobs\/uploads\/$/)).toBe(2); // not the base layer
   });
 });

@@ -15,6 +15,7 @@ import { AttachedArtifacts1764748800000 } from './1764748800000-attached-artifac
 import { TagSelectionAndVariants1764748800001 } from './1764748800001-tag-selection-and-variants.js';
 import { CreateTopologies1764835200000 } from './1764835200000-create-topologies.js';
 import { ExecutionTagsInPlace1764921600000 } from './1764921600000-execution-tags-in-place.js';
+import { TaskDestinationEmpty1765008000000 } from './1765008000000-task-destination-empty.js';
 import { InboxRejectionsAndRegistryTimezone1764489600000 } from './1764489600000-inbox-rejections-and-registry-timezone.js';
 import { CreatePromotions1764662400000 } from './1764662400000-create-promotions.js';
 
@@ -39,4 +40,5 @@ export const migrations = [
   TagSelectionAndVariants1764748800001,
   CreateTopologies1764835200000,
   ExecutionTagsInPlace1764921600000,
+  TaskDestinationEmpty1765008000000,
 ];

@@ -33,6 +33,12 @@ export interface CopyJob {
   destination: RegistryClient;
   destinationRegistryId: string;
   destinationRepository: string;
+  /**
+   * The destination repository listed no tags when the copy was planned, and this is
+   * the first attempt: a blob this process has not written to that registry since is
+   * uploaded without a HEAD first (see copyBlob's `knownAbsent`).
+   */
+  destinationEmpty?: boolean;
   /** The source digest planned for this task. */
   digest: string;
   /** Pushed under this tag at the end; null copies by digest only. */
@@ -151,6 +157,8 @@ export class ArtifactCopier {
           {
             signal: job.signal,
             mountFrom: known !== job.destinationRepository ? known : undefined,
+            // Known here to be somewhere at that registry: ask (or mount) as usual.
+            knownAbsent: job.destinationEmpty === true && known === undefined,
             source: this.sourceOf(job, descriptor.digest, source, onRead),
           },
         );

@@ -236,7 +236,8 @@ export function copyTasks(
   spec: Pick<ReplicationSpec, 'sourceRegistryId' | 'override'>,
 ): PlannedTask[] {
   const descriptor = c.source.kind === 'present' ? c.source.descriptor : undefined;
-  return c.destinations.flatMap(({ destination, repository, state }): PlannedTask[] => {
+  return c.destinations.flatMap((d): PlannedTask[] => {
+    const { destination, repository, state } = d;
     const decision = decideCopy(c.source, state, spec.override);
     if (decision.action === 'none') return [];
     const task = {
@@ -260,7 +261,14 @@ export function copyTasks(
         },
       ];
     // Absent, different with override, or unreadable (the task will report why).
-    return [{ ...task, status: 'pending', reason: null }];
+    return [
+      {
+        ...task,
+        status: 'pending',
+        reason: null,
+        ...(d.emptyRepository ? { destinationEmpty: true } : {}),
+      },
+    ];
   });
 }
 

@@ -19,6 +19,8 @@ export interface TagComparison {
      * from the source's (filters.variants); `state` then reads as the source's digest.
      */
     variant?: string;
+    /** The destination's listing of the repository held no tags (a new repository). */
+    emptyRepository?: boolean;
   }[];
 }
 
@@ -46,7 +48,12 @@ export async function compareTag(
         sourceState.kind !== 'present' || (listed && !listed.has(tag))
           ? { kind: 'absent' }
           : await headTag(destination.client, target, tag, signal);
-      return { destination, repository: target, state };
+      return {
+        destination,
+        repository: target,
+        state,
+        ...(listed?.size === 0 ? { emptyRepository: true } : {}),
+      };
     }),
   );
   return { repository, tag, source: sourceState, destinations: states };

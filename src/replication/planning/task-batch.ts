@@ -23,6 +23,8 @@ export interface PlannedTask {
    * selection (semver, latest): it is not checked to have left the source.
    */
   outOfSelection?: boolean;
+  /** A copy into a repository that listed no tags at planning (see TaskEntity). */
+  destinationEmpty?: boolean;
   /**
    * A skipped copy whose tag is already in place at the destination: planning counts
    * it on the execution (`in_place`) instead of writing a row (see TaskBatch).
@@ -30,7 +32,7 @@ export interface PlannedTask {
   inPlace?: boolean;
 }
 
-const COLUMNS = 13;
+const COLUMNS = 14;
 /** Rows per INSERT: well inside PostgreSQL's 65,535 parameters. */
 const ROWS_PER_STATEMENT = 250;
 
@@ -63,6 +65,7 @@ export async function insertTasks(
         r.reason,
         r.destinationExpected ?? null,
         r.outOfSelection ?? false,
+        r.destinationEmpty ?? false,
       );
       const p = Array.from({ length: COLUMNS }, (_, c) => `$${i * COLUMNS + c + 1}`);
       return `(${p.join(', ')}, ${r.status === 'pending' || r.status === 'held' ? 'NULL' : 'now()'})`;
@@ -71,7 +74,8 @@ export async function insertTasks(
       db,
       `INSERT INTO task (execution_id, operation, source_registry_id, source_repository,
                          destination_registry_id, destination_repository, tag, digest, media_type,
-                         status, reason, destination_expected, out_of_selection, ended_at)
+                         status, reason, destination_expected, out_of_selection, destination_empty,
+                         ended_at)
        VALUES ${tuples.join(', ')}
        ON CONFLICT DO NOTHING
        RETURNING status`,

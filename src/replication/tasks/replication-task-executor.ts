@@ -95,6 +95,8 @@ export class ReplicationTaskExecutor extends TaskExecutor {
         destination,
         destinationRegistryId: task.destinationRegistryId,
         destinationRepository: task.destinationRepository,
+        // A retry asks about every blob: the attempt before it may have sent some.
+        destinationEmpty: task.destinationEmpty && task.attempts === 1,
         digest: task.digest,
         tag: task.tag,
         signal,

@@ -289,6 +289,7 @@ function fromRow(row: Record<string, unknown>): Omit<ClaimedTask, 'fanOut'> {
     digest: row.digest as string,
     mediaType: (row.media_type as string | null) ?? null,
     destinationExpected: (row.destination_expected as string | null) ?? null,
+    destinationEmpty: row.destination_empty === true,
     status: row.status as TaskStatus,
     reason: (row.reason as string | null) ?? null,
     attempts: num(row.attempts),

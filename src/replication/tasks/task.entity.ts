@@ -73,6 +73,14 @@ export class TaskEntity {
   @Column({ name: 'destination_expected', type: 'text', nullable: true })
   destinationExpected!: string | null;
 
+  /**
+   * The destination repository listed no tags when the copy was planned: its first
+   * attempt uploads blobs without a HEAD for each (a retry asks again, as the attempt
+   * before it may have sent some).
+   */
+  @Column({ name: 'destination_empty', type: 'boolean', default: false })
+  destinationEmpty!: boolean;
+
   @Column({ type: 'text' })
   status!: TaskStatus;
 
