@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { queryRows } from '../../database/sql.js';
+import { inlineParameters, queryRows, queryUnderLock } from '../../database/sql.js';
 import { ownerOfRow } from '../executions/execution.entity.js';
 import type { ExecutionOwner, ExecutionSettings } from '../owners/execution-owner.js';
 import { TaskEntity, type TaskStatus } from './task.entity.js';
@@ -118,16 +118,19 @@ export class TaskQueue {
    */
   async claim(limit: number, lease: Lease, running: string[] = []): Promise<ClaimedTask[]> {
     if (limit <= 0) return [];
-    return this.dataSource.transaction(async (m) => {
-      await m.query('SELECT pg_advisory_xact_lock($1)', [CLAIM_LOCK]);
-      const rows = await queryRows<Record<string, unknown>>(m, CLAIM_SQL, [
-        limit,
+    // One round trip (lock and claim as one simple query) instead of four (begin, lock,
+    // claim, commit): the lock serialises every claimer, so its round trips are theirs.
+    const rows = await queryUnderLock<Record<string, unknown>>(
+      this.dataSource,
+      CLAIM_LOCK,
+      inlineParameters(CLAIM_SQL, [
+        Math.trunc(limit),
         lease.owner,
         lease.seconds,
-        running,
-      ]);
-      return withFanOut(rows.map(fromRow));
-    });
+        running.map(uuidOf),
+      ]),
+    );
+    return withFanOut(rows.map(fromRow));
   }
 
   /** Extends this process's leases and reports which tasks must stop. */
@@ -261,6 +264,14 @@ export class TaskQueue {
     )) as { n: string }[];
     return Number(row?.n ?? 0);
   }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A task id, checked before it is written into the claim's SQL as a literal. */
+function uuidOf(id: string): string {
+  if (!UUID.test(id)) throw new Error(`not a task id: ${id}`);
+  return id;
 }
 
 /** Counts, per claimed copy, the tasks of the claim sharing its source artifact. */
