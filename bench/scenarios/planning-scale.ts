@@ -1,5 +1,10 @@
-import { startRegistry } from '../../test/support/registry.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RegistryClient, digestOf } from '../../src/oci/index.js';
+import { startRegistry, type TestRegistry } from '../../test/support/registry.js';
 import { pushIdenticalTagSets } from '../lib/datasets.js';
+import { seedIdenticalTagSets } from '../lib/storage-seed.js';
 import type { BenchContext, Measurement } from '../lib/harness.js';
 import { CpuMeter, descendantsOf, sampleRss } from '../lib/proc.js';
 import { MiB, summarize } from '../lib/stats.js';
@@ -15,25 +20,33 @@ export interface PlanningScaleSize {
  * Planning a no-op at growing scale (the issue's 1k / 10k / 100k tags, 1,000 per
  * repository): how long, and how much memory the regrelay process holds at its peak,
  * so that a plan that keeps everything it saw, or slows down as it goes, shows. Not
- * part of the default run or of CI: pushing 100,000 tags to two registries takes
- * a good part of an hour on two cores. `BENCH_ONLY=planning-scale npm run bench`.
+ * part of the default run or of CI (the 100,000-tag plan alone takes minutes).
+ * `BENCH_ONLY=planning-scale npm run bench`.
  */
 export async function planningScaleScenario(
   ctx: BenchContext,
   size: PlanningScaleSize,
 ): Promise<Measurement[]> {
   const repositories = Math.max(...size.cases);
-  const [source, destination] = await Promise.all([startRegistry(), startRegistry()]);
+  const prefix = 'scale';
+  const shape = { prefix, repositories, tagsPerRepository: size.tagsPerRepository };
+  const started = performance.now();
+  // Written into the registries' storage before they start (BENCH_SCALE_SEED=push:
+  // pushed through the API instead, which takes most of an hour at 100,000 tags).
+  const push = process.env.BENCH_SCALE_SEED === 'push';
+  const storage = push
+    ? []
+    : await Promise.all([0, 1].map(() => mkdtemp(join(tmpdir(), 'regrelay-scale-'))));
+  if (!push) await seedIdenticalTagSets(storage, shape);
+  const [source, destination] = (await Promise.all(
+    [0, 1].map((i) => startRegistry(push ? {} : { storageDir: storage[i] })),
+  )) as [TestRegistry, TestRegistry];
   try {
-    const prefix = 'scale';
-    const started = performance.now();
-    await pushIdenticalTagSets([source, destination], {
-      prefix,
-      repositories,
-      tagsPerRepository: size.tagsPerRepository,
-    });
+    if (push) await pushIdenticalTagSets([source, destination], shape);
+    else await checkSeeded([source, destination], shape);
     ctx.log(
-      `  planning-scale data: ${repositories * size.tagsPerRepository} tags in both registries ` +
+      `  planning-scale data: ${repositories * size.tagsPerRepository} tags in both registries, ` +
+        `${push ? 'pushed' : 'written to their storage'} ` +
         `(${((performance.now() - started) / 1000).toFixed(0)} s)`,
     );
     const api = ctx.regrelay;
@@ -107,6 +120,39 @@ export async function planningScaleScenario(
     });
   } finally {
     await Promise.all([source.destroy(), destination.destroy()]);
+    await Promise.all(storage.map((dir) => rm(dir, { recursive: true, force: true })));
+  }
+}
+
+/**
+ * The registries serve what was written to their storage: a sample of repositories
+ * list every tag, and their tags resolve to manifests that read back by digest.
+ */
+async function checkSeeded(
+  registries: TestRegistry[],
+  o: { prefix: string; repositories: number; tagsPerRepository: number },
+): Promise<void> {
+  const sample = [...new Set([0, Math.floor(o.repositories / 2), o.repositories - 1])];
+  for (const registry of registries) {
+    const client = new RegistryClient({ name: 'bench-scale-check', url: registry.url });
+    try {
+      for (const r of sample) {
+        const repository = `${o.prefix}/r${r}`;
+        const tags = new Set<string>();
+        for await (const page of client.tagPages(repository)) for (const t of page) tags.add(t);
+        if (tags.size !== o.tagsPerRepository)
+          throw new Error(
+            `${registry.url} ${repository}: ${tags.size} tags, not ${o.tagsPerRepository}`,
+          );
+        const tag = `t${o.tagsPerRepository - 1}`;
+        const head = await client.headManifest(repository, tag);
+        const manifest = head && (await client.getManifest(repository, head.digest));
+        if (!manifest || digestOf(manifest.bytes) !== head.digest)
+          throw new Error(`${registry.url} ${repository}:${tag} does not read back`);
+      }
+    } finally {
+      await client.close();
+    }
   }
 }
 
