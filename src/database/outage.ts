@@ -45,6 +45,10 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   }
   if (typeof e.message === 'string' && MESSAGES.some((m) => (e.message as string).includes(m)))
     return true;
+  // A transaction's connection that errored while idle (the server terminated it) is
+  // released by TypeORM at once; the transaction's next statement then fails with this
+  // instead of a connection error.
+  if ((error as Error).name === 'QueryRunnerProviderAlreadyReleasedError') return true;
   const nested = [e.driverError, e.cause, ...(Array.isArray(e.errors) ? e.errors : [])];
   return nested.some((n) => n !== error && isDatabaseUnavailable(n, depth + 1));
 }

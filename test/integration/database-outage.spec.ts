@@ -50,6 +50,23 @@ describe('telling a database outage from a failed statement', () => {
     expect(isDatabaseUnavailable(error)).toBe(true);
   });
 
+  it('counts it as unavailable too when the pool saw the connection end first', async () => {
+    const error = await failure(() =>
+      dataSource.transaction(async (m) => {
+        const connection = (await m.queryRunner!.connect()) as {
+          once(event: 'error', listener: () => void): void;
+        };
+        const ended = new Promise<void>((resolve) => connection.once('error', resolve));
+        const [{ pid }] = await m.query('SELECT pg_backend_pid() AS pid');
+        await dataSource.query('SELECT pg_terminate_backend($1)', [pid]);
+        // TypeORM releases the transaction's runner on its connection's error.
+        await ended;
+        await m.query('SELECT 1');
+      }),
+    );
+    expect(isDatabaseUnavailable(error)).toBe(true);
+  });
+
   it('does not count a statement the server refused', async () => {
     for (const sql of ['SELEC 1', 'SELECT 1 / 0', "SELECT 'x'::uuid", 'SELECT * FROM nowhere'])
       expect(isDatabaseUnavailable(await failure(() => dataSource.query(sql)))).toBe(false);
