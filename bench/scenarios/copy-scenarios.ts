@@ -36,11 +36,18 @@ const cpu = {
 async function registryCpu(
   registries: TestRegistry[],
   copy: () => Promise<number>,
-): Promise<{ seconds: number; cpuRegistries: number }> {
+): Promise<{ seconds: number; cpuRegistries: number; cpuOwn: number }> {
   const meter = new CpuMeter(async () => ({ registries: registries.map((r) => r.pid) }));
   await meter.start();
+  const own = process.cpuUsage();
   const seconds = await copy();
-  return { seconds, cpuRegistries: (await meter.stop()).registries };
+  const used = process.cpuUsage(own);
+  return {
+    seconds,
+    cpuRegistries: (await meter.stop()).registries,
+    // The bench process's own CPU: the floor's, which runs in it (with the meter's reads).
+    cpuOwn: (used.user + used.system) / 1e6,
+  };
 }
 
 /** What regrelay's runner measured of where the CPU went, as figures. */
@@ -84,6 +91,7 @@ export function throughputScenario(
           );
           figures.MiBps = mib / run.seconds;
           figures.cpuRegistries = run.cpuRegistries;
+          if (tool === 'floor') figures.cpuSeconds = run.cpuOwn;
         }
         await verifyCopy(destination!, source.dataset);
         return figures;
@@ -122,11 +130,12 @@ export function manySmallScenario(ctx: BenchContext, source: Source): Promise<Me
             ...cpuFigures(run),
           };
         }
-        const { seconds, cpuRegistries } = await registryCpu(registries, () =>
+        const { seconds, cpuRegistries, cpuOwn } = await registryCpu(registries, () =>
           timed(() => copyWith(tool, source, destination!, ctx)),
         );
         await verifyCopy(destination!, source.dataset);
-        if (tool === 'floor') return { tagsPerSecond: tags / seconds, cpuRegistries };
+        if (tool === 'floor')
+          return { tagsPerSecond: tags / seconds, cpuRegistries, cpuSeconds: cpuOwn };
         const resync = await timed(() => copyWith(tool, source, destination!, ctx));
         return { tagsPerSecond: tags / seconds, resyncSeconds: resync, cpuRegistries };
       }),
@@ -186,6 +195,7 @@ export function fanOutScenario(
           );
           seconds = run.seconds;
           figures.cpuRegistries = run.cpuRegistries;
+          if (tool === 'floor') figures.cpuSeconds = run.cpuOwn;
         }
         const read = (await bytesWrittenBy(source.registry.pid)) - before;
         await Promise.all(targets.map((t) => verifyCopy(t, source.dataset)));
