@@ -29,12 +29,11 @@ export interface CopyBlobOptions {
 }
 
 /**
- * Copies one blob: HEAD at the destination (skip; not when `knownAbsent`) →
- * cross-repository mount when a
- * holder is known → streamed GET → upload, verified on the fly and resumed after
- * failures. Between repositories of the same endpoint the source repository is used
- * as the mount origin: a streamed copy to itself would need two connections from one
- * pool and can starve it.
+ * Copies one blob: HEAD at the destination (skip; not asked when `knownAbsent`) →
+ * cross-repository mount when a holder is known → streamed GET → upload, verified on
+ * the fly and resumed after failures. Between repositories of the same endpoint the
+ * source repository is used as the mount origin: a streamed copy to itself would need
+ * two connections from one pool and can starve it.
  */
 export async function copyBlob(
   source: RegistryClient,
