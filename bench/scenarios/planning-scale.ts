@@ -1,6 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { RegistryClient, digestOf } from '../../src/oci/index.js';
 import { startRegistry, type TestRegistry } from '../../test/support/registry.js';
 import { pushIdenticalTagSets } from '../lib/datasets.js';
@@ -8,6 +10,8 @@ import { seedIdenticalTagSets } from '../lib/storage-seed.js';
 import type { BenchContext, Measurement } from '../lib/harness.js';
 import { CpuMeter, descendantsOf, sampleRss } from '../lib/proc.js';
 import { MiB, summarize } from '../lib/stats.js';
+
+const run = promisify(execFile);
 
 export interface PlanningScaleSize {
   /** Tags per repository, the same in every repository. */
@@ -120,7 +124,8 @@ export async function planningScaleScenario(
     });
   } finally {
     await Promise.all([source.destroy(), destination.destroy()]);
-    await Promise.all(storage.map((dir) => rm(dir, { recursive: true, force: true })));
+    // rm(1) removes the 800,000 files of the 100k set in a fraction of fs.rm's time.
+    await Promise.all(storage.map((dir) => run('rm', ['-rf', dir])));
   }
 }
 
