@@ -54,6 +54,7 @@ describe('EventBus', () => {
     waitFor(`${events} events heard in ${sent} NOTIFYs`, async () =>
       heard.length >= events && notifications.length >= sent ? true : undefined,
     );
+  const taskIds = () => heard.map((e) => (e as { taskId?: string }).taskId);
   const reset = () => {
     notifications.length = 0;
     heard.length = 0;
@@ -63,13 +64,7 @@ describe('EventBus', () => {
     reset();
     for (let n = 0; n < 5; n++) void a.publish(taskEvent(n));
     await delivered(5, 1);
-    expect(heard.map((e) => (e as { taskId: string }).taskId)).toEqual([
-      't0',
-      't1',
-      't2',
-      't3',
-      't4',
-    ]);
+    expect(taskIds()).toEqual(['t0', 't1', 't2', 't3', 't4']);
     expect(notifications).toHaveLength(1);
   });
 
@@ -96,13 +91,7 @@ describe('EventBus', () => {
     const big = (n: number): ReplicationEvent => ({ ...taskEvent(n), reason: 'x'.repeat(3000) });
     for (let n = 0; n < 5; n++) void a.publish(big(n));
     await delivered(5, 3);
-    expect(heard.map((e) => (e as { taskId: string }).taskId)).toEqual([
-      't0',
-      't1',
-      't2',
-      't3',
-      't4',
-    ]);
+    expect(taskIds()).toEqual(['t0', 't1', 't2', 't3', 't4']);
     // Two 3 KB events fit under PostgreSQL's 8,000-byte limit, three do not.
     expect(notifications).toHaveLength(3);
     for (const payload of notifications) expect(payload.length).toBeLessThan(8000);
