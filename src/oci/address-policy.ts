@@ -20,6 +20,14 @@ interface Network {
   list: BlockList;
 }
 
+/**
+ * RFC 6052's well-known NAT64 prefix: behind a NAT64 gateway, 64:ff9b::a.b.c.d
+ * reaches the IPv4 address a.b.c.d, so it is checked against the IPv4 rules too
+ * (64:ff9b::a9fe:a9fe is the metadata service).
+ */
+const NAT64 = new BlockList();
+NAT64.addSubnet('64:ff9b::', 96, 'ipv6');
+
 /** Parses `address/prefix` (IPv4 or IPv6; a bare address is a single host); the reason if not. */
 export function parseNetwork(text: string): Network | { reason: string } {
   const [address = '', prefixText, extra] = text.trim().split('/');
@@ -56,11 +64,31 @@ export class AddressPolicy {
     const family = isIP(address);
     if (!family) return undefined;
     const type = family === 4 ? 'ipv4' : 'ipv6';
+    const translated = type === 'ipv6' && NAT64.check(address, 'ipv6') ? lastIpv4(address) : '';
     // BlockList matches IPv4-mapped IPv6 (::ffff:169.254.169.254) against IPv4 rules.
-    const denied = this.deny.find((n) => n.list.check(address, type));
-    if (!denied || this.allow.some((n) => n.list.check(address, type))) return undefined;
+    const matches = (n: Network) =>
+      n.list.check(address, type) || (translated !== '' && n.list.check(translated, 'ipv4'));
+    const denied = this.deny.find(matches);
+    if (!denied || this.allow.some(matches)) return undefined;
     return denied.cidr;
   }
+}
+
+/** The IPv4 address in the last 32 bits of a valid IPv6 address (hex or dotted tail). */
+function lastIpv4(address: string): string {
+  const text = address.split('%')[0]!;
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (dotted) return dotted[1]!;
+  const [head = '', tail] = text.split('::');
+  const words = [
+    ...(head ? head.split(':') : []),
+    ...(tail === undefined ? [] : Array<string>(8).fill('0')),
+    ...(tail ? tail.split(':') : []),
+  ].map((w) => parseInt(w, 16));
+  // With '::' the zeros it stands for sit between head and tail: the last two words
+  // are the tail's (or zeros when the tail is short).
+  const [high = 0, low = 0] = words.slice(-2);
+  return [high >> 8, high & 255, low >> 8, low & 255].join('.');
 }
 
 function network(text: string): Network {

@@ -41,6 +41,18 @@ describe('AddressPolicy', () => {
     expect(defaults.refusal('10.0.0.5')).toBeUndefined();
   });
 
+  it('checks an address behind the NAT64 prefix against the IPv4 rules', () => {
+    const defaults = new AddressPolicy(DEFAULT_DENY_NETWORKS);
+    expect(defaults.refusal('64:ff9b::a9fe:a9fe')).toBe('169.254.0.0/16');
+    expect(defaults.refusal('64:ff9b::169.254.169.254')).toBe('169.254.0.0/16');
+    expect(defaults.refusal('64:ff9b:0:0:0:0:6464:64c8')).toBe('100.100.100.200/32');
+    expect(defaults.refusal('64:ff9b::808:808')).toBeUndefined(); // 8.8.8.8
+    expect(defaults.refusal('64:ff9c::a9fe:a9fe')).toBeUndefined(); // not the prefix
+    const opened = new AddressPolicy(DEFAULT_DENY_NETWORKS, ['169.254.169.254/32']);
+    expect(opened.refusal('64:ff9b::a9fe:a9fe')).toBeUndefined();
+    expect(opened.refusal('64:ff9b::a9fe:101')).toBe('169.254.0.0/16');
+  });
+
   it('lets an allowed network win over a denied one', () => {
     const p = new AddressPolicy(['127.0.0.0/8'], ['127.0.0.1/32']);
     expect(p.refusal('127.0.0.1')).toBeUndefined();
