@@ -109,12 +109,12 @@ export class PromotionScheduler implements OnApplicationBootstrap, OnApplication
   }
 
   /**
-   * Evaluates one waiting promotion now (a decision arrived); false when another
-   * evaluation holds it (that one, or the next pass, sees the decision: not missed).
+   * Evaluates one waiting promotion now (a decision arrived). If another evaluation
+   * holds it, that one or the next pass sees the decision: it is not missed.
    */
-  async evaluate(id: string): Promise<boolean> {
+  private async evaluate(id: string): Promise<void> {
     await this.store.dueAt(id, this.clock.now());
-    return this.evaluateUnlessHeld(id);
+    await this.evaluateUnlessHeld(id);
   }
 
   /**

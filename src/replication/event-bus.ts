@@ -13,7 +13,7 @@ const MAX_PAYLOAD = 7900;
  * Task events (for SSE clients) wait up to this long to share one NOTIFY: a small
  * image's copy sent two of its seven PostgreSQL statements as NOTIFYs of its own.
  */
-export const TASK_EVENT_BATCH_MS = 20;
+const TASK_EVENT_BATCH_MS = 20;
 const BATCHED = new Set<ReplicationEventType>(['task.started', 'task.progress', 'task.finished']);
 
 interface Outgoing {
