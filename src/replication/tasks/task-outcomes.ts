@@ -6,6 +6,7 @@ import type { EventBus } from '../event-bus.js';
 import type { ExecutionFinisher } from '../executions/execution-finisher.js';
 import type { ReplicationMetrics } from '../replication-metrics.js';
 import type { DeliveryHooks } from './delivery-hooks.js';
+import { ExecutionEndChecks } from './execution-end-checks.js';
 import { classifyFailure } from './failure.js';
 import type { TaskOutcome } from './task-executor.js';
 import type { ClaimedTask, TaskQueue } from './task-queue.js';
@@ -20,6 +21,8 @@ export interface Attempt {
   abortReason?: AbortReason;
   /** When the attempt started (hrtime), for durations. */
   started: bigint;
+  /** Set once the attempt recorded a final status for its task. */
+  ended?: boolean;
 }
 
 export type FinalStatus = 'succeeded' | 'skipped' | 'failed' | 'stopped';
@@ -48,7 +51,28 @@ interface Deps {
  * never undoes it by throwing.
  */
 export class TaskOutcomes {
+  private readonly endChecks = new ExecutionEndChecks();
+
   constructor(private readonly d: Deps) {}
+
+  /** An attempt starts; `settle` must follow once it is over, whatever came of it. */
+  began(attempt: Attempt): void {
+    this.endChecks.began(attempt.task.executionId);
+  }
+
+  /**
+   * An attempt is over: ends its execution if that was the last of its tasks (the
+   * last attempt of the execution here to settle looks for the others; see
+   * ExecutionEndChecks). Lost to an outage, the end is found by the runner's
+   * straggler pass.
+   */
+  async settle(attempt: Attempt): Promise<void> {
+    const { task } = attempt;
+    if (!this.endChecks.settled(task.executionId, attempt.ended === true)) return;
+    await this.bestEffort('finishing the execution', task, () =>
+      this.d.finisher.finishIfDone(task.executionId),
+    );
+  }
 
   /** An attempt threw: stopped, handed back, taken over, retried later, or failed. */
   async failed(attempt: Attempt, error: unknown): Promise<void> {
@@ -114,6 +138,7 @@ export class TaskOutcomes {
       }),
     );
     if (!recorded) return;
+    attempt.ended = true;
     const seconds = Number(process.hrtime.bigint() - attempt.started) / 1e9;
     await this.bestEffort('task metric', task, () =>
       this.d.metrics.taskFinished(task, status, seconds),
@@ -130,10 +155,6 @@ export class TaskOutcomes {
       await this.bestEffort('a failure hook', task, () =>
         this.d.hooks.failed(task, reason ?? 'failed'),
       );
-    // Lost to an outage, the execution's end is found by the runner's straggler pass.
-    await this.bestEffort('finishing the execution', task, () =>
-      this.d.finisher.finishIfDone(task.executionId),
-    );
   }
 
   /** Back to the queue at once, its attempt given back. */

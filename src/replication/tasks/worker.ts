@@ -226,6 +226,7 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
       started: process.hrtime.bigint(),
     };
     this.running.set(task.id, entry);
+    this.outcomes.began(entry);
     entry.done = this.run(entry)
       .catch((error: unknown) =>
         // Nothing recorded: the lease runs out and the task is claimed again.
@@ -234,6 +235,7 @@ export class Worker implements OnApplicationBootstrap, OnApplicationShutdown {
           'Could not record the outcome of a task attempt; it will run again',
         ),
       )
+      .then(() => this.outcomes.settle(entry))
       .finally(() => {
         this.running.delete(task.id);
         this.nudge();
