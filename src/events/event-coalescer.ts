@@ -51,6 +51,8 @@ export class EventCoalescer implements OnApplicationBootstrap, OnApplicationShut
   private pruneTimer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private again = false;
+  /** Targets already warned about for a filter that does not compile (see warnInvalid). */
+  private readonly warnedInvalid = new Set<string>();
   private closed = false;
   private readonly backoff = new OutageBackoff();
 
@@ -148,7 +150,9 @@ export class EventCoalescer implements OnApplicationBootstrap, OnApplicationShut
     if (!events.length) return 0; // another replica holds them
     const targets = new Map((await this.targets.forRegistry(registryId)).map((t) => [t.id, t]));
     const fed = new Map<string, string[]>(); // inbox id → execution ids
-    for (const trigger of eventTriggers([...targets.values()], events)) {
+    const invalid = (targetId: string, error: Error) =>
+      this.warnInvalid(registryId, targetId, error);
+    for (const trigger of eventTriggers([...targets.values()], events, invalid)) {
       const target = targets.get(trigger.consumerId)!;
       const named = new Set(trigger.eventIds);
       let result;
@@ -188,6 +192,18 @@ export class EventCoalescer implements OnApplicationBootstrap, OnApplicationShut
       );
     }
     return events.length;
+  }
+
+  /** Once per process for each target and reason: the warning repeats nothing new. */
+  private warnInvalid(registryId: string, targetId: string, error: Error): void {
+    const key = `${targetId} ${error.message}`;
+    if (this.warnedInvalid.has(key)) return;
+    this.warnedInvalid.add(key);
+    this.logger.warn(
+      { registryId, target: targetId, err: error.message },
+      'An event-triggered policy or topology has a filter that no longer compiles; ' +
+        'registry events skip it until its filters are fixed (the others get theirs)',
+    );
   }
 
   /** One UPDATE per distinct set of executions (usually one or two). */

@@ -124,4 +124,18 @@ describe('eventTriggers', () => {
     const referrer = event({ repository: 'other/app', tag: null });
     expect(eventTriggers([policy({ repositories: ['library/**'] })], [referrer])).toEqual([]);
   });
+
+  it('skips a consumer whose stored filter no longer compiles, and still triggers the others', () => {
+    // A lookahead, accepted while filters ran on JavaScript RegExp; RE2 refuses it.
+    const stale = policy({ id: 'p-stale', tags: ['re:(?!tmp-).*'] });
+    const pushed = event({ tag: '1.0' });
+    const invalid: string[] = [];
+    const triggers = eventTriggers([stale, policy()], [pushed], (id, error) =>
+      invalid.push(`${id}: ${error.message}`),
+    );
+    expect(triggers.map((t) => t.consumerId)).toEqual(['p-all']);
+    expect(triggers[0]!.eventIds).toEqual([pushed.id]);
+    expect(invalid).toHaveLength(1);
+    expect(invalid[0]).toMatch(/^p-stale: invalid pattern "re:\(\?!tmp-\)\.\*"/);
+  });
 });

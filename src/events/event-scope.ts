@@ -1,5 +1,5 @@
 import { parseAttachedTag } from '../oci/index.js';
-import { NameFilter } from '../policies/name-filter.js';
+import { InvalidPatternError, NameFilter } from '../policies/name-filter.js';
 import { TagSelection } from '../policies/tag-selection.js';
 import type { ExecutionScope } from '../replication/executions/execution.entity.js';
 import type { NameFilters } from '../replication/planning/replication-spec.js';
@@ -42,11 +42,18 @@ export interface EventTrigger {
 export function eventTriggers(
   consumers: readonly EventConsumer[],
   events: readonly PendingEvent[],
+  onInvalid: (consumerId: string, error: InvalidPatternError) => void = () => undefined,
 ): EventTrigger[] {
   const triggers: EventTrigger[] = [];
   for (const policy of consumers) {
-    const repositories = NameFilter.compile(policy.repositories, policy.excludeRepositories);
-    const tags = new TagSelection(policy);
+    const filters = compiled(policy);
+    if (filters instanceof InvalidPatternError) {
+      // Stored before its pattern was refused (filters ran on JavaScript RegExp and
+      // picomatch until RE2): that consumer gets nothing, the others still do.
+      onInvalid(policy.id, filters);
+      continue;
+    }
+    const { repositories, tags } = filters;
     const named = new Map<string, Set<string> | 'all'>();
     const digests = new Map<string, Set<string>>();
     const since: Record<string, string> = {};
@@ -101,4 +108,18 @@ export function eventTriggers(
     triggers.push({ consumerId: policy.id, scope, eventIds });
   }
   return triggers;
+}
+
+function compiled(
+  consumer: EventConsumer,
+): { repositories: NameFilter; tags: TagSelection } | InvalidPatternError {
+  try {
+    return {
+      repositories: NameFilter.compile(consumer.repositories, consumer.excludeRepositories),
+      tags: new TagSelection(consumer),
+    };
+  } catch (error) {
+    if (error instanceof InvalidPatternError) return error;
+    throw error;
+  }
 }
