@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DataSource } from 'typeorm';
 import { DISTRIBUTION_WEBHOOK_PATH } from '../../src/events/webhook-routes.js';
 import { RegistryClient } from '../../src/oci/index.js';
 import { ImageBuilder } from '../support/image-builder.js';
@@ -177,5 +178,40 @@ describe('a push at the source replicates by itself, through its notification', 
     expect(metrics).toMatch(
       /regrelay_replication_lag_seconds_count\{policy="on-push",destination="east"\} [1-9]/,
     );
+  });
+
+  it('skips a policy whose stored filter no longer compiles, and still serves the others', async () => {
+    // Saved by a version before filters ran on RE2, which refuses a lookahead: the API
+    // would refuse it now, so it is written as such a version left it.
+    const stale = await addPolicy(t, {
+      name: 'stale-filter',
+      sourceRegistryId: sourceId,
+      destinations: [{ registryId: westId, namespace: 'stale' }],
+      filters: { repositories: ['library/**'], tags: ['*'] },
+      trigger: { type: 'event' },
+    });
+    await t.app
+      .get(DataSource)
+      .query(`UPDATE policy SET tags = '{"re:(?!tmp-).*"}' WHERE id = $1`, [stale]);
+
+    const pushed = await build.image('library/app', {
+      tag: '5.0',
+      layers: [{ seed: 'app-5.0', size: 8 * KiB }],
+    });
+    const row = await waitFor(
+      'the push of 5.0 processed',
+      async () =>
+        (await inboxRows(t, sourceId)).find(
+          (r) => r.tag === '5.0' && r.action === 'push' && r.processed_at,
+        ),
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    const [onPush] = await executionsOf(t, policy);
+    expect(row.execution_ids).toEqual([onPush!.id]);
+    await finished(t, onPush!.id);
+    expect((await skopeoRawDigest(east.host, 'library/app', '5.0')).digest).toBe(
+      pushed.descriptor.digest,
+    );
+    expect(await executionsOf(t, stale)).toEqual([]);
   });
 });
