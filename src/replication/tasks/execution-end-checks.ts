@@ -1,7 +1,7 @@
 /**
  * Decides which of this process's task attempts looks whether their execution has
- * ended (ExecutionFinisher.finishIfDone): one statement per finished task otherwise,
- * about one in six of what a small copy costs the database.
+ * ended (ExecutionFinisher.finishIfDone): otherwise one statement per finished task,
+ * one of the seven or so that a small copy costs the database.
  *
  * An attempt whose task ended while another attempt of the same execution still runs
  * here need not look: that execution has an open task, and the look is owed to the
