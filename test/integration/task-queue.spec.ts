@@ -301,9 +301,46 @@ describe('TaskQueue', () => {
     expect(maxBuffers(plan.Plan)).toBeLessThan(5000);
     expect(await queue.claim(8, worker)).toHaveLength(8);
   });
+
+  it('looks for fan-out siblings once per chosen task, whatever the planner believes', async () => {
+    // Statistics of an empty table, then 250 tasks: in the many-small bench the planner
+    // then scanned every task and looked for siblings of each, 40 ms a claim. The claim
+    // runs prepared (custom plans first, then perhaps a generic one): both are checked.
+    await dataSource.query('DELETE FROM task');
+    await dataSource.query('ANALYZE task');
+    const { executionId } = await executionWithTasks('fresh', 0, null);
+    await dataSource.query(
+      `INSERT INTO task (execution_id, operation, source_registry_id, source_repository, destination_registry_id,
+                         destination_repository, tag, digest, status)
+       SELECT $1, 'copy', $2, 'repo', $2, 'repo', 'fresh-' || i, 'sha256:' || md5(i::text) || md5(i::text),
+              CASE WHEN i <= 100 THEN 'succeeded' ELSE 'pending' END
+       FROM generate_series(1, 250) AS i`,
+      [executionId, registryId],
+    );
+    const runner = dataSource.createQueryRunner();
+    try {
+      await runner.query(`PREPARE claim_plan (integer, text, float8, uuid[]) AS ${CLAIM_SQL}`);
+      for (const mode of ['force_custom_plan', 'force_generic_plan']) {
+        await runner.query(`SET plan_cache_mode = ${mode}`);
+        // EXPLAIN ANALYZE runs the claim: in a transaction rolled back, so nothing is claimed.
+        await runner.startTransaction();
+        const [row] = await runner
+          .query(`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE claim_plan(8, 'w', 30, ARRAY[]::uuid[])`)
+          .finally(() => runner.rollbackTransaction());
+        const plan = (row as { 'QUERY PLAN': { Plan: PlanNode }[] })['QUERY PLAN'][0]!.Plan;
+        const siblings = plan.Plans?.find((p) => p['Subplan Name'] === 'CTE siblings');
+        expect({ mode, loops: maxLoops(siblings!) }).toEqual({ mode, loops: 8 });
+      }
+    } finally {
+      await runner.query('DEALLOCATE claim_plan').finally(() => runner.release());
+    }
+    expect(await queue.claim(8, worker)).toHaveLength(8);
+  });
 });
 
 interface PlanNode {
+  'Subplan Name'?: string;
+  'Actual Loops'?: number;
   'Shared Hit Blocks'?: number;
   'Shared Read Blocks'?: number;
   Plans?: PlanNode[];
@@ -313,4 +350,9 @@ interface PlanNode {
 function maxBuffers(node: PlanNode): number {
   const own = (node['Shared Hit Blocks'] ?? 0) + (node['Shared Read Blocks'] ?? 0);
   return Math.max(own, ...(node.Plans ?? []).map(maxBuffers));
+}
+
+/** The most times any node of a plan ran. */
+function maxLoops(node: PlanNode): number {
+  return Math.max(node['Actual Loops'] ?? 0, ...(node.Plans ?? []).map(maxLoops));
 }

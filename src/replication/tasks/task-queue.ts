@@ -24,10 +24,12 @@ export const CLAIM_SQL = `WITH capacity AS (
        WHERE e.status = 'running' AND NOT e.stop_requested
      ),
      picked AS (
-       SELECT t.id, t.seq, row_number() OVER (PARTITION BY c.execution_id ORDER BY t.seq) AS rank
+       SELECT t.*, row_number() OVER (PARTITION BY c.execution_id ORDER BY t.seq) AS rank
        FROM capacity c
        CROSS JOIN LATERAL (
-         SELECT t.id, t.seq FROM task t
+         SELECT t.id, t.seq, t.execution_id, t.operation, t.digest, t.source_registry_id,
+                t.source_repository, t.destination_registry_id
+         FROM task t
          WHERE t.execution_id = c.execution_id
            AND ((t.status = 'pending' AND (t.not_before IS NULL OR t.not_before <= now()))
                 OR (t.status = 'running' AND t.lease_expires_at <= now() AND t.id <> ALL($4::uuid[])))
@@ -37,11 +39,12 @@ export const CLAIM_SQL = `WITH capacity AS (
        ) t
        WHERE c.free > 0
      ),
-     chosen AS (SELECT id FROM picked ORDER BY rank, seq LIMIT $1),
+     chosen AS MATERIALIZED (SELECT * FROM picked ORDER BY rank, seq LIMIT $1),
      siblings AS (
-       -- Driven from the few chosen tasks (LATERAL): a join the planner may turn
-       -- around walks every pending task and, for each, the execution's tasks.
-       SELECT s.id FROM task c
+       -- Driven from the few chosen tasks themselves (the CTE's rows, LATERAL): read
+       -- again from the task table, the planner, misled by the statistics of a nearly
+       -- empty table, scanned every task and looked for siblings of each.
+       SELECT s.id FROM chosen c
        CROSS JOIN LATERAL (
          SELECT s.id FROM task s
          WHERE s.execution_id = c.execution_id AND s.digest = c.digest
@@ -52,7 +55,7 @@ export const CLAIM_SQL = `WITH capacity AS (
            AND (s.not_before IS NULL OR s.not_before <= now())
          FOR UPDATE OF s SKIP LOCKED
        ) s
-       WHERE c.id IN (SELECT id FROM chosen) AND c.operation = 'copy'
+       WHERE c.operation = 'copy'
      ),
      claimed AS (
        UPDATE task SET status = 'running', lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3),
