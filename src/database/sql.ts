@@ -5,39 +5,43 @@ import { EntityManager, type DataSource } from 'typeorm';
  * Runs raw SQL and returns its rows, whatever the statement. (TypeORM's `query()`
  * returns `[rows, count]` for UPDATE and DELETE but plain rows otherwise, which makes
  * `UPDATE … RETURNING` easy to misread.) Inside a transaction pass its manager.
+ *
+ * `name` makes it a named prepared statement: each connection parses it once, and
+ * PostgreSQL may keep a generic plan, where an unnamed statement is parsed and planned
+ * on every call. Only for fixed SQL run on every task: each name holds its statement
+ * on every pooled connection for that connection's life.
  */
 export async function queryRows<T>(
   source: DataSource | EntityManager,
   sql: string,
   params: unknown[] = [],
+  name?: string,
 ): Promise<T[]> {
   const inTransaction = source instanceof EntityManager ? source.queryRunner : undefined;
-  if (inTransaction) return (await inTransaction.query(sql, params, true)).records as T[];
   const dataSource = source instanceof EntityManager ? source.connection : source;
-  const runner = dataSource.createQueryRunner();
+  const runner = inTransaction ?? dataSource.createQueryRunner();
   try {
-    return (await runner.query(sql, params, true)).records as T[];
+    if (!name) return (await runner.query(sql, params, true)).records as T[];
+    const client = (await runner.connect()) as pg.ClientBase;
+    return (
+      await client.query<T & pg.QueryResultRow>({
+        name: statementName(name),
+        text: sql,
+        values: params,
+      })
+    ).rows;
   } finally {
-    await runner.release();
+    if (!inTransaction) await runner.release();
   }
 }
 
-/** A value `inlineParameters` can write as a literal. */
-export type LiteralValue = number | string | boolean | null | readonly string[];
-
 /**
- * `sql` with its `$N` placeholders replaced by literals of `values`, for the simple
- * query protocol (which takes no parameters). Numbers must be finite; strings are
- * quoted with PostgreSQL's own escaping (pg's escapeLiteral); arrays become
- * `ARRAY[…]` of quoted strings (cast them in the SQL, as `$4::uuid[]`).
+ * A value `queryUnderLock` can write as a literal for the simple query protocol
+ * (which takes no parameters). Numbers must be finite; strings are quoted with
+ * PostgreSQL's own escaping (pg's escapeLiteral); arrays become `ARRAY[…]` of quoted
+ * strings.
  */
-export function inlineParameters(sql: string, values: readonly LiteralValue[]): string {
-  return sql.replace(/\$(\d+)/g, (_, n: string) => {
-    const index = Number(n) - 1;
-    if (index < 0 || index >= values.length) throw new Error(`no value for $${n}`);
-    return literal(values[index]!);
-  });
-}
+export type LiteralValue = number | string | boolean | null | readonly string[];
 
 function literal(value: LiteralValue): string {
   if (value === null) return 'NULL';
@@ -51,29 +55,65 @@ function literal(value: LiteralValue): string {
 }
 
 /**
+ * A statement `queryUnderLock` prepares once per connection (PREPARE) and then runs
+ * with EXECUTE: parsing and planning a large statement on every call costs the server
+ * more than running it. `types` are its parameters' SQL types, in order.
+ */
+export interface PreparedStatement {
+  name: string;
+  sql: string;
+  types: readonly string[];
+}
+
+/** Which prepared statements each pooled connection holds (a new connection holds none). */
+const prepared = new WeakMap<pg.ClientBase, Set<string>>();
+
+/**
  * Runs one statement while holding transaction-level advisory lock `key`, in a single
  * round trip: the lock and the statement go as one simple-protocol query, which
  * PostgreSQL runs as one implicit transaction (the lock is held to its end), and in
  * READ COMMITTED the statement's snapshot is taken after the lock was granted, so it
- * sees what the previous holder committed. `statement` carries its values as
+ * sees what the previous holder committed. The statement is prepared on the
+ * connection the first time it meets it there, and its values go to EXECUTE as
  * literals (see inlineParameters). Returns the statement's rows.
  */
 export async function queryUnderLock<T>(
   dataSource: DataSource,
   key: number,
-  statement: string,
+  statement: PreparedStatement,
+  values: readonly LiteralValue[],
 ): Promise<T[]> {
   if (!Number.isSafeInteger(key)) throw new Error(`not an advisory lock key: ${key}`);
+  const name = statementName(statement.name);
+  if (values.length !== statement.types.length) {
+    throw new Error(`${name} takes ${statement.types.length} values, got ${values.length}`);
+  }
   const runner = dataSource.createQueryRunner();
   try {
     const client = (await runner.connect()) as pg.ClientBase;
-    // No values: node-postgres sends a simple query, which may hold several statements.
     // (A connection that broke mid-query is not queryable; the pool drops it on release.)
+    let held = prepared.get(client);
+    if (!held?.has(name)) {
+      const types = statement.types.length ? ` (${statement.types.join(', ')})` : '';
+      await client.query(`PREPARE ${name}${types} AS ${statement.sql}`);
+      held ??= new Set();
+      held.add(name);
+      prepared.set(client, held);
+    }
+    const args = values.map((v, i) => `${literal(v)}::${statement.types[i]}`).join(', ');
+    const execute = values.length ? `EXECUTE ${name}(${args})` : `EXECUTE ${name}`;
+    // No values: node-postgres sends a simple query, which may hold several statements.
     const results = (await client.query(
-      `SELECT pg_advisory_xact_lock(${key}); ${statement}`,
+      `SELECT pg_advisory_xact_lock(${key}); ${execute}`,
     )) as unknown as pg.QueryResult[];
     return results[1]!.rows as T[];
   } finally {
     await runner.release();
   }
+}
+
+/** A prepared statement's name, checked: it is written into SQL as it is. */
+function statementName(name: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`not a statement name: ${name}`);
+  return name;
 }

@@ -86,6 +86,8 @@ export class LedgerService {
         w.subjectDigest ?? null,
         w.sourceDigest ?? null,
       ],
+      // Once per copied tag: parsed once per connection.
+      'regrelay_record_write',
     );
   }
 
