@@ -8,6 +8,8 @@ export interface StatementFigure {
   query: string;
   calls: number;
   totalMs: number;
+  /** Of totalMs, the time spent planning (track_planning). */
+  planMs: number;
   rows: number;
 }
 
@@ -46,6 +48,9 @@ export class PgStatements {
     const client = await PgStatements.connect(regrelayPid, dataDir);
     try {
       await client.query(`ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'`);
+      // Planning is part of what a statement costs the server: an unnamed statement is
+      // planned on every call.
+      await client.query(`ALTER SYSTEM SET pg_stat_statements.track_planning = on`);
     } finally {
       await client.end();
     }
@@ -62,25 +67,31 @@ export class PgStatements {
   }
 
   /** Statements since the last reset, most called first (this connection's own left out). */
-  async read(limit = 15): Promise<{ calls: number; totalMs: number; top: StatementFigure[] }> {
+  async read(
+    limit = 15,
+  ): Promise<{ calls: number; totalMs: number; planMs: number; top: StatementFigure[] }> {
     const { rows } = await this.client.query<{
       query: string;
       calls: string;
       total: number;
+      plan: number;
       rows: string;
     }>(
-      `SELECT query, calls, total_exec_time AS total, rows FROM pg_stat_statements
+      `SELECT query, calls, total_exec_time + total_plan_time AS total, total_plan_time AS plan, rows
+         FROM pg_stat_statements
         WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY calls DESC`,
     );
     const all = rows.map((r) => ({
       query: r.query.replace(/\s+/g, ' ').slice(0, 160),
       calls: Number(r.calls),
       totalMs: r.total,
+      planMs: r.plan,
       rows: Number(r.rows),
     }));
     return {
       calls: all.reduce((n, s) => n + s.calls, 0),
       totalMs: all.reduce((n, s) => n + s.totalMs, 0),
+      planMs: all.reduce((n, s) => n + s.planMs, 0),
       top: all.slice(0, limit),
     };
   }

@@ -220,15 +220,17 @@ export class RegrelayUnderTest {
   private async printStatements(execution: ExecutionDto): Promise<void> {
     // Asynchronous bookkeeping after the end (the last NOTIFY, a progress write) settles.
     await sleep(200);
-    const { calls, totalMs, top } = await this.statements!.read();
+    const { calls, totalMs, planMs, top } = await this.statements!.read();
     const tags = Math.max(1, execution.counts.total);
     console.log(
       `  PostgreSQL: ${calls} statements (${(calls / tags).toFixed(1)} per tag), ` +
-        `${totalMs.toFixed(0)} ms executing, for ${execution.counts.total} tags`,
+        `${totalMs.toFixed(0)} ms planning and executing (${planMs.toFixed(0)} ms planning), ` +
+        `for ${execution.counts.total} tags`,
     );
     for (const s of top)
       console.log(
-        `    ${String(s.calls).padStart(6)} ×  ${s.totalMs.toFixed(0).padStart(6)} ms  ${s.query}`,
+        `    ${String(s.calls).padStart(6)} ×  ${s.totalMs.toFixed(0).padStart(6)} ms ` +
+          `(${s.planMs.toFixed(0).padStart(4)} planning)  ${s.query}`,
       );
   }
 }
