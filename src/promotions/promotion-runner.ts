@@ -6,6 +6,7 @@ import { RegistriesService } from '../registries/registries.service.js';
 import { RegistryClients } from '../registries/registry-clients.js';
 import { ExecutionsService } from '../replication/executions/executions.service.js';
 import { Clock } from './clock.js';
+import { undecidedAfterRefusal } from './gates/gate-evaluator.js';
 import { windowAt } from './gates/window-gate.js';
 import type { GateRecord, WindowGate } from './gates/gate-types.js';
 import type { PromotionEntity, PromotionStatus } from './promotion.entity.js';
@@ -233,7 +234,7 @@ export class PromotionRunner {
       endedAt,
       bytesMoved,
       leaves,
-      ...(gates && { gates }),
+      ...(gates && { gates: status === 'refused' ? undecidedAfterRefusal(gates) : gates }),
       nextEvaluationAt: null,
     });
     if (!moved) return;

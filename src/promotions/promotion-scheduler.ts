@@ -213,6 +213,7 @@ export class PromotionScheduler implements OnApplicationBootstrap, OnApplication
         'waiting',
         'refused',
         refused.map((r) => `refused by the ${r.type} gate: ${r.reason}`).join('; '),
+        { gates: verdict.records },
       );
     }
   }

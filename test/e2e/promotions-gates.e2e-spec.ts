@@ -89,7 +89,8 @@ describe('promotion gates', () => {
     expect(late.status).toBe('succeeded');
     expect(late.gates[0]!.evidence).toMatchObject({ via: 'tag' });
 
-    const foreign = await setUp(gates);
+    // With a soak beside it, which the refusal leaves undecided.
+    const foreign = await setUp([...gates, { type: 'soak', seconds: 3600 }]);
     await pushCosignSignature(
       devClient,
       'team/app',
@@ -100,6 +101,10 @@ describe('promotion gates', () => {
     const refused = (await foreign.ask()).body;
     expect(refused.status).toBe('refused');
     expect(refused.message).toContain('does not verify with the configured key');
+    expect(refused.gates.map((g) => [g.type, g.status, g.nextCheckAt])).toEqual([
+      ['signature', 'refused', null],
+      ['soak', 'skipped', null],
+    ]);
     expect(await nextClient.headManifest(`${foreign.tag}/team/app`, foreign.tag)).toBeUndefined();
 
     const misnamed = await setUp(gates);

@@ -73,7 +73,14 @@ describe('pipelines', () => {
       name: 'change-me',
       stages: [
         { name: 'dev', registryId: devId },
-        { name: 'prod', registryId: prodId, gates: [{ type: 'approval', required: 1 }] },
+        {
+          name: 'prod',
+          registryId: prodId,
+          gates: [
+            { type: 'approval', required: 1 },
+            { type: 'soak', seconds: 3600 },
+          ],
+        },
       ],
     });
     expect(
@@ -136,12 +143,19 @@ describe('pipelines', () => {
     });
     const rejected = await promotionIn(t, waiting.body.id, ['refused']);
     expect(rejected.message).toBe('rejected by ' + rejected.decisions[0]!.name + ': not today');
-    // The approval gate says so too, rather than still waiting for an approval.
+    // The approval gate says so too, rather than still waiting for an approval; the
+    // soak it cut short says it was not decided, not when it would look again.
     expect(rejected.gates).toEqual([
       expect.objectContaining({
         type: 'approval',
         status: 'refused',
         reason: 'rejected by ' + rejected.decisions[0]!.name + ': not today',
+        nextCheckAt: null,
+      }),
+      expect.objectContaining({
+        type: 'soak',
+        status: 'skipped',
+        reason: 'not decided: the promotion was refused',
         nextCheckAt: null,
       }),
     ]);

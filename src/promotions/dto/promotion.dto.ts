@@ -113,7 +113,8 @@ export class ReleaseDto {
 
 export class GateResultDto {
   @ApiProperty({ enum: GATE_TYPES, example: 'approval' }) type!: string;
-  @ApiProperty({ enum: ['pending', 'passed', 'refused'], example: 'pending' }) status!: string;
+  @ApiProperty({ enum: ['pending', 'passed', 'refused', 'skipped'], example: 'pending' })
+  status!: string;
   @ApiProperty({ example: 'waiting for approval: 1 of 2 approvals (alice)' }) reason!: string;
   @ApiProperty({ example: { approvers: [{ name: 'alice', at: '2026-12-01T10:00:00.000Z' }] } })
   evidence!: Record<string, unknown>;

@@ -103,6 +103,24 @@ function recorded(record: GateRecord, outcome: GateOutcome, now: Date): GateReco
 }
 
 /**
+ * The gates of a refused promotion that were still pending: nobody looks at them again,
+ * so each says it was not decided instead of what it was waiting for and when it would
+ * look again.
+ */
+export function undecidedAfterRefusal(records: readonly GateRecord[]): GateRecord[] {
+  return records.map((r) =>
+    r.status === 'pending'
+      ? {
+          ...r,
+          status: 'skipped',
+          reason: 'not decided: the promotion was refused',
+          nextCheckAt: null,
+        }
+      : r,
+  );
+}
+
+/**
  * A pending approval gate decided again from the decisions alone, as a rejection
  * needs: its record then says who rejected and why. The other gates stay as they were.
  */

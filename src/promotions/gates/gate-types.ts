@@ -54,7 +54,8 @@ export interface WindowGate {
 
 export type Gate = ApprovalGate | SignatureGate | ReferrerGate | SoakGate | CheckGate | WindowGate;
 
-export type GateStatus = 'pending' | 'passed' | 'refused';
+/** `skipped`: never decided, because the promotion was refused before it was (it has ended). */
+export type GateStatus = 'pending' | 'passed' | 'refused' | 'skipped';
 
 /** A gate as a promotion recorded it: its settings, where it stands, why, and the evidence. */
 export interface GateRecord {

@@ -27,7 +27,8 @@ export interface Pipeline {
 export type PromotionStatus = 'waiting' | 'queued' | 'running' | 'succeeded' | 'refused' | 'failed';
 export const OPEN_PROMOTION: PromotionStatus[] = ['waiting', 'queued', 'running'];
 
-export type GateStatus = 'pending' | 'passed' | 'refused';
+/** `skipped`: not decided, the promotion was refused first. */
+export type GateStatus = 'pending' | 'passed' | 'refused' | 'skipped';
 
 export interface GateResult {
   type: string;
