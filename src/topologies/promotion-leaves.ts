@@ -1,5 +1,5 @@
-import { Injectable } from '@nestjs/common';
-import { NameFilter } from '../policies/name-filter.js';
+import { Injectable, Logger } from '@nestjs/common';
+import { InvalidPatternError, NameFilter } from '../policies/name-filter.js';
 import type { LeafArrival } from '../promotions/promotion.entity.js';
 import { StageLeaves } from '../promotions/stage-leaves.js';
 import { LedgerService } from '../replication/ledger/ledger.service.js';
@@ -13,6 +13,10 @@ import type { TopologyEntity } from './topology.entity.js';
  */
 @Injectable()
 export class PromotionLeaves {
+  private readonly logger = new Logger(PromotionLeaves.name);
+  /** Topologies already warned about for a filter that does not compile. */
+  private readonly warned = new Set<string>();
+
   constructor(
     private readonly leaves: StageLeaves,
     private readonly topologies: TopologiesService,
@@ -53,13 +57,31 @@ export class PromotionLeaves {
     );
   }
 
+  /**
+   * The trees rooted at this registry that take `repository`. A tree whose stored filter
+   * no longer compiles (saved before filters moved to RE2) is left out, with a warning:
+   * it delivers nothing (its executions fail at planning, its events are skipped), so a
+   * promotion waiting for its leaves would wait for ever, and failing here would keep
+   * every promotion into this stage from ending.
+   */
   private async rootedAt(registryId: string, repository: string): Promise<TopologyEntity[]> {
-    return (await this.topologies.withRegistry(registryId)).filter(
-      (t) =>
-        t.kind === 'tree' &&
-        shapeOf(t).root.registryId === registryId &&
-        NameFilter.compile(t.repositories, t.excludeRepositories).matches(repository),
-    );
+    return (await this.topologies.withRegistry(registryId)).filter((t) => {
+      if (t.kind !== 'tree' || shapeOf(t).root.registryId !== registryId) return false;
+      try {
+        return NameFilter.compile(t.repositories, t.excludeRepositories).matches(repository);
+      } catch (error) {
+        if (!(error instanceof InvalidPatternError)) throw error;
+        const key = `${t.id}\u0000${error.message}`;
+        if (!this.warned.has(key)) {
+          this.warned.add(key);
+          this.logger.warn(
+            { topologyId: t.id, err: error.message },
+            `Topology ${t.name} has a repository filter that no longer compiles; promotions into its root do not wait for its leaves until it is fixed`,
+          );
+        }
+        return false;
+      }
+    });
   }
 }
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DataSource } from 'typeorm';
 import { DISTRIBUTION_WEBHOOK_PATH } from '../../src/events/webhook-routes.js';
 import { RegistryClient, cosignTag } from '../../src/oci/index.js';
 import type { TopologyStatusDto } from '../../src/topologies/dto/topology-reports.dto.js';
@@ -172,8 +173,29 @@ describe('a tree topology: HQ → province → city', () => {
 
   it('tells a promotion into the root when the digest arrived at each leaf', async () => {
     const dev = await startRegistry();
+    const spare = await startRegistry();
+    let staleId: string | undefined;
     try {
       const devId = await addRegistry(t, 'dev', dev);
+      // Another tree rooted at HQ whose stored filter RE2 refuses (a lookahead, saved by
+      // an earlier version; the API would refuse it now): it delivers nothing, and the
+      // promotion neither waits for its leaf nor fails on it.
+      const created = await t.api('/api/v1/topologies', {
+        method: 'POST',
+        json: {
+          name: 'stale-tree',
+          kind: 'tree',
+          nodes: [
+            { registryId: ids.hq, parent: null },
+            { registryId: await addRegistry(t, 'spare', spare), parent: ids.hq },
+          ],
+          filters: { repositories: ['other/**'] },
+        },
+      });
+      staleId = (await json<{ id: string }>(created, 201)).id;
+      await t.app
+        .get(DataSource)
+        .query(`UPDATE topology SET repositories = '{"re:(?!tmp-).*"}' WHERE id = $1`, [staleId]);
       const devClient = new RegistryClient({ name: 'dev', url: dev.url });
       const image = await new ImageBuilder(devClient).image('library/app', {
         tag: 'v3',
@@ -201,7 +223,8 @@ describe('a tree topology: HQ → province → city', () => {
       });
       expect(done.leaves.map((l) => l.registryId).sort()).toEqual(leaves.map((n) => ids[n]).sort());
     } finally {
-      await dev.destroy();
+      if (staleId) await t.api(`/api/v1/topologies/${staleId}`, { method: 'DELETE' });
+      await Promise.all([dev.destroy(), spare.destroy()]);
     }
   });
 
