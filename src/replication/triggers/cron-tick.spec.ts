@@ -1,4 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { msUntilNextTick, scheduledInstant } from './cron-tick.js';
 
 describe('scheduledInstant', () => {
@@ -18,6 +21,32 @@ describe('scheduledInstant', () => {
     expect(scheduledInstant('0 3 1 * *', new Date('2026-11-22T10:00:00Z')).toISOString()).toBe(
       '2026-11-01T03:00:00.000Z',
     );
+  });
+});
+
+describe('in a process whose local time zone is not UTC', () => {
+  it('still computes ticks in UTC, as the cron jobs fire', () => {
+    // A process of its own: the time zone is read when the process starts. A
+    // half-hour offset shows every mix-up of local time and UTC.
+    const module = pathToFileURL(
+      join(import.meta.dirname, '../../../dist/replication/triggers/cron-tick.js'),
+    );
+    const script = `
+      const { msUntilNextTick, scheduledInstant } = await import(${JSON.stringify(module.href)});
+      console.log(JSON.stringify({
+        hour: new Date('2026-11-01T03:00:00Z').getHours(),
+        instant: scheduledInstant('0 3 1 * *', new Date('2026-11-22T10:00:00Z')).toISOString(),
+        wait: msUntilNextTick('0 3 * * *', new Date('2026-11-22T02:00:00Z')),
+      }));`;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, TZ: 'Asia/Kolkata', NODE_OPTIONS: '' },
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out)).toEqual({
+      hour: 8, // 03:00 UTC is 08:30 there: the zone took effect
+      instant: '2026-11-01T03:00:00.000Z',
+      wait: 3_600_000,
+    });
   });
 });
 

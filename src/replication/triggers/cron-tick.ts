@@ -25,7 +25,8 @@ export function scheduledInstant(expression: string, now: Date, timeZone = 'UTC'
     let cursor = new Date(horizon - window);
     let latest: Date | undefined;
     for (let i = 0; i < 1000; i++) {
-      const next = time.getNextDateFrom(cursor).toJSDate();
+      // The zone again: without it, cron reads a Date in the process's local time zone.
+      const next = time.getNextDateFrom(cursor, timeZone).toJSDate();
       if (next.getTime() > horizon) break;
       latest = next;
       cursor = next;
@@ -40,7 +41,7 @@ export function scheduledInstant(expression: string, now: Date, timeZone = 'UTC'
  * database outage keeps trying until then, and the next tick carries on after it.
  */
 export function msUntilNextTick(expression: string, now: Date, timeZone = 'UTC'): number {
-  const next = new CronTime(expression, timeZone).getNextDateFrom(now).toJSDate();
+  const next = new CronTime(expression, timeZone).getNextDateFrom(now, timeZone).toJSDate();
   return Math.max(0, next.getTime() - now.getTime());
 }
 
