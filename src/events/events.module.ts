@@ -12,6 +12,7 @@ import { EventIntake } from './event-intake.js';
 import { EventMetrics } from './event-metrics.js';
 import { EventsController } from './events.controller.js';
 import { RegistryPushes } from './registry-pushes.js';
+import { WebhookAuthLimits } from './webhook-auth-limits.js';
 import { WebhookAuthGuard } from './webhook-auth.guard.js';
 
 /**
@@ -32,6 +33,7 @@ import { WebhookAuthGuard } from './webhook-auth.guard.js';
     EventMetrics,
     EventCoalescer,
     WebhookAuthGuard,
+    WebhookAuthLimits,
     RegistryPushes,
   ],
   exports: [RegistryPushes],

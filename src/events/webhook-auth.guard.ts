@@ -1,5 +1,7 @@
 import {
   createParamDecorator,
+  HttpException,
+  HttpStatus,
   Injectable,
   Logger,
   SetMetadata,
@@ -13,6 +15,7 @@ import { redactedUrl } from '../observability/redacted-url.js';
 import { RegistriesService } from '../registries/registries.service.js';
 import type { RegistryEntity } from '../registries/registry.entity.js';
 import { webhookSecretFromHeader, webhookSecretFromQuery } from '../registries/webhook-secret.js';
+import { WebhookAuthLimits } from './webhook-auth-limits.js';
 
 const SECRET_IN_QUERY = 'regrelay:webhook-secret-in-query';
 
@@ -35,14 +38,18 @@ export interface WebhookRequest extends Request {
  * WebhookSecretInQuery (ACR). The secret also says which registry the events come
  * from; nothing in the payload does. It is found by its lookup key and compared with
  * the sealed secret in constant time (RegistriesService.findByWebhookSecret).
+ *
+ * As with API tokens, an address that sent REGRELAY_AUTH_FAILURES_PER_MINUTE unknown
+ * secrets within a minute gets 429 for the rest of that minute, whatever it sends
+ * (no oracle for guesses); see WebhookAuthLimits.
  */
 @Injectable()
 export class WebhookAuthGuard implements CanActivate {
   private readonly logger = new Logger(WebhookAuthGuard.name);
-
   constructor(
     private readonly registries: RegistriesService,
     private readonly reflector: Reflector,
+    private readonly limits: WebhookAuthLimits,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -52,8 +59,26 @@ export class WebhookAuthGuard implements CanActivate {
     const secret =
       webhookSecretFromHeader(request.headers.authorization) ??
       (inQuery ? webhookSecretFromQuery(request.query.secret) : undefined);
+    const address = request.ip ?? request.socket.remoteAddress ?? 'unknown';
+    const retryAfter = secret ? this.limits.limiter.retryAfterSeconds(address) : 0;
+    if (retryAfter > 0) {
+      this.limits.refused('rate_limited');
+      http.getResponse<Response>().setHeader('Retry-After', String(retryAfter));
+      throw new HttpException(
+        {
+          statusCode: HttpStatus.TOO_MANY_REQUESTS,
+          error: 'Too Many Requests',
+          message: `Too many webhooks with unknown secrets from ${address}; try again in ${retryAfter} s`,
+        },
+        HttpStatus.TOO_MANY_REQUESTS,
+      );
+    }
     const registry = secret ? await this.registries.findByWebhookSecret(secret) : undefined;
     if (!registry) {
+      if (secret) {
+        this.limits.limiter.recordFailure(address);
+        this.limits.refused('invalid');
+      }
       // The secret itself is never logged: a wrong secret may be a right one for elsewhere.
       this.logger.warn(
         {

@@ -180,6 +180,45 @@ describe('HTTP limits', () => {
     expect((await a.api('/api/v1/registries')).status).toBe(200);
   });
 
+  it('answers 429 to an address that sent too many unknown webhook secrets, and only to it', async () => {
+    const secret = `limits-webhook-${randomBytes(12).toString('hex')}`;
+    await json(
+      await a.api('/api/v1/registries', {
+        method: 'POST',
+        json: { name: 'webhook-sender', url: 'http://127.0.0.1:9', webhookSecret: secret },
+      }),
+      201,
+    );
+    const deliver = (address: string, sent: string) =>
+      fetch(a.url + DISTRIBUTION_WEBHOOK_PATH, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${sent}`,
+          'content-type': 'application/vnd.docker.distribution.events.v1+json',
+          'x-forwarded-for': address,
+        },
+        body: JSON.stringify({ events: [] }),
+      });
+    expect((await deliver('198.51.100.20', secret)).status).toBe(202);
+    // Guesses shaped like secrets (16+ printable characters): others are not looked up.
+    for (let i = 0; i < 3; i++)
+      expect((await deliver('198.51.100.21', `guess-${i}-${'x'.repeat(20)}`)).status).toBe(401);
+    const refused = await deliver('198.51.100.21', 'guess-again-and-again');
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    // While refused, not even the right secret is looked up from there (no oracle)...
+    expect((await deliver('198.51.100.21', secret)).status).toBe(429);
+    // ...other addresses are not affected, nor are API tokens from that address.
+    expect((await deliver('198.51.100.22', secret)).status).toBe(202);
+    const api = await a.api('/api/v1/registries', {
+      headers: { 'x-forwarded-for': '198.51.100.21' },
+    });
+    expect(api.status).toBe(200);
+    const metrics = await (await a.api('/metrics')).text();
+    expect(metrics).toMatch(/regrelay_webhook_auth_failures_total\{reason="invalid"\} 3\b/);
+    expect(metrics).toMatch(/regrelay_webhook_auth_failures_total\{reason="rate_limited"\} 2\b/);
+  });
+
   describe('webhook bodies', () => {
     it('refuses a declared Content-Length over the limit without reading the body', async () => {
       const c = rawConnection(a);
