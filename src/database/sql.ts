@@ -75,7 +75,11 @@ const prepared = new WeakMap<pg.ClientBase, Set<string>>();
  * READ COMMITTED the statement's snapshot is taken after the lock was granted, so it
  * sees what the previous holder committed. The statement is prepared on the
  * connection the first time it meets it there, and its values go to EXECUTE as
- * literals (see inlineParameters). Returns the statement's rows.
+ * literals (see LiteralValue). Returns the statement's rows.
+ *
+ * A statement whose rows change shape (a migration added a column to a table it
+ * returns `*` of: another replica's, during a rolling update) fails once with
+ * "cached plan must not change result type"; it is then prepared again and run again.
  */
 export async function queryUnderLock<T>(
   dataSource: DataSource,
@@ -88,28 +92,52 @@ export async function queryUnderLock<T>(
   if (values.length !== statement.types.length) {
     throw new Error(`${name} takes ${statement.types.length} values, got ${values.length}`);
   }
+  const args = values.map((v, i) => `${literal(v)}::${statement.types[i]}`).join(', ');
+  const execute = values.length ? `EXECUTE ${name}(${args})` : `EXECUTE ${name}`;
   const runner = dataSource.createQueryRunner();
   try {
     const client = (await runner.connect()) as pg.ClientBase;
     // (A connection that broke mid-query is not queryable; the pool drops it on release.)
-    let held = prepared.get(client);
-    if (!held?.has(name)) {
-      const types = statement.types.length ? ` (${statement.types.join(', ')})` : '';
-      await client.query(`PREPARE ${name}${types} AS ${statement.sql}`);
-      held ??= new Set();
-      held.add(name);
-      prepared.set(client, held);
+    const run = async () => {
+      await prepareOnce(client, name, statement);
+      // No values: node-postgres sends a simple query, which may hold several statements.
+      const results = (await client.query(
+        `SELECT pg_advisory_xact_lock(${key}); ${execute}`,
+      )) as unknown as pg.QueryResult[];
+      return results[1]!.rows as T[];
+    };
+    try {
+      return await run();
+    } catch (error) {
+      if (!isStaleResultType(error)) throw error;
+      // The failed query's implicit transaction ended (and released the lock): start over.
+      await client.query(`DEALLOCATE ${name}`);
+      prepared.get(client)?.delete(name);
+      return await run();
     }
-    const args = values.map((v, i) => `${literal(v)}::${statement.types[i]}`).join(', ');
-    const execute = values.length ? `EXECUTE ${name}(${args})` : `EXECUTE ${name}`;
-    // No values: node-postgres sends a simple query, which may hold several statements.
-    const results = (await client.query(
-      `SELECT pg_advisory_xact_lock(${key}); ${execute}`,
-    )) as unknown as pg.QueryResult[];
-    return results[1]!.rows as T[];
   } finally {
     await runner.release();
   }
+}
+
+async function prepareOnce(client: pg.ClientBase, name: string, statement: PreparedStatement) {
+  let held = prepared.get(client);
+  if (held?.has(name)) return;
+  const types = statement.types.length ? ` (${statement.types.join(', ')})` : '';
+  await client.query(`PREPARE ${name}${types} AS ${statement.sql}`);
+  held ??= new Set();
+  held.add(name);
+  prepared.set(client, held);
+}
+
+/** PostgreSQL's answer when a prepared statement's result columns changed under it. */
+function isStaleResultType(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown };
+  return (
+    e.code === '0A000' &&
+    typeof e.message === 'string' &&
+    e.message.includes('cached plan must not change result type')
+  );
 }
 
 /** A prepared statement's name, checked: it is written into SQL as it is. */

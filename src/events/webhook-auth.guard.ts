@@ -46,6 +46,7 @@ export interface WebhookRequest extends Request {
 @Injectable()
 export class WebhookAuthGuard implements CanActivate {
   private readonly logger = new Logger(WebhookAuthGuard.name);
+
   constructor(
     private readonly registries: RegistriesService,
     private readonly reflector: Reflector,

@@ -90,6 +90,22 @@ describe('queryUnderLock and prepared statements', () => {
     expect(again!.pid).not.toBe(pids.at(-1));
   });
 
+  it('prepares again a statement whose rows changed shape under it (a migration elsewhere)', async () => {
+    await dataSource.query('CREATE TABLE shaped (a integer)');
+    await dataSource.query('INSERT INTO shaped VALUES (1)');
+    const all = { name: 'test_shaped', sql: 'SELECT * FROM shaped', types: [] };
+    // The pool's every connection prepares it (four at once: the pool's size).
+    const before = await Promise.all(
+      [0, 1, 2, 3].map(() => queryUnderLock(dataSource, 424243, all, [])),
+    );
+    expect(before).toEqual([[{ a: 1 }], [{ a: 1 }], [{ a: 1 }], [{ a: 1 }]]);
+    await dataSource.query('ALTER TABLE shaped ADD COLUMN b integer DEFAULT 2');
+    const after = await Promise.all(
+      [0, 1, 2, 3].map(() => queryUnderLock(dataSource, 424243, all, [])),
+    );
+    expect(after).toEqual([[{ a: 1, b: 2 }], [{ a: 1, b: 2 }], [{ a: 1, b: 2 }], [{ a: 1, b: 2 }]]);
+  });
+
   it('runs named statements through the extended protocol, in a transaction too', async () => {
     const sql = 'SELECT $1::int + 1 AS n';
     expect(await queryRows(dataSource, sql, [41], 'test_plus_one')).toEqual([{ n: 42 }]);
