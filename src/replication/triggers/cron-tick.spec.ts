@@ -26,8 +26,9 @@ describe('scheduledInstant', () => {
 
 describe('in a process whose local time zone is not UTC', () => {
   it('still computes ticks in UTC, as the cron jobs fire', () => {
-    // A process of its own: the time zone is read when the process starts. A
-    // half-hour offset shows every mix-up of local time and UTC.
+    // A process of its own: the time zone is read when the process starts. It loads the
+    // built module (dist/, which `npm test` builds first). A half-hour offset shows
+    // every mix-up of local time and UTC.
     const module = pathToFileURL(
       join(import.meta.dirname, '../../../dist/replication/triggers/cron-tick.js'),
     );
