@@ -378,7 +378,8 @@ describe('console: pipelines and promotions', () => {
     await second.page.locator('.page-head .badge-refused').waitFor();
     expect(await reasons(second.page)).toEqual({
       approval: 'refused: rejected by alice: not during the freeze',
-      soak: expect.stringMatching(/: soaking: in stage staging since /),
+      // Cut short by the rejection: not decided, rather than still soaking.
+      soak: 'skipped: not decided: the promotion was refused',
     });
     // Ended: nothing is looked at again, so no gate says when it would be.
     expect(
