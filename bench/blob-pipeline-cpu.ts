@@ -16,12 +16,13 @@
  *   BENCH_BLOB_MIB=64 BENCH_COPIES=16 BENCH_ROUNDS=5 npm run bench:blob-cpu
  */
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import { Agent, request } from 'undici';
+import { Pool } from 'undici';
+import { forEachConcurrent } from '../src/common/async-pool.js';
 import { RegistryClient, copyBlob, generatorSource } from '../src/oci/index.js';
-import { startRegistry, type TestRegistry } from '../test/support/registry.js';
+import { startRegistry } from '../test/support/registry.js';
 import { seededBytes, seededDigest } from '../test/support/seeded-bytes.js';
 import { formatSummary, summarize } from './lib/stats.js';
+import { floorBlob } from './runners/floor.js';
 
 const MiB = 1024 * 1024;
 const size = Number(process.env.BENCH_BLOB_MIB ?? 16) * MiB;
@@ -33,7 +34,7 @@ type Copy = (repository: string) => Promise<void>;
 
 async function main() {
   const [a, b] = await Promise.all([startRegistry(), startRegistry()]);
-  const agent = new Agent({ connections: 16 });
+  const pools = [new Pool(a.url, { connections: 16 }), new Pool(b.url, { connections: 16 })];
   const source = new RegistryClient({ name: 'bench-src', url: a.url });
   const destination = new RegistryClient({ name: 'bench-dst', url: b.url });
   try {
@@ -44,10 +45,11 @@ async function main() {
       descriptor,
       generatorSource((offset) => seededBytes('blob-cpu', size, offset)),
     );
+    const blob = { repository: 'bench/src', digest, size };
     const floor =
       (hash: boolean): Copy =>
       (repository) =>
-        pipe(agent, a, b, digest, repository, hash);
+        floorBlob(pools[0]!, pools[1]!, b.url, blob, repository, hash ? hashed(digest) : undefined);
     const variants: [string, Copy][] = [
       ['floor', floor(false)],
       ['floor + sha256', floor(true)],
@@ -67,7 +69,13 @@ async function main() {
       // Rotate the order so that no variant always runs first.
       const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
       for (const [name, copy] of order) {
-        const cpu = await cpuOf(() => inParallel(copies, parallel, () => copy(`bench/c${n++}`)));
+        const cpu = await cpuOf(() =>
+          forEachConcurrent(
+            Array.from({ length: copies }, () => `bench/c${n++}`),
+            parallel,
+            copy,
+          ),
+        );
         const msPerMiB = (cpu * 1000) / ((copies * size) / MiB);
         perMiB.get(name)!.push(msPerMiB);
         console.log(`round ${round} ${name.padEnd(15)} ${msPerMiB.toFixed(2)} ms CPU/MiB`);
@@ -85,61 +93,22 @@ async function main() {
         `(${((stages * 1280) / 1000).toFixed(2)} CPU s per 1.25 GiB, the bulk data set)`,
     );
   } finally {
-    await agent.close();
+    await Promise.all(pools.map((p) => p.close()));
     await Promise.all([source.close(), destination.close()]);
     await Promise.all([a.stop(), b.stop()]);
   }
 }
 
-/** POST, then GET from the source streamed into the PUT: what the bench's floor does. */
-async function pipe(
-  agent: Agent,
-  from: TestRegistry,
-  to: TestRegistry,
-  digest: string,
-  repository: string,
-  hash: boolean,
-): Promise<void> {
-  const opened = await request(`${to.url}/v2/${repository}/blobs/uploads/`, {
-    method: 'POST',
-    dispatcher: agent,
-  });
-  await opened.body.dump();
-  if (opened.statusCode !== 202) throw new Error(`POST: ${opened.statusCode}`);
-  const location = new URL(String(opened.headers.location), to.url);
-  location.searchParams.set('digest', digest);
-  const got = await request(`${from.url}/v2/bench/src/blobs/${digest}`, { dispatcher: agent });
-  const hasher = createHash('sha256');
-  const body = hash
-    ? (async function* () {
-        for await (const chunk of got.body as AsyncIterable<Buffer>) {
-          hasher.update(chunk);
-          yield chunk;
-        }
-      })()
-    : got.body;
-  const put = await request(location, {
-    method: 'PUT',
-    // undici streams an async iterable body as it is; its types name only Readable.
-    body: body as Readable,
-    headers: { 'content-length': String(got.headers['content-length']) },
-    dispatcher: agent,
-  });
-  await put.body.dump();
-  if (put.statusCode !== 201) throw new Error(`PUT: ${put.statusCode}`);
-  if (hash && `sha256:${hasher.digest('hex')}` !== digest) throw new Error('digest mismatch');
-}
-
-async function inParallel(count: number, limit: number, work: () => Promise<void>) {
-  let started = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (started < count) {
-        started++;
-        await work();
-      }
-    }),
-  );
+/** The body through one generator hashing each chunk; a mismatch fails the copy at its end. */
+function hashed(digest: string) {
+  return async function* (body: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    const hasher = createHash('sha256');
+    for await (const chunk of body) {
+      hasher.update(chunk);
+      yield chunk;
+    }
+    if (`sha256:${hasher.digest('hex')}` !== digest) throw new Error('digest mismatch');
+  };
 }
 
 /** CPU seconds (user + system) this process spent while `work` ran. */

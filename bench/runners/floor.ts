@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import { forEachConcurrent } from '../../src/common/async-pool.js';
 import type { TestRegistry } from '../../test/support/registry.js';
@@ -23,26 +24,9 @@ export async function floorCopy(
       for (const blob of image.manifest.blobs)
         blobs.set(`${image.repository}@${blob.digest}`, { repository: image.repository, ...blob });
     }
-    await forEachConcurrent(blobs.values(), parallel, async ({ repository, digest, size }) => {
-      const started = await dst.request({
-        method: 'POST',
-        path: `/v2/${repository}/blobs/uploads/`,
-      });
-      await started.body.dump();
-      expectStatus(started.statusCode, 202, 'POST upload', repository, digest);
-      const location = new URL(String(started.headers.location), destination.url);
-      location.searchParams.set('digest', digest);
-      const get = await src.request({ method: 'GET', path: `/v2/${repository}/blobs/${digest}` });
-      expectStatus(get.statusCode, 200, 'GET blob', repository, digest);
-      const put = await dst.request({
-        method: 'PUT',
-        path: location.pathname + location.search,
-        headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-        body: get.body,
-      });
-      await put.body.dump();
-      expectStatus(put.statusCode, 201, 'PUT blob', repository, digest);
-    });
+    await forEachConcurrent(blobs.values(), parallel, (blob) =>
+      floorBlob(src, dst, destination.url, blob),
+    );
     await forEachConcurrent(dataset.images, parallel, async ({ repository, tag, manifest }) => {
       const mediaType = manifest.descriptor.mediaType;
       const get = await src.request({
@@ -64,6 +48,41 @@ export async function floorCopy(
   } finally {
     await Promise.all([src.close(), dst.close()]);
   }
+}
+
+/**
+ * One blob the floor's way: POST an upload at the destination, then the source's GET
+ * body streamed straight into a monolithic PUT. `through` may wrap the body on its way
+ * (bench/blob-pipeline-cpu.ts hashes it); `toRepository` defaults to the source's.
+ */
+export async function floorBlob(
+  src: Pool,
+  dst: Pool,
+  destinationUrl: string,
+  blob: { repository: string; digest: string; size: number },
+  toRepository = blob.repository,
+  through?: (body: AsyncIterable<Buffer>) => AsyncIterable<Buffer>,
+): Promise<void> {
+  const { repository, digest, size } = blob;
+  const started = await dst.request({
+    method: 'POST',
+    path: `/v2/${toRepository}/blobs/uploads/`,
+  });
+  await started.body.dump();
+  expectStatus(started.statusCode, 202, 'POST upload', toRepository, digest);
+  const location = new URL(String(started.headers.location), destinationUrl);
+  location.searchParams.set('digest', digest);
+  const get = await src.request({ method: 'GET', path: `/v2/${repository}/blobs/${digest}` });
+  expectStatus(get.statusCode, 200, 'GET blob', repository, digest);
+  const put = await dst.request({
+    method: 'PUT',
+    path: location.pathname + location.search,
+    headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+    // undici streams an async iterable body as it is; its types name only Readable.
+    body: through ? (through(get.body) as Readable) : get.body,
+  });
+  await put.body.dump();
+  expectStatus(put.statusCode, 201, 'PUT blob', toRepository, digest);
 }
 
 function expectStatus(got: number, want: number, what: string, repository: string, ref: string) {
