@@ -1,7 +1,5 @@
 import {
   ForbiddenException,
-  HttpException,
-  HttpStatus,
   Injectable,
   UnauthorizedException,
   type CanActivate,
@@ -16,7 +14,7 @@ import type { Role } from './api-token.entity.js';
 import { ApiTokenService } from './api-token.service.js';
 import { PUBLIC_ROUTE, REQUIRED_ROLE } from './auth.decorators.js';
 import { EventStreamLimits } from './event-stream-limits.js';
-import { FailedAuthLimiter } from './failed-auth-limiter.js';
+import { FailedAuthLimiter, tooManyFailures } from './failed-auth-limiter.js';
 import type { AuthenticatedRequest } from './principal.js';
 
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
@@ -64,14 +62,10 @@ export class BearerAuthGuard implements CanActivate {
     const retryAfter = this.limiter.retryAfterSeconds(address);
     if (retryAfter > 0) {
       this.failures.inc({ reason: 'rate_limited' });
-      response.setHeader('Retry-After', String(retryAfter));
-      throw new HttpException(
-        {
-          statusCode: HttpStatus.TOO_MANY_REQUESTS,
-          error: 'Too Many Requests',
-          message: `Too many requests with invalid API tokens from ${address}; try again in ${retryAfter} s`,
-        },
-        HttpStatus.TOO_MANY_REQUESTS,
+      tooManyFailures(
+        response,
+        retryAfter,
+        `Too many requests with invalid API tokens from ${address}; try again in ${retryAfter} s`,
       );
     }
     const principal = await this.tokens.authenticate(token);

@@ -1,3 +1,6 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import type { Response } from 'express';
+
 const WINDOW_MS = 60_000;
 /** Addresses tracked at once; beyond, expired windows go first, then the oldest. */
 const DEFAULT_MAX_ADDRESSES = 10_000;
@@ -64,4 +67,13 @@ export class FailedAuthLimiter {
       this.windows.delete(oldest);
     }
   }
+}
+
+/** The 429 for an address past its limit: `Retry-After` set, the reason in `message`. */
+export function tooManyFailures(response: Response, retryAfter: number, message: string): never {
+  response.setHeader('Retry-After', String(retryAfter));
+  throw new HttpException(
+    { statusCode: HttpStatus.TOO_MANY_REQUESTS, error: 'Too Many Requests', message },
+    HttpStatus.TOO_MANY_REQUESTS,
+  );
 }

@@ -1,7 +1,5 @@
 import {
   createParamDecorator,
-  HttpException,
-  HttpStatus,
   Injectable,
   Logger,
   SetMetadata,
@@ -11,6 +9,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
+import { tooManyFailures } from '../auth/failed-auth-limiter.js';
 import { redactedUrl } from '../observability/redacted-url.js';
 import { RegistriesService } from '../registries/registries.service.js';
 import type { RegistryEntity } from '../registries/registry.entity.js';
@@ -64,14 +63,10 @@ export class WebhookAuthGuard implements CanActivate {
     const retryAfter = secret ? this.limits.limiter.retryAfterSeconds(address) : 0;
     if (retryAfter > 0) {
       this.limits.refused('rate_limited');
-      http.getResponse<Response>().setHeader('Retry-After', String(retryAfter));
-      throw new HttpException(
-        {
-          statusCode: HttpStatus.TOO_MANY_REQUESTS,
-          error: 'Too Many Requests',
-          message: `Too many webhooks with unknown secrets from ${address}; try again in ${retryAfter} s`,
-        },
-        HttpStatus.TOO_MANY_REQUESTS,
+      tooManyFailures(
+        http.getResponse<Response>(),
+        retryAfter,
+        `Too many webhooks with unknown secrets from ${address}; try again in ${retryAfter} s`,
       );
     }
     const registry = secret ? await this.registries.findByWebhookSecret(secret) : undefined;
