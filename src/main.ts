@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, type AppConfig } from './config/app-config.js'
 import { loggableMessage } from './observability/error-serializer.js';
 import { ShutdownState } from './observability/shutdown-state.js';
 import { createRootLogger } from './observability/root-logger.js';
+import { exposedScavenge } from './replication/copy/scavenge-pacer.js';
 
 /** sysexits' EX_CONFIG: the environment is wrong, restarting will not help. */
 const EXIT_CONFIG = 78;
@@ -61,6 +62,12 @@ async function main(): Promise<void> {
       { port: config.port, host: config.host },
       `regrelay listening on http://${config.host}:${config.port}`,
     );
+    if (!exposedScavenge()) {
+      logger.warn(
+        'Started without --expose-gc: blob copies cannot ask for young-generation ' +
+          'collections and will spend more CPU on garbage (run it as `npm start` and the image do)',
+      );
+    }
   } catch (error) {
     logger.fatal({ err: error }, `regrelay failed to start: ${loggableMessage(error)}`);
     await app?.close().catch(() => undefined);

@@ -19,10 +19,13 @@ import { ReplicationMetrics } from '../replication-metrics.js';
 import { AttachedCopy, type AttachedWrite, type GraphWriter } from './attached-copy.js';
 import { BlobLocator } from './blob-locator.js';
 import { KeyedMutex } from './keyed-mutex.js';
+import { ScavengePacer } from './scavenge-pacer.js';
 import { SharedBlobReads } from './shared-blob-reads.js';
 
 /** Blobs (and child manifests) of one manifest copied at once. */
 const PARALLEL_CHILDREN = 4;
+/** Half of V8's 64 MiB external-memory step, leaving room for everything else read. */
+const SCAVENGE_EVERY_BYTES = 32 * 1024 * 1024;
 
 export interface CopyJob {
   sourceRegistryId: string;
@@ -108,6 +111,8 @@ export class ArtifactCopier {
     replayLimitBytes: 16 * 1024 * 1024,
     stallGraceMs: 500,
   });
+  /** Frees the read buffers young: see ScavengePacer. */
+  private readonly scavenges = new ScavengePacer(SCAVENGE_EVERY_BYTES);
 
   constructor(private readonly metrics: ReplicationMetrics) {}
 
@@ -187,7 +192,13 @@ export class ArtifactCopier {
     onPosition: (position: number) => void,
   ): BlobSource {
     const origin = job.source.blobSource(job.sourceRepository, digest);
-    const counter = this.metrics.sourceBytes.labels({ registry: registryName });
+    const sourceBytes = this.metrics.sourceBytes.labels({ registry: registryName });
+    const counter = {
+      inc: (bytes: number) => {
+        sourceBytes.inc(bytes);
+        this.scavenges.read(bytes);
+      },
+    };
     // With one destination there is nobody to share with: skip the replay's memory,
     // and count and report in one pass.
     if (job.destinations <= 1) return metered(origin, onPosition, job.throttle, counter);
@@ -356,7 +367,7 @@ class CopyRun implements GraphWriter {
 }
 
 /**
- * Wraps a blob source, in one pass per chunk: counts the bytes (`counter`), reports
+ * Wraps a blob source, in one pass per chunk: counts the bytes read (`counter`), reports
  * how far into the blob reading has got, and passes the bytes through the policy's
  * token bucket when it has a bandwidth limit.
  */
