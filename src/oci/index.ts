@@ -34,7 +34,7 @@ export {
   type ErrorContext,
 } from './errors.js';
 export type { PageOptions } from './listing.js';
-export type { Manifest, PutManifestResult } from './manifests.js';
+export type { HeadOptions, Manifest, ManifestDescriptor, PutManifestResult } from './manifests.js';
 export {
   ManifestParseError,
   annotationsOf,

@@ -16,7 +16,12 @@ import type { BlobDescriptor, Descriptor } from './descriptor.js';
 import { digestOf } from './digest-stream.js';
 import { InvalidReferenceError } from './errors.js';
 import { catalogPages, collect, tagPages, type PageOptions } from './listing.js';
-import { ManifestOps, type Manifest, type PutManifestResult } from './manifests.js';
+import {
+  ManifestOps,
+  type HeadOptions,
+  type Manifest,
+  type PutManifestResult,
+} from './manifests.js';
 import type { RegistryObserver } from './observer.js';
 import { Redactor } from './redactor.js';
 import { ReferrerOps, type ReferrersResult } from './referrers.js';
@@ -192,7 +197,7 @@ export class RegistryClient {
   // --- manifests --------------------------------------------------------------
 
   /** Descriptor of a manifest by tag or digest, or undefined when absent. */
-  headManifest(repository: string, reference: string, op: OpOptions = {}) {
+  headManifest(repository: string, reference: string, op: HeadOptions = {}) {
     return this.manifests.head(repository, reference, op);
   }
 

@@ -87,6 +87,11 @@ describe('registry requests per tag (many small images)', () => {
     expect(done.message).toMatch(/Nothing to do/);
     expect(count(src.seen, 'HEAD', TAG_MANIFEST)).toBe(TAGS);
     expect(count(dst.seen, 'HEAD', TAG_MANIFEST)).toBe(TAGS);
+    // Each destination HEAD is conditional on the source's digest: the registry
+    // confirms the tag in step (304) without reading its manifest.
+    expect(
+      dst.seen.filter((r) => r.method === 'HEAD' && TAG_MANIFEST.test(r.url)).map((r) => r.status),
+    ).toEqual(Array(TAGS).fill(304));
     expect(dst.seen.filter((r) => r.method !== 'HEAD' && r.method !== 'GET')).toEqual([]);
     // Nothing is attached to these images: comparing that costs no request either.
     for (const seen of [src.seen, dst.seen]) {

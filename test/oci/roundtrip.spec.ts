@@ -144,6 +144,50 @@ describe('round trip between two distribution registries', () => {
     }
   });
 
+  it('asks about a tag conditionally: 304 when it names the digest expected, else as a plain HEAD', async () => {
+    const seen: RequestEvent[] = [];
+    const client = new RegistryClient({
+      name: 'a-conditional',
+      url: a.url,
+      observer: { onRequest: (e) => seen.push(e) },
+    });
+    try {
+      const builder = new ImageBuilder(client);
+      const v1 = await builder.image('conditional/app', {
+        tag: 'v1',
+        layers: [{ seed: 'conditional-1', size: 100 }],
+      });
+      const v2 = await builder.image('conditional/app', {
+        tag: 'v2',
+        layers: [{ seed: 'conditional-2', size: 100 }],
+      });
+      const heads = () => seen.filter((e) => e.method === 'HEAD').map((e) => e.status);
+      seen.length = 0;
+      // In step: distribution confirms it without describing it, and `known` stands.
+      const known = { ...v1.descriptor, mediaType: 'application/x-as-the-caller-knew-it' };
+      expect(await client.headManifest('conditional/app', 'v1', { known })).toEqual(known);
+      expect(heads()).toEqual([304]);
+      // Another digest there: the registry's own descriptor.
+      seen.length = 0;
+      expect(
+        await client.headManifest('conditional/app', 'v2', { known: v1.descriptor }),
+      ).toMatchObject({
+        digest: v2.descriptor.digest,
+        mediaType: v2.descriptor.mediaType,
+        size: v2.descriptor.size,
+      });
+      expect(heads()).toEqual([200]);
+      // No such tag: absent, as without the condition.
+      seen.length = 0;
+      expect(
+        await client.headManifest('conditional/app', 'v3', { known: v1.descriptor }),
+      ).toBeUndefined();
+      expect(heads()).toEqual([404]);
+    } finally {
+      await client.close();
+    }
+  });
+
   it('copies an artifact of unknown media types as opaque content', async () => {
     const unknown = await new ImageBuilder(src).unknownArtifact('artifacts/unknown', { tag: 'v1' });
     await copyGraph(src, 'artifacts/unknown', dst, 'artifacts/unknown', 'v1');

@@ -1,5 +1,5 @@
 import { describeError } from '../../common/describe-error.js';
-import type { RegistryClient } from '../../oci/index.js';
+import type { ManifestDescriptor, RegistryClient } from '../../oci/index.js';
 import { destinationRepository } from '../../policies/destination-naming.js';
 import type { DestinationListings } from './destination-tags.js';
 import type { PlanDestination } from './plan-destination.js';
@@ -27,9 +27,11 @@ export interface TagComparison {
 /**
  * Where one source tag stands at the source and at each destination: a HEAD at the
  * source, and (when the source has it) a HEAD per destination, in parallel, unless
- * the destination's tag listing (when given) shows it lacks the tag. Errors are
- * reported as states, not thrown, so one bad tag or one dead destination does not
- * stop a plan; aborts are thrown.
+ * the destination's tag listing (when given) shows it lacks the tag. A destination's
+ * HEAD is conditional on the source's digest: the registry confirms a tag in step
+ * (304) more cheaply than it describes it, and in step is what most tags of a
+ * resync are. Errors are reported as states, not thrown, so one bad tag or one dead
+ * destination does not stop a plan; aborts are thrown.
  */
 export async function compareTag(
   source: RegistryClient,
@@ -47,7 +49,7 @@ export async function compareTag(
       const state: TagState =
         sourceState.kind !== 'present' || (listed && !listed.has(tag))
           ? { kind: 'absent' }
-          : await headTag(destination.client, target, tag, signal);
+          : await headTag(destination.client, target, tag, signal, sourceState.descriptor);
       return {
         destination,
         repository: target,
@@ -59,15 +61,19 @@ export async function compareTag(
   return { repository, tag, source: sourceState, destinations: states };
 }
 
-/** A tag's descriptor at a registry, absent, or unreadable (down, denied…). */
+/**
+ * A tag's descriptor at a registry, absent, or unreadable (down, denied…). With
+ * `known`, the HEAD is conditional on it (see the OCI client's HeadOptions).
+ */
 export async function headTag(
   client: RegistryClient,
   repository: string,
   tag: string,
   signal: AbortSignal,
+  known?: ManifestDescriptor,
 ): Promise<TagState> {
   try {
-    const descriptor = await client.headManifest(repository, tag, { signal });
+    const descriptor = await client.headManifest(repository, tag, { signal, known });
     return descriptor ? { kind: 'present', descriptor } : { kind: 'absent' };
   } catch (error) {
     if (signal.aborted) throw error;
