@@ -13,9 +13,11 @@ export type Tool =
   | 'skopeo sync ×3 parallel'
   | 'skopeo copy'
   | 'floor'
-  // regrelay as one process, or as two processes on one PostgreSQL (scenario replicas)
+  // regrelay as one process, or as two processes on one PostgreSQL (scenario replicas);
+  // capped: the policy holds both to as many tasks at once as one process runs
   | '1 replica'
-  | '2 replicas';
+  | '2 replicas'
+  | '2 replicas, capped';
 
 /** One measured quantity of one tool in one scenario, over all rounds. */
 export interface Measurement {

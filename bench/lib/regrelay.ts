@@ -136,6 +136,7 @@ export class RegrelayUnderTest {
     destinationIds: string[],
     repositories = ['**'],
     trigger: { type: 'manual' | 'event' } = { type: 'manual' },
+    settings: { maxConcurrency?: number } = {},
   ): Promise<string> {
     const { id } = await this.call<{ id: string }>(
       'POST',
@@ -149,6 +150,7 @@ export class RegrelayUnderTest {
         override: true,
         deletion: false,
         enabled: true,
+        ...settings,
       },
       201,
     );

@@ -68,12 +68,20 @@ export async function withRunPolicy<T>(
   destinations: TestRegistry[],
   repositories: string[] | undefined,
   use: (policyId: string) => Promise<T>,
+  settings: { maxConcurrency?: number } = {},
 ): Promise<T> {
   const runId = randomUUID().slice(0, 8);
   const destinationIds = await Promise.all(
     destinations.map((d, i) => api.addRegistry(`bench-${runId}-d${i}`, d)),
   );
-  const policyId = await api.addPolicy(`bench-${runId}`, sourceId, destinationIds, repositories);
+  const policyId = await api.addPolicy(
+    `bench-${runId}`,
+    sourceId,
+    destinationIds,
+    repositories,
+    undefined,
+    settings,
+  );
   try {
     return await use(policyId);
   } finally {

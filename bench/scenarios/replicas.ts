@@ -24,6 +24,8 @@ export interface ReplicasSize {
   layerSize: number;
 }
 
+/** What one replica runs at once: REGRELAY_WORKERS, as the bench passes it on, or its default. */
+const WORKERS = Number(process.env.REGRELAY_WORKERS ?? 8);
 const CPU = { unit: 'CPU s', better: 'lower' } as const;
 const TASKS = { unit: 'tasks', better: 'higher' } as const;
 const METRICS: Record<string, MetricSpec> = {
@@ -71,33 +73,40 @@ export async function replicasScenario(
     const tags = dataset.images.length;
 
     /** One copy to a fresh destination by the replicas running now. */
-    const copy = (): Promise<RunFigures> =>
+    const copy = (settings: { maxConcurrency?: number } = {}): Promise<RunFigures> =>
       withDestinations(1, ([destination]) =>
-        withRunPolicy(first, sourceId, [destination!], undefined, async (policyId) => {
-          const meter = new CpuMeter(async () => ({
-            replica1: [replicas[0]!.pid],
-            replica2: replicas[1] ? [replicas[1].pid] : [],
-            postgres: [postmaster, ...(await descendantsOf(postmaster))],
-            registries: [source.pid, destination!.pid],
-          }));
-          await meter.start();
-          const { seconds, execution } = await first.run(policyId, ctx.runTimeoutMs);
-          const cpu = await meter.stop();
-          await verifyCopy(destination!, dataset);
-          const split = await tasksByReplica(first, execution.id, replicas);
-          const figures: RunFigures = {
-            tagsPerSecond: tags / seconds,
-            tasksReplica1: split[0]!,
-            cpuReplica1: cpu.replica1,
-            cpuSharedPostgres: cpu.postgres,
-            cpuRegistries: cpu.registries,
-          };
-          if (replicas[1]) {
-            figures.tasksReplica2 = split[1]!;
-            figures.cpuReplica2 = cpu.replica2;
-          }
-          return figures;
-        }),
+        withRunPolicy(
+          first,
+          sourceId,
+          [destination!],
+          undefined,
+          async (policyId) => {
+            const meter = new CpuMeter(async () => ({
+              replica1: [replicas[0]!.pid],
+              replica2: replicas[1] ? [replicas[1].pid] : [],
+              postgres: [postmaster, ...(await descendantsOf(postmaster))],
+              registries: [source.pid, destination!.pid],
+            }));
+            await meter.start();
+            const { seconds, execution } = await first.run(policyId, ctx.runTimeoutMs);
+            const cpu = await meter.stop();
+            await verifyCopy(destination!, dataset);
+            const split = await tasksByReplica(first, execution.id, replicas);
+            const figures: RunFigures = {
+              tagsPerSecond: tags / seconds,
+              tasksReplica1: split[0]!,
+              cpuReplica1: cpu.replica1,
+              cpuSharedPostgres: cpu.postgres,
+              cpuRegistries: cpu.registries,
+            };
+            if (replicas[1]) {
+              figures.tasksReplica2 = split[1]!;
+              figures.cpuReplica2 = cpu.replica2;
+            }
+            return figures;
+          },
+          settings,
+        ),
       );
     // Not counted: the first copy on the fresh database cost PostgreSQL about three
     // times the CPU of every later one, and a just-started replica is cold (its JIT,
@@ -112,7 +121,7 @@ export async function replicasScenario(
     const measurements = await alternate(
       ctx,
       'replicas',
-      ['1 replica', '2 replicas'],
+      ['1 replica', '2 replicas', '2 replicas, capped'],
       METRICS,
       async (tool) => {
         const wanted = tool === '1 replica' ? 1 : 2;
@@ -121,7 +130,10 @@ export async function replicasScenario(
           while (replicas.length < wanted) replicas.push(await start());
           await warmUp();
         }
-        return copy();
+        // Two processes run twice the workers of one; capped by the policy (the claim
+        // holds it across replicas), they run what one does, and the difference left
+        // is what sharing the queue costs.
+        return copy(tool === '2 replicas, capped' ? { maxConcurrency: WORKERS } : {});
       },
     );
     return {
