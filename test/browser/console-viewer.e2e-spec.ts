@@ -216,4 +216,30 @@ describe('console: read-only for viewers, at any width', () => {
     expect(await page.evaluate(() => sessionStorage.getItem('regrelay.session'))).toBeNull();
     await context.close();
   });
+
+  it('still says why after a reload, when the session ended before it', async () => {
+    // The overview refreshes itself: a refusal may end the session just before the
+    // user reloads or follows a link, and the page that loads must still say why.
+    const [gone, next] = await Promise.all(
+      ['second-screen', 'third-screen'].map(async (name) =>
+        json<{ id: string; token: string }>(
+          await t.api('/api/v1/tokens', { method: 'POST', json: { name, role: 'viewer' } }),
+          201,
+        ),
+      ),
+    );
+    const { context, page } = await signedIn(browser, t.url, gone!.token);
+    expect((await t.api(`/api/v1/tokens/${gone!.id}`, { method: 'DELETE' })).status).toBe(204);
+    await nav(page, 'Registries').click(); // in the page: its calls are refused
+    await page.getByText(/no longer accepts this token/).waitFor();
+    await page.reload();
+    await page.getByLabel('API token').waitFor();
+    await page.getByText(/no longer accepts this token/).waitFor();
+    // A new sign-in (back on the page it was on) forgets it.
+    await page.getByLabel('API token').fill(next!.token);
+    await page.keyboard.press('Enter');
+    await ready(page, 'registries');
+    expect(await page.evaluate(() => sessionStorage.getItem('regrelay.session-ended'))).toBeNull();
+    await context.close();
+  });
 });

@@ -1,6 +1,12 @@
 import type { Role, WhoAmI } from './api/types';
 
 const KEY = 'regrelay.session';
+/**
+ * Why the server ended the last session. Kept beside it, not in memory only: the
+ * session may end on a background refresh just before the user reloads or follows a
+ * link, and the sign-in page after that load must still say why.
+ */
+const ENDED_KEY = 'regrelay.session-ended';
 
 export interface Session {
   token: string;
@@ -10,7 +16,7 @@ export interface Session {
 type Listener = () => void;
 const listeners = new Set<Listener>();
 let current: Session | undefined = read();
-let endedReason: string | undefined;
+let endedReason: string | undefined = current ? undefined : readEnded();
 
 /**
  * The signed-in token. Kept in sessionStorage only: it lives as long as the tab,
@@ -28,6 +34,7 @@ export const session = {
     current = next;
     endedReason = undefined;
     sessionStorage.setItem(KEY, JSON.stringify(next));
+    sessionStorage.removeItem(ENDED_KEY);
     notify();
   },
   end(reason?: string): void {
@@ -35,6 +42,8 @@ export const session = {
     current = undefined;
     endedReason = reason;
     sessionStorage.removeItem(KEY);
+    if (reason) sessionStorage.setItem(ENDED_KEY, reason);
+    else sessionStorage.removeItem(ENDED_KEY);
     notify();
   },
   subscribe(listener: Listener): () => void {
@@ -50,6 +59,14 @@ export function canWrite(role: Role | undefined): boolean {
 
 function notify(): void {
   for (const listener of listeners) listener();
+}
+
+function readEnded(): string | undefined {
+  try {
+    return sessionStorage.getItem(ENDED_KEY) ?? undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function read(): Session | undefined {
