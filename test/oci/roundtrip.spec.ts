@@ -117,14 +117,26 @@ describe('round trip between two distribution registries', () => {
     await expectSameEverywhere('signed/app', sig.descriptor.digest, sig.descriptor.digest);
   });
 
-  it('asks distribution for the referrers API once, then reads the tag schema directly', async () => {
+  /** A client of registry a of its own, whose requests `seen` records; closed after `use`. */
+  async function withObserved(
+    name: string,
+    use: (client: RegistryClient, seen: RequestEvent[]) => Promise<void>,
+  ): Promise<void> {
     const seen: RequestEvent[] = [];
     const client = new RegistryClient({
-      name: 'a-fresh',
+      name,
       url: a.url,
       observer: { onRequest: (e) => seen.push(e) },
     });
     try {
+      await use(client, seen);
+    } finally {
+      await client.close();
+    }
+  }
+
+  it('asks distribution for the referrers API once, then reads the tag schema directly', () =>
+    withObserved('a-fresh', async (client, seen) => {
       const builder = new ImageBuilder(client);
       const subject = await builder.image('refcache/app', {
         tag: 'v1',
@@ -139,19 +151,10 @@ describe('round trip between two distribution registries', () => {
         // The first time: the API (404) and the sha256-<hex> tag; then the tag alone.
         expect(seen.map((e) => `${e.method} ${e.status}`)).toHaveLength(expected);
       }
-    } finally {
-      await client.close();
-    }
-  });
+    }));
 
-  it('asks about a tag conditionally: 304 when it names the digest expected, else as a plain HEAD', async () => {
-    const seen: RequestEvent[] = [];
-    const client = new RegistryClient({
-      name: 'a-conditional',
-      url: a.url,
-      observer: { onRequest: (e) => seen.push(e) },
-    });
-    try {
+  it('asks about a tag conditionally: 304 when it names the digest expected, else as a plain HEAD', () =>
+    withObserved('a-conditional', async (client, seen) => {
       const builder = new ImageBuilder(client);
       const v1 = await builder.image('conditional/app', {
         tag: 'v1',
@@ -161,14 +164,18 @@ describe('round trip between two distribution registries', () => {
         tag: 'v2',
         layers: [{ seed: 'conditional-2', size: 100 }],
       });
-      const heads = () => seen.filter((e) => e.method === 'HEAD').map((e) => e.status);
+      // The statuses of the HEADs since the last look.
+      const heads = () =>
+        seen
+          .splice(0)
+          .filter((e) => e.method === 'HEAD')
+          .map((e) => e.status);
       seen.length = 0;
       // In step: distribution confirms it without describing it, and `known` stands.
       const known = { ...v1.descriptor, mediaType: 'application/x-as-the-caller-knew-it' };
       expect(await client.headManifest('conditional/app', 'v1', { known })).toEqual(known);
       expect(heads()).toEqual([304]);
       // Another digest there: the registry's own descriptor.
-      seen.length = 0;
       expect(
         await client.headManifest('conditional/app', 'v2', { known: v1.descriptor }),
       ).toMatchObject({
@@ -178,15 +185,11 @@ describe('round trip between two distribution registries', () => {
       });
       expect(heads()).toEqual([200]);
       // No such tag: absent, as without the condition.
-      seen.length = 0;
       expect(
         await client.headManifest('conditional/app', 'v3', { known: v1.descriptor }),
       ).toBeUndefined();
       expect(heads()).toEqual([404]);
-    } finally {
-      await client.close();
-    }
-  });
+    }));
 
   it('copies an artifact of unknown media types as opaque content', async () => {
     const unknown = await new ImageBuilder(src).unknownArtifact('artifacts/unknown', { tag: 'v1' });
